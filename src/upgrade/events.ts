@@ -35,11 +35,18 @@ export interface PhaseFailedEvent extends EventBase {
   errorMessage: string
 }
 
+export interface PhaseUndoStartedEvent extends EventBase {
+  type: 'phase-undo-started'
+  phase: string
+}
+
 export interface PhaseUndoneEvent extends EventBase {
   type: 'phase-undone'
   phase: string
   durationSeconds: number
   ok: boolean
+  errorCode?: string
+  errorMessage?: string
 }
 
 export interface RunFinishedEvent extends EventBase {
@@ -53,6 +60,7 @@ export type UpgradeEvent =
   | PhaseStartedEvent
   | PhaseCompletedEvent
   | PhaseFailedEvent
+  | PhaseUndoStartedEvent
   | PhaseUndoneEvent
   | RunFinishedEvent
 

@@ -1,0 +1,33 @@
+import type { UpgradeEvent } from '../upgrade/events.js'
+import type { Output } from './command.js'
+
+/** Renders the upgrade's event stream as one line per phase, with durations. */
+export function progressPrinter(output: Output, phaseNames: readonly string[]): (event: UpgradeEvent) => void {
+  const position = (phase: string): string => {
+    const index = phaseNames.indexOf(phase) + 1
+    return `[${String(index).padStart(2)}/${phaseNames.length}]`
+  }
+  const line = (phase: string, seconds: number, status: string): string =>
+    `  ${position(phase)} ${phase.padEnd(18, ' ')} ${seconds.toFixed(2).padStart(8)}s  ${status}`
+  return (event) => {
+    switch (event.type) {
+      case 'run-started':
+        output.out(`upgrading ${event.service} ${event.fromVersion} → ${event.toVersion} (run ${event.runId}, ${event.mode} mode)`)
+        return
+      case 'phase-completed':
+        output.out(line(event.phase, event.durationSeconds, 'ok'))
+        return
+      case 'phase-failed':
+        output.out(line(event.phase, event.durationSeconds, `FAILED ${event.errorCode}`))
+        return
+      case 'phase-undone':
+        output.out(line(event.phase, event.durationSeconds, event.ok ? 'undone' : `UNDO FAILED ${event.errorCode ?? ''}`))
+        return
+      case 'run-finished':
+        output.out(`${event.result.replace('_', ' ')} in ${event.durationSeconds.toFixed(2)}s`)
+        return
+      default:
+        return
+    }
+  }
+}

@@ -1,0 +1,51 @@
+/** The validated, defaulted configuration of one service. Every key is documented in deploy/handover.example.yaml. */
+import type { SlotName } from '../proxy/types.js'
+
+export { SLOT_NAMES, type SlotName } from '../proxy/types.js'
+
+/** Where a secret's value comes from: never the config file itself, never argv. */
+export type SecretSource = { fromEnv: string } | { fromFile: string }
+
+export interface HostPort {
+  host: string
+  port: number
+}
+
+export interface ServiceConfig {
+  name: string
+  slots: Record<SlotName, { port: number }>
+  env: Record<string, string>
+  secretEnv: Record<string, SecretSource>
+  healthPath: string
+  versionPath: string
+  healthTimeoutSeconds: number
+  stopTimeoutSeconds: number
+}
+
+export interface ProxyConfig {
+  listen: HostPort
+  buffer: { maxRequests: number; maxWaitSeconds: number }
+  drainTimeoutSeconds: number
+}
+
+export interface DatabaseConfig {
+  host: string
+  port: number
+  user: string
+  password: SecretSource
+  schema: string
+  journalSchema: string
+  versionTable: string
+  versionColumn: string
+}
+
+export interface HandoverConfig {
+  /** Absolute path of the file this was read from, for messages. */
+  file: string
+  service: ServiceConfig
+  proxy: ProxyConfig
+  agent: { socket: string }
+  database: DatabaseConfig
+  migrations: { dir: string }
+  backup: { dir: string }
+}

@@ -1,0 +1,97 @@
+import pRetry from 'p-retry'
+import { HandoverError, errorMessage } from '../errors.js'
+import { quoteName, type Connection } from './connection.js'
+import type { MigrationHistory } from './migration-history.js'
+import type { MigrationScript, ScriptPart } from './migration-script.js'
+
+export class StatementFailedError extends HandoverError {
+  readonly code = 'STATEMENT_FAILED'
+
+  constructor(
+    readonly script: string,
+    readonly line: number,
+    readonly part: ScriptPart,
+    reason: string,
+  ) {
+    super(`${script}:${line} (${part}) failed: ${reason}`)
+  }
+}
+
+export interface StatementApplied {
+  script: string
+  part: ScriptPart
+  index: number
+  durationMs: number
+  skipped: boolean
+}
+
+const LOCK_WAIT_TIMEOUT_ERRNO = 1205
+const LOCK_DEADLOCK_ERRNO = 1213
+/**
+ * An ALTER waiting for its metadata lock queues every later query on the table behind it,
+ * so it must give up quickly and try again rather than wait MariaDB's default of a day.
+ */
+const DDL_LOCK_WAIT_SECONDS = 2
+const DDL_ATTEMPTS = 6
+
+/** Runs one part of each script, statement by statement, never re-running a recorded one. */
+export class MigrationExecutor {
+  constructor(
+    private readonly connection: Connection,
+    private readonly history: MigrationHistory,
+    private readonly schema: string,
+    private readonly runId: string,
+  ) {}
+
+  async applyPart(scripts: readonly MigrationScript[], part: ScriptPart, onApplied?: (event: StatementApplied) => void): Promise<void> {
+    await this.connection.query(`USE ${quoteName(this.schema)}`)
+    await this.connection.query(`SET SESSION lock_wait_timeout = ${DDL_LOCK_WAIT_SECONDS}`)
+    for (const script of scripts) {
+      await this.history.checkUnchanged(script)
+      const applied = await this.history.appliedIndexes(script, part)
+      for (const [index, statement] of script.parts[part].entries()) {
+        if (applied.has(index)) {
+          onApplied?.({ script: script.name, part, index, durationMs: 0, skipped: true })
+          continue
+        }
+        const started = performance.now()
+        await this.execute(script, part, statement.sql, statement.line)
+        const durationMs = performance.now() - started
+        await this.history.record(script, part, index, this.runId, durationMs)
+        onApplied?.({ script: script.name, part, index, durationMs, skipped: false })
+      }
+    }
+  }
+
+  /**
+   * Runs `undo` of each script in reverse order, then forgets both parts so a later run
+   * starts from a clean history for these scripts.
+   */
+  async undoPart(scripts: readonly MigrationScript[], forward: ScriptPart, undo: ScriptPart): Promise<void> {
+    const reversed = [...scripts].reverse()
+    for (const script of reversed) {
+      if ((await this.history.appliedIndexes(script, forward)).size === 0) continue
+      await this.applyPart([script], undo)
+      await this.history.forget(script, forward)
+      await this.history.forget(script, undo)
+    }
+  }
+
+  private async execute(script: MigrationScript, part: ScriptPart, sql: string, line: number): Promise<void> {
+    try {
+      await pRetry(() => this.connection.query(sql), {
+        retries: DDL_ATTEMPTS - 1,
+        minTimeout: 200,
+        factor: 2,
+        shouldRetry: ({ error }) => isLockContention(error),
+      })
+    } catch (error) {
+      throw new StatementFailedError(script.name, line, part, errorMessage(error))
+    }
+  }
+}
+
+function isLockContention(error: unknown): boolean {
+  const errno = (error as { errno?: number }).errno
+  return errno === LOCK_WAIT_TIMEOUT_ERRNO || errno === LOCK_DEADLOCK_ERRNO
+}

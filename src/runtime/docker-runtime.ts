@@ -1,0 +1,170 @@
+import Docker from 'dockerode'
+import type { SlotName } from '../config/config.js'
+import { HandoverError, errorMessage } from '../errors.js'
+
+export const VERSION_LABEL = 'org.opencontainers.image.version'
+const MANAGED_LABEL = 'handover.managed'
+const SERVICE_LABEL = 'handover.service'
+const SLOT_LABEL = 'handover.slot'
+
+export class DockerUnreachableError extends HandoverError {
+  readonly code = 'DOCKER_UNREACHABLE'
+
+  constructor(reason: string) {
+    super(`cannot reach the Docker Engine (${reason}); is dockerd running and /var/run/docker.sock readable?`)
+  }
+}
+
+export class ImageNotFoundError extends HandoverError {
+  readonly code = 'IMAGE_NOT_FOUND'
+
+  constructor(readonly image: string) {
+    super(`image ${image} is not present on this host; build or load it first (docker images ${image.split(':')[0]})`)
+  }
+}
+
+export interface ImageInfo {
+  ref: string
+  id: string
+  /** The image's version label, if it has one. */
+  version: string | undefined
+}
+
+/** What a slot's container needs; env may hold resolved secrets and is never logged. */
+export interface SlotSpec {
+  service: string
+  slot: SlotName
+  image: string
+  env: Record<string, string>
+  stopTimeoutSeconds: number
+}
+
+export interface SlotContainer {
+  id: string
+  name: string
+  image: string
+  imageId: string
+  running: boolean
+  exitCode: number
+}
+
+export function containerName(service: string, slot: SlotName): string {
+  return `handover-${service}-${slot}`
+}
+
+/**
+ * The Docker adapter: slots are containers named after service and slot, on the host
+ * network so each listens on its own loopback port and the proxy never needs bridge addresses.
+ */
+export class DockerRuntime {
+  constructor(private readonly docker: Docker = new Docker()) {}
+
+  async ping(): Promise<void> {
+    try {
+      await this.docker.ping()
+    } catch (error) {
+      throw new DockerUnreachableError(errorMessage(error))
+    }
+  }
+
+  async image(ref: string): Promise<ImageInfo> {
+    try {
+      const info = await this.docker.getImage(ref).inspect()
+      return { ref, id: info.Id, version: info.Config?.Labels?.[VERSION_LABEL] }
+    } catch (error) {
+      if (statusOf(error) === 404) throw new ImageNotFoundError(ref)
+      throw new DockerUnreachableError(errorMessage(error))
+    }
+  }
+
+  async inspectSlot(service: string, slot: SlotName): Promise<SlotContainer | undefined> {
+    try {
+      const info = await this.docker.getContainer(containerName(service, slot)).inspect()
+      return {
+        id: info.Id,
+        name: info.Name.replace(/^\//, ''),
+        image: info.Config.Image,
+        imageId: info.Image,
+        running: info.State.Running,
+        exitCode: info.State.ExitCode,
+      }
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined
+      throw error
+    }
+  }
+
+  /** Creates and starts a slot's container; an existing one of that name is removed first. */
+  async runSlot(spec: SlotSpec): Promise<SlotContainer> {
+    await this.removeSlot(spec.service, spec.slot)
+    const container = await this.docker.createContainer({
+      name: containerName(spec.service, spec.slot),
+      Image: spec.image,
+      Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+      Labels: { [MANAGED_LABEL]: 'true', [SERVICE_LABEL]: spec.service, [SLOT_LABEL]: spec.slot },
+      StopTimeout: spec.stopTimeoutSeconds,
+      HostConfig: { NetworkMode: 'host', RestartPolicy: { Name: 'unless-stopped' } },
+    })
+    await container.start()
+    const started = await this.inspectSlot(spec.service, spec.slot)
+    if (!started) throw new DockerUnreachableError(`container ${containerName(spec.service, spec.slot)} vanished after start`)
+    return started
+  }
+
+  /** Stops gracefully (SIGTERM, then SIGKILL after the grace period); a stopped slot is left alone. */
+  async stopSlot(service: string, slot: SlotName, timeoutSeconds: number): Promise<void> {
+    const current = await this.inspectSlot(service, slot)
+    if (!current?.running) return
+    try {
+      await this.docker.getContainer(current.id).stop({ t: timeoutSeconds })
+    } catch (error) {
+      if (statusOf(error) !== 304) throw error
+    }
+  }
+
+  async startSlot(service: string, slot: SlotName): Promise<void> {
+    try {
+      await this.docker.getContainer(containerName(service, slot)).start()
+    } catch (error) {
+      if (statusOf(error) !== 304) throw error
+    }
+  }
+
+  async removeSlot(service: string, slot: SlotName): Promise<void> {
+    try {
+      await this.docker.getContainer(containerName(service, slot)).remove({ force: true })
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error
+    }
+  }
+
+  /** Reads the last lines of a slot's log, for error messages when it fails to become healthy. */
+  async logTail(service: string, slot: SlotName, lines = 20): Promise<string> {
+    try {
+      const buffer = (await this.docker.getContainer(containerName(service, slot)).logs({
+        stdout: true,
+        stderr: true,
+        tail: lines,
+      })) as unknown as Buffer
+      return demultiplex(buffer)
+    } catch {
+      return ''
+    }
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number }).statusCode
+}
+
+/** Docker multiplexes stdout/stderr with an 8-byte header per frame when there is no TTY. */
+function demultiplex(buffer: Buffer): string {
+  const parts: string[] = []
+  let offset = 0
+  while (offset + 8 <= buffer.length) {
+    const size = buffer.readUInt32BE(offset + 4)
+    parts.push(buffer.subarray(offset + 8, offset + 8 + size).toString())
+    offset += 8 + size
+  }
+  return parts.join('')
+}

@@ -1,0 +1,104 @@
+import { SLOT_NAMES, type HandoverConfig } from '../config/config.js'
+import { connect, type Connection } from '../db/connection.js'
+import { Journal } from '../db/journal.js'
+import { MigrationExecutor } from '../db/migration-executor.js'
+import { MigrationHistory } from '../db/migration-history.js'
+import { readScripts, scriptsBetween } from '../db/migration-script.js'
+import { ServiceLock } from '../db/service-lock.js'
+import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
+import { readSchemaVersion, writeSchemaVersion } from '../db/version-table.js'
+import { HandoverError, InvalidInputError } from '../errors.js'
+import type { ServiceRoute } from '../proxy/types.js'
+import { DockerRuntime } from '../runtime/docker-runtime.js'
+import type { ProxyControl } from './proxy-control.js'
+import { slotEnv } from './slot-env.js'
+import { expectVersion, slotUrl, waitSlotHealthy } from './slot-health.js'
+
+export class AlreadyDeployedError extends HandoverError {
+  readonly code = 'ALREADY_DEPLOYED'
+}
+
+export interface DeployRequest {
+  config: HandoverConfig
+  image: string
+  version?: string
+  proxy: ProxyControl
+  note: (message: string) => void
+  docker?: DockerRuntime
+}
+
+/**
+ * Brings a service up from nothing: installs the schema up to the image's version (nothing
+ * serves yet, so expand and contract run back to back), starts both slots, registers routes.
+ */
+export async function deployService(request: DeployRequest): Promise<{ version: string }> {
+  const { config } = request
+  const docker = request.docker ?? new DockerRuntime()
+  await docker.ping()
+  const image = await docker.image(request.image)
+  const version = request.version ?? image.version
+  if (!version) throw new InvalidInputError('--image', `${request.image} has no org.opencontainers.image.version label; pass --version`)
+  for (const slot of SLOT_NAMES) {
+    if (await docker.inspectSlot(config.service.name, slot)) {
+      throw new AlreadyDeployedError(`service ${config.service.name} already has a ${slot} container; use \`handover upgrade\` to change its version`)
+    }
+  }
+  const db = await connect(config.database)
+  try {
+    await Journal.ensureTables(db, config.database.journalSchema)
+    await MigrationHistory.ensureTable(db, config.database.journalSchema)
+    const lock = await ServiceLock.acquire(db, config.service.name)
+    try {
+      await installSchema(db, config, version, request.note)
+      await startSlots(docker, request, version)
+      await request.proxy.putService(routeFor(config))
+      request.note(`routes registered: ${config.proxy.listen.host}:${config.proxy.listen.port} → blue, green`)
+    } finally {
+      await lock.release()
+    }
+  } finally {
+    await db.end()
+  }
+  return { version }
+}
+
+async function installSchema(db: Connection, config: HandoverConfig, version: string, note: (message: string) => void): Promise<void> {
+  const current = await readSchemaVersion(db, config.database)
+  const target = parseVersion(version, '--version')
+  if (compareVersions(current, target) >= 0) {
+    note(`schema ${config.database.schema} already at ${formatVersion(current)}`)
+    return
+  }
+  await db.query(`CREATE DATABASE IF NOT EXISTS \`${config.database.schema}\``)
+  const scripts = scriptsBetween(readScripts(config.migrations.dir), current, target)
+  const history = new MigrationHistory(db, config.database.journalSchema, config.service.name)
+  const executor = new MigrationExecutor(db, history, config.database.schema, 'deploy')
+  for (const script of scripts) {
+    await executor.applyPart([script], 'expand')
+    await executor.applyPart([script], 'contract')
+  }
+  await writeSchemaVersion(db, config.database, version)
+  note(`schema ${config.database.schema}: ${formatVersion(current)} → ${version} (${scripts.map((s) => s.name).join(', ') || 'no scripts'})`)
+}
+
+async function startSlots(docker: DockerRuntime, request: DeployRequest, version: string): Promise<void> {
+  const { config } = request
+  for (const slot of SLOT_NAMES) {
+    await docker.runSlot({ service: config.service.name, slot, image: request.image, env: slotEnv(config, slot), stopTimeoutSeconds: config.service.stopTimeoutSeconds })
+  }
+  for (const slot of SLOT_NAMES) {
+    await waitSlotHealthy(docker, config, slot)
+    await expectVersion(slotUrl(config, slot, config.service.versionPath), version)
+    request.note(`slot ${slot} healthy on 127.0.0.1:${config.service.slots[slot].port}, version ${version}`)
+  }
+}
+
+export function routeFor(config: HandoverConfig): ServiceRoute {
+  const slot = (port: number) => ({ host: '127.0.0.1', port, state: 'active' as const })
+  return {
+    name: config.service.name,
+    listen: config.proxy.listen,
+    slots: { blue: slot(config.service.slots.blue.port), green: slot(config.service.slots.green.port) },
+    buffer: config.proxy.buffer,
+  }
+}

@@ -1,0 +1,50 @@
+import { expectVersion, slotUrl } from '../slot-health.js'
+import { httpGet } from '../../runtime/http-probe.js'
+import { HandoverError } from '../../errors.js'
+import type { Phase, UpgradeContext } from '../upgrade-context.js'
+
+export class SmokeProbeError extends HandoverError {
+  readonly code = 'SMOKE_PROBE_FAILED'
+}
+
+/**
+ * With slot A stopped and slot B holding requests, nothing writes: the incompatible changes
+ * run against a quiescent schema. Then B is checked and the buffer released to it, which is
+ * the point of no return: from then on v2 writes in the new shape only.
+ */
+export const contract: Phase = {
+  name: 'contract',
+  timeoutSeconds: () => 3600,
+  async forward(context) {
+    await context.migrations.applyPart(context.scripts, 'contract', (applied) => {
+      if (!applied.skipped) context.note(`contract ${applied.script} #${applied.index + 1} ${applied.durationMs.toFixed(0)}ms`)
+    })
+    await smokeProbe(context)
+    await releaseToStandby(context)
+  },
+  async undo(context) {
+    await context.migrations.undoPart(context.scripts, 'contract', 'contract-undo')
+  },
+}
+
+/** Read-only probes straight to B (not through the proxy, which is holding requests). */
+async function smokeProbe(context: UpgradeContext): Promise<void> {
+  const { service } = context.config
+  const health = await httpGet(slotUrl(context.config, context.standby, service.healthPath), 5000)
+  if (health.status !== 200) throw new SmokeProbeError(`slot ${context.standby} answered ${health.status} to ${service.healthPath} after the contract`)
+  await expectVersion(slotUrl(context.config, context.standby, service.versionPath), context.to.version)
+}
+
+async function releaseToStandby(context: UpgradeContext): Promise<void> {
+  const name = context.config.service.name
+  // Journal the crossing first: if we crash after the release, a resume must not undo.
+  await context.markPointOfNoReturn(true)
+  try {
+    const { released } = await context.proxy.release(name, context.standby)
+    context.note(`released ${released} held requests to ${context.standby}`)
+  } catch (error) {
+    const view = await context.proxy.getService(name).catch(() => undefined)
+    if (view && view.slots[context.standby].state === 'buffering') await context.markPointOfNoReturn(false)
+    throw error
+  }
+}

@@ -1,0 +1,42 @@
+import { SLOT_NAMES } from '../../config/config.js'
+import { HandoverError } from '../../errors.js'
+import type { Phase, UpgradeContext } from '../upgrade-context.js'
+
+export class PreflightError extends HandoverError {
+  readonly code = 'PREFLIGHT_FAILED'
+}
+
+/** Checks everything the later phases rely on, before any of them changes anything. */
+export const preflight: Phase = {
+  name: 'preflight',
+  timeoutSeconds: () => 60,
+  async forward(context) {
+    const { service } = context.config
+    await context.docker.ping()
+    await context.docker.image(context.to.image)
+    const route = await context.proxy.getService(service.name)
+    for (const slot of SLOT_NAMES) {
+      if (route.slots[slot].state !== 'active') {
+        throw new PreflightError(
+          `slot ${slot} of ${service.name} is ${route.slots[slot].state} in the proxy, not active; ` +
+            'a previous run may not have finished: see `handover status`',
+        )
+      }
+      const container = await context.docker.inspectSlot(service.name, slot)
+      if (!container?.running) throw new PreflightError(`slot ${slot} of ${service.name} has no running container; deploy it first`)
+    }
+    await checkScripts(context)
+    context.note(`plan: ${context.from.version} → ${context.to.version}, scripts: ${context.scripts.map((s) => s.name).join(', ') || 'none'}`)
+  },
+}
+
+async function checkScripts(context: UpgradeContext): Promise<void> {
+  for (const script of context.scripts) {
+    if (script.parts.expand.length > 0 && script.parts['expand-undo'].length === 0) {
+      throw new PreflightError(`${script.file} has expand statements but no \`-- handover:expand-undo\` part; without it a failed upgrade cannot be rolled back`)
+    }
+    if (script.parts.contract.length > 0 && script.parts['contract-undo'].length === 0) {
+      throw new PreflightError(`${script.file} has contract statements but no \`-- handover:contract-undo\` part; without it a failed upgrade cannot be rolled back`)
+    }
+  }
+}

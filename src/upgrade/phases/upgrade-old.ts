@@ -1,0 +1,13 @@
+import { expectVersion, runSlotOn, slotUrl } from '../slot-health.js'
+import type { Phase } from '../upgrade-context.js'
+
+/** Slot A, stopped since the flip, is recreated on the new image and rejoins the rotation. */
+export const upgradeOld: Phase = {
+  name: 'upgrade-old',
+  timeoutSeconds: (context) => context.config.service.healthTimeoutSeconds + 60,
+  async forward(context) {
+    await runSlotOn(context, context.active, context.to.image)
+    await expectVersion(slotUrl(context.config, context.active, context.config.service.versionPath), context.to.version)
+    await context.proxy.setSlotState(context.config.service.name, context.active, 'active')
+  },
+}

@@ -1,0 +1,17 @@
+import { expectVersion, runSlotOn, slotUrl } from '../slot-health.js'
+import type { Phase } from '../upgrade-context.js'
+
+/** Slot B, out of rotation, is recreated on the new image and must come up healthy. */
+export const upgradeStandby: Phase = {
+  name: 'upgrade-standby',
+  timeoutSeconds: (context) => context.config.service.stopTimeoutSeconds + context.config.service.healthTimeoutSeconds + 60,
+  async forward(context) {
+    await runSlotOn(context, context.standby, context.to.image)
+    await expectVersion(slotUrl(context.config, context.standby, context.config.service.versionPath), context.to.version)
+  },
+  async undo(context) {
+    const current = await context.docker.inspectSlot(context.config.service.name, context.standby)
+    if (current?.running && current.image === context.from.image) return
+    await runSlotOn(context, context.standby, context.from.image)
+  },
+}

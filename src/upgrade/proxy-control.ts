@@ -1,0 +1,17 @@
+import type { SlotName } from '../config/config.js'
+import type { ServiceRoute, ServiceStatus, SlotState } from '../proxy/types.js'
+import type { UpgradeEvent } from './events.js'
+
+/**
+ * What an upgrade needs from the agent's proxy. The admin client implements it over the
+ * unix socket; keeping the upgrade on this narrow surface keeps the phases readable.
+ */
+export interface ProxyControl {
+  getService(name: string): Promise<ServiceStatus>
+  putService(route: ServiceRoute): Promise<ServiceStatus | void>
+  setSlotState(service: string, slot: SlotName, state: SlotState): Promise<void>
+  flip(service: string, to: SlotName): Promise<void>
+  release(service: string, to: SlotName): Promise<{ released: number }>
+  waitDrained(service: string, slot: SlotName, timeoutSeconds: number): Promise<{ drained: boolean; inFlight: number }>
+  reportEvent(event: UpgradeEvent): Promise<void>
+}

@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto'
+import { hostname, userInfo } from 'node:os'
+import type { HandoverConfig, SlotName } from '../config/config.js'
+import { connect, type Connection } from '../db/connection.js'
+import { Journal } from '../db/journal.js'
+import { MigrationExecutor } from '../db/migration-executor.js'
+import { MigrationHistory } from '../db/migration-history.js'
+import { readScripts, scriptsBetween } from '../db/migration-script.js'
+import { ServiceLock } from '../db/service-lock.js'
+import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
+import { readSchemaVersion } from '../db/version-table.js'
+import { HandoverError, InvalidInputError } from '../errors.js'
+import { DockerRuntime } from '../runtime/docker-runtime.js'
+import { EventBus } from './event-bus.js'
+import { journalRecorder } from './journal-recorder.js'
+import { runPhases, type RunOutcome } from './phase-runner.js'
+import type { ProxyControl } from './proxy-control.js'
+import { slotEnv } from './slot-env.js'
+import { STRICT_PHASES } from './strict-phases.js'
+import type { UpgradeContext } from './upgrade-context.js'
+
+export class NothingToDoError extends HandoverError {
+  readonly code = 'NOTHING_TO_DO'
+}
+
+export class SlotsDivergeError extends HandoverError {
+  readonly code = 'SLOTS_DIVERGE'
+}
+
+export interface UpgradeRequest {
+  config: HandoverConfig
+  image: string
+  /** Overrides the image's version label. */
+  version?: string
+  standby?: SlotName
+  proxy: ProxyControl
+  bus: EventBus
+  note: (message: string) => void
+  docker?: DockerRuntime
+}
+
+export interface UpgradeReport extends RunOutcome {
+  runId: string
+  from: { image: string; version: string }
+  to: { image: string; version: string }
+}
+
+/** One strict upgrade, from gathering the facts to releasing the lock. */
+export async function runUpgrade(request: UpgradeRequest): Promise<UpgradeReport> {
+  const { config } = request
+  const docker = request.docker ?? new DockerRuntime()
+  const target = await targetRelease(docker, request)
+  const db = await connect(config.database)
+  const lockConnection = await connect(config.database)
+  try {
+    await Journal.ensureTables(db, config.database.journalSchema)
+    await MigrationHistory.ensureTable(db, config.database.journalSchema)
+    const lock = await ServiceLock.acquire(lockConnection, config.service.name)
+    try {
+      return await runLocked(request, docker, db, target)
+    } finally {
+      await lock.release()
+    }
+  } finally {
+    await db.end()
+    await lockConnection.end()
+  }
+}
+
+async function runLocked(request: UpgradeRequest, docker: DockerRuntime, db: Connection, to: UpgradeReport['to']): Promise<UpgradeReport> {
+  const { config, bus } = request
+  const standby = request.standby ?? 'green'
+  const active: SlotName = standby === 'green' ? 'blue' : 'green'
+  const schemaVersion = await readSchemaVersion(db, config.database)
+  const targetVersion = parseVersion(to.version, '--version')
+  if (compareVersions(targetVersion, schemaVersion) <= 0) {
+    throw new NothingToDoError(`${config.database.schema} is already at version ${formatVersion(schemaVersion)}; the target is ${to.version}`)
+  }
+  const from = { image: await currentImage(docker, config.service.name), version: formatVersion(schemaVersion) }
+  const runId = randomUUID()
+  const journal = new Journal(db, config.database.journalSchema)
+  bus.subscribe(journalRecorder(journal), { required: true })
+  const context = buildContext(request, docker, db, journal, { runId, standby, active, from, to, targetVersion, schemaVersion })
+  await journal.startRun({ id: runId, service: config.service.name, fromVersion: from.version, toVersion: to.version, fromImage: from.image, toImage: to.image, standbySlot: standby }, userInfo().username, hostname())
+  const began = performance.now()
+  await bus.emit({ type: 'run-started', service: config.service.name, runId, fromVersion: from.version, toVersion: to.version, mode: 'strict' })
+  const outcome = await runPhases(STRICT_PHASES, context, bus)
+  await journal.finishRun(runId, outcome.result, outcome.error)
+  await bus.emit({ type: 'run-finished', service: config.service.name, runId, result: outcome.result, durationSeconds: (performance.now() - began) / 1000 })
+  return { ...outcome, runId, from, to }
+}
+
+interface RunFacts {
+  runId: string
+  standby: SlotName
+  active: SlotName
+  from: UpgradeReport['from']
+  to: UpgradeReport['to']
+  targetVersion: readonly number[]
+  schemaVersion: readonly number[]
+}
+
+function buildContext(request: UpgradeRequest, docker: DockerRuntime, db: Connection, journal: Journal, facts: RunFacts): UpgradeContext {
+  const { config } = request
+  const history = new MigrationHistory(db, config.database.journalSchema, config.service.name)
+  const context: UpgradeContext = {
+    config,
+    runId: facts.runId,
+    standby: facts.standby,
+    active: facts.active,
+    from: facts.from,
+    to: facts.to,
+    scripts: scriptsBetween(readScripts(config.migrations.dir), facts.schemaVersion, facts.targetVersion),
+    docker,
+    proxy: request.proxy,
+    db,
+    migrations: new MigrationExecutor(db, history, config.database.schema, facts.runId),
+    slotEnv: (slot) => slotEnv(config, slot),
+    pointOfNoReturnPassed: false,
+    async markPointOfNoReturn(passed) {
+      await journal.markPointOfNoReturn(facts.runId, passed)
+      context.pointOfNoReturnPassed = passed
+    },
+    note: request.note,
+  }
+  return context
+}
+
+async function targetRelease(docker: DockerRuntime, request: UpgradeRequest): Promise<UpgradeReport['to']> {
+  const image = await docker.image(request.image)
+  const version = request.version ?? image.version
+  if (!version) {
+    throw new InvalidInputError('--image', `${request.image} has no org.opencontainers.image.version label; pass --version`)
+  }
+  parseVersion(version, request.version ? '--version' : `${request.image} label org.opencontainers.image.version`)
+  return { image: request.image, version }
+}
+
+/** Both slots must run the same image before an upgrade; otherwise an earlier run is unfinished. */
+async function currentImage(docker: DockerRuntime, service: string): Promise<string> {
+  const blue = await docker.inspectSlot(service, 'blue')
+  const green = await docker.inspectSlot(service, 'green')
+  if (!blue || !green) throw new SlotsDivergeError(`service ${service} has no container for slot ${blue ? 'green' : 'blue'}; run \`handover deploy\` first`)
+  if (blue.image !== green.image) {
+    throw new SlotsDivergeError(`slots of ${service} run different images (blue ${blue.image}, green ${green.image}); an earlier run did not finish, see \`handover status\``)
+  }
+  return blue.image
+}

@@ -1,0 +1,58 @@
+import type { HandoverConfig, SlotName } from '../config/config.js'
+import { HandoverError } from '../errors.js'
+import { httpGet, waitHealthy } from '../runtime/http-probe.js'
+import type { DockerRuntime } from '../runtime/docker-runtime.js'
+import type { UpgradeContext } from './upgrade-context.js'
+
+export class WrongVersionError extends HandoverError {
+  readonly code = 'WRONG_VERSION'
+
+  constructor(
+    readonly where: string,
+    readonly expected: string,
+    readonly answered: string,
+  ) {
+    super(`${where} reports version ${answered}, expected ${expected}; check the image's ${'org.opencontainers.image.version'} label and the app's version endpoint`)
+  }
+}
+
+export function slotUrl(config: HandoverConfig, slot: SlotName, path: string): string {
+  return `http://127.0.0.1:${config.service.slots[slot].port}${path}`
+}
+
+export async function waitSlotHealthy(docker: DockerRuntime, config: HandoverConfig, slot: SlotName): Promise<void> {
+  const { service } = config
+  await waitHealthy({
+    url: slotUrl(config, slot, service.healthPath),
+    timeoutSeconds: service.healthTimeoutSeconds,
+    stillRunning: async () => (await docker.inspectSlot(service.name, slot))?.running ?? false,
+    logTail: () => docker.logTail(service.name, slot),
+  })
+}
+
+/** Asks the version endpoint at `url` and checks it names `expected`. */
+export async function expectVersion(url: string, expected: string): Promise<void> {
+  const answer = await httpGet(url, 5000)
+  let version = `(status ${answer.status})`
+  if (answer.status === 200) {
+    try {
+      version = String((JSON.parse(answer.body) as { version?: unknown }).version)
+    } catch {
+      version = answer.body.trim().slice(0, 40)
+    }
+  }
+  if (version !== expected) throw new WrongVersionError(url, expected, version)
+}
+
+/** Recreates a slot's container on `image` and waits until it is healthy. */
+export async function runSlotOn(context: UpgradeContext, slot: SlotName, image: string): Promise<void> {
+  const { service } = context.config
+  await context.docker.runSlot({
+    service: service.name,
+    slot,
+    image,
+    env: context.slotEnv(slot),
+    stopTimeoutSeconds: service.stopTimeoutSeconds,
+  })
+  await waitSlotHealthy(context.docker, context.config, slot)
+}

@@ -1,0 +1,46 @@
+import type { HandoverConfig, SlotName } from '../config/config.js'
+import type { Backup } from '../db/backup.js'
+import type { Connection } from '../db/connection.js'
+import type { MigrationExecutor } from '../db/migration-executor.js'
+import type { MigrationScript } from '../db/migration-script.js'
+import type { DockerRuntime } from '../runtime/docker-runtime.js'
+import type { ProxyControl } from './proxy-control.js'
+
+export interface Release {
+  image: string
+  version: string
+}
+
+/** Everything a phase may use, gathered (read-only) before the first phase runs. */
+export interface UpgradeContext {
+  config: HandoverConfig
+  runId: string
+  /** Slot B: taken out of rotation and upgraded first. */
+  standby: SlotName
+  /** Slot A: keeps serving v1 until the flip. */
+  active: SlotName
+  from: Release
+  to: Release
+  /** The scripts between the schema's version and the target, in order. */
+  scripts: MigrationScript[]
+  docker: DockerRuntime
+  proxy: ProxyControl
+  db: Connection
+  migrations: MigrationExecutor
+  /** The env a slot container gets, secrets resolved. Never logged or journaled. */
+  slotEnv(slot: SlotName): Record<string, string>
+  /** Recorded by the backup phase. */
+  backup?: Backup
+  pointOfNoReturnPassed: boolean
+  markPointOfNoReturn(passed: boolean): Promise<void>
+  note(message: string): void
+}
+
+/** A phase: one step forward, and the way back from any state it may have left. */
+export interface Phase {
+  name: string
+  timeoutSeconds(context: UpgradeContext): number
+  forward(context: UpgradeContext): Promise<void>
+  /** Must work from any partial state of `forward`, including "not started". */
+  undo?(context: UpgradeContext): Promise<void>
+}
