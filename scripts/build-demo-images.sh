@@ -23,6 +23,11 @@ die() { log "error: $*" >&2; exit 1; }
 [ -x "$esbuild" ] || die "esbuild not found at $esbuild; run 'npm ci' first"
 docker info >/dev/null 2>&1 || die "docker engine not reachable; run scripts/setup-env.sh first"
 
+# Test files running in parallel each ask for the images: one build at a time, and the
+# later ones then find the images current.
+exec 9>"${TMPDIR:-/tmp}/handover-demo-build.lock"
+flock 9
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/handover-demo-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
