@@ -102,6 +102,7 @@ for version in 1 2; do
   fi
   # Hard links: the same node binary in both contexts without copying 100 MB twice.
   cp -al "$staged_runtime" "$context/root"
+  previous_id=$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
   started=$SECONDS
   # DOCKER_BUILDKIT=0: this host has no buildx plugin; the classic builder is what is there.
   # Its stderr is only a deprecation notice when the build works, so show it only on failure.
@@ -111,4 +112,8 @@ for version in 1 2; do
     die "docker build of $tag failed"
   fi
   log "built $tag ($image_id, content hash ${hash:0:12}, $((SECONDS - started)) s)"
+  # The replaced image is now untagged; remove it unless a container still uses it.
+  if [ -n "$previous_id" ] && [ "$previous_id" != "$image_id" ]; then
+    docker image rm "$previous_id" >/dev/null 2>&1 || true
+  fi
 done

@@ -8,7 +8,7 @@
  * and looked up again when the contract migration drops it under a running instance.
  */
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise'
-import { BadRequestError, type PeopleStore, type PersonView } from './service.js'
+import { BadRequestError, log, type PeopleStore, type PersonView } from './service.js'
 
 export const MAX_PART_LENGTH = 100
 
@@ -42,7 +42,7 @@ export function createV2Store(pool: Pool): PeopleStore<NewPersonV2> {
     } catch (error) {
       if (!isBadField(error)) throw error
       // The contract migration dropped `name` since we looked: forget and write without it.
-      nameColumn.forget()
+      if (nameColumn.forget()) log('name-column-dropped', { detail: 'writing first_name/last_name only from now on' })
       return insertContracted(pool, person)
     }
   }
@@ -80,8 +80,9 @@ function insertExpanded(pool: Pool, { firstName, lastName }: NewPersonV2): Promi
 }
 
 /** Caches whether people.name exists; concurrent callers share one lookup. */
-function nameColumnTracker(pool: Pool): { exists(): Promise<boolean>; forget(): void } {
+function nameColumnTracker(pool: Pool): { exists(): Promise<boolean>; forget(): boolean } {
   let lookup: Promise<boolean> | undefined
+  let forgotten = false
   return {
     exists() {
       lookup ??= queryNameColumn(pool).catch((error: unknown) => {
@@ -90,8 +91,12 @@ function nameColumnTracker(pool: Pool): { exists(): Promise<boolean>; forget(): 
       })
       return lookup
     },
+    /** Records that `name` is gone; true for the first caller (concurrent inserts all see the error). */
     forget() {
+      const known = forgotten
+      forgotten = true
       lookup = Promise.resolve(false)
+      return !known
     },
   }
 }
