@@ -1,0 +1,191 @@
+/**
+ * The proxy's Prometheus series. Per-request work is one counter increment and one histogram
+ * observation on label-bound children cached here; gauges (in-flight, buffered, slot state)
+ * are read from the router only when Prometheus scrapes, so the request path never touches them.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { SLOT_STATES } from '../proxy/types.js'
+
+export type RejectReason = 'full' | 'timeout' | 'shutdown'
+
+export interface SlotSnapshot {
+  slot: string
+  state: string
+  inFlight: number
+}
+
+export interface ServiceSnapshot {
+  service: string
+  buffered: number
+  slots: readonly SlotSnapshot[]
+}
+
+/** Requests answered without reaching a slot (503s) carry this slot label. */
+export const NO_SLOT = 'none'
+
+const REQUEST_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+const WAIT_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120]
+const DRAIN_BUCKETS = [0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300]
+
+export class ProxyMetrics {
+  readonly requests: Counter<'service' | 'slot' | 'code'>
+  readonly duration: Histogram<'service' | 'slot'>
+  readonly bufferWait: Histogram<'service'>
+  readonly rejections: Counter<'service' | 'reason'>
+  readonly drainDuration: Histogram<'service' | 'slot'>
+
+  constructor(registry: Registry, snapshot: () => readonly ServiceSnapshot[]) {
+    const registers = [registry]
+    this.requests = new Counter({
+      name: 'handover_proxy_requests_total',
+      help: 'Requests answered by the proxy, by slot and HTTP status (slot "none": answered by the proxy itself; code 499: client left first)',
+      labelNames: ['service', 'slot', 'code'],
+      registers,
+    })
+    this.duration = new Histogram({
+      name: 'handover_proxy_request_duration_seconds',
+      help: 'Time from forwarding a request to a slot until its response finished',
+      labelNames: ['service', 'slot'],
+      buckets: REQUEST_BUCKETS,
+      registers,
+    })
+    this.bufferWait = new Histogram({
+      name: 'handover_proxy_buffer_wait_seconds',
+      help: 'Time a request was held in the buffer before it was released or rejected',
+      labelNames: ['service'],
+      buckets: WAIT_BUCKETS,
+      registers,
+    })
+    this.rejections = new Counter({
+      name: 'handover_proxy_buffer_rejections_total',
+      help: 'Held or arriving requests answered 503 by the buffer: full, timeout (wait exceeded) or shutdown',
+      labelNames: ['service', 'reason'],
+      registers,
+    })
+    this.drainDuration = new Histogram({
+      name: 'handover_proxy_drain_duration_seconds',
+      help: 'Time from a slot starting to drain until its in-flight requests reached zero',
+      labelNames: ['service', 'slot'],
+      buckets: DRAIN_BUCKETS,
+      registers,
+    })
+    registerGauges(registers, snapshot)
+  }
+
+  forSlot(service: string, slot: string): SlotMetrics {
+    return new SlotMetrics(this, service, slot)
+  }
+
+  forService(service: string): ServiceMetrics {
+    return new ServiceMetrics(this, service)
+  }
+}
+
+/** Label-bound children for one slot, so the hot path does no label hashing. */
+export class SlotMetrics {
+  private readonly codes: CodeCounters
+  private readonly duration: Histogram.Internal<'service' | 'slot'>
+
+  constructor(
+    private readonly metrics: ProxyMetrics,
+    private readonly service: string,
+    private readonly slot: string,
+  ) {
+    this.codes = new CodeCounters(metrics.requests, service, slot)
+    this.duration = metrics.duration.labels(service, slot)
+  }
+
+  answered(code: number, seconds: number): void {
+    this.codes.inc(code)
+    this.duration.observe(seconds)
+  }
+
+  drained(seconds: number): void {
+    this.metrics.drainDuration.labels(this.service, this.slot).observe(seconds)
+  }
+}
+
+export class ServiceMetrics {
+  private readonly codes: CodeCounters
+  private readonly wait: Histogram.Internal<'service'>
+
+  constructor(
+    private readonly metrics: ProxyMetrics,
+    private readonly service: string,
+  ) {
+    this.codes = new CodeCounters(metrics.requests, service, NO_SLOT)
+    this.wait = metrics.bufferWait.labels(service)
+  }
+
+  /** A request the proxy answered itself (no active slot, buffer rejection, shutdown). */
+  answeredByProxy(code: number): void {
+    this.codes.inc(code)
+  }
+
+  rejected(reason: RejectReason): void {
+    this.metrics.rejections.labels(this.service, reason).inc()
+  }
+
+  waited(seconds: number): void {
+    this.wait.observe(seconds)
+  }
+}
+
+/** One cached counter child per status code seen. */
+class CodeCounters {
+  private readonly byCode = new Map<number, Counter.Internal>()
+
+  constructor(
+    private readonly requests: Counter<'service' | 'slot' | 'code'>,
+    private readonly service: string,
+    private readonly slot: string,
+  ) {}
+
+  inc(code: number): void {
+    let counter = this.byCode.get(code)
+    if (counter === undefined) {
+      counter = this.requests.labels(this.service, this.slot, String(code))
+      this.byCode.set(code, counter)
+    }
+    counter.inc()
+  }
+}
+
+// Gauges are computed at scrape time from the router's live state; reset() drops series
+// of services that were deleted since the last scrape.
+function registerGauges(registers: Registry[], snapshot: () => readonly ServiceSnapshot[]): void {
+  new Gauge({
+    name: 'handover_proxy_in_flight_requests',
+    help: 'Requests forwarded to a slot and not yet answered',
+    labelNames: ['service', 'slot'],
+    registers,
+    collect() {
+      this.reset()
+      for (const s of snapshot()) for (const slot of s.slots) this.set({ service: s.service, slot: slot.slot }, slot.inFlight)
+    },
+  })
+  new Gauge({
+    name: 'handover_proxy_buffered_requests',
+    help: 'Requests currently held in the buffer of a service',
+    labelNames: ['service'],
+    registers,
+    collect() {
+      this.reset()
+      for (const s of snapshot()) this.set({ service: s.service }, s.buffered)
+    },
+  })
+  new Gauge({
+    name: 'handover_proxy_slot_state',
+    help: 'Current state of each slot: 1 for the state it is in, 0 for the others',
+    labelNames: ['service', 'slot', 'state'],
+    registers,
+    collect() {
+      this.reset()
+      for (const s of snapshot()) {
+        for (const slot of s.slots) {
+          for (const state of SLOT_STATES) this.set({ service: s.service, slot: slot.slot, state }, slot.state === state ? 1 : 0)
+        }
+      }
+    },
+  })
+}

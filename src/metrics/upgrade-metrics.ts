@@ -1,0 +1,92 @@
+/**
+ * Turns the upgrade event stream (reported by `handover` runs over the admin API) into
+ * Prometheus series, so Grafana shows phases continuously even though each run is its
+ * own short-lived process.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import type { UpgradeEvent } from '../upgrade/events.js'
+
+const PHASE_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
+
+export type PhaseResult = 'completed' | 'failed' | 'undone'
+
+export class UpgradeMetrics {
+  private readonly phase: Gauge<'service' | 'phase'>
+  private readonly phaseDuration: Histogram<'service' | 'phase' | 'result'>
+  private readonly upgrades: Counter<'service' | 'result'>
+  private readonly rollbacks: Counter<'service'>
+  // Phases seen per service, so a new phase can zero the previous one's gauge.
+  private readonly seenPhases = new Map<string, Set<string>>()
+
+  constructor(registry: Registry) {
+    const registers = [registry]
+    this.phase = new Gauge({
+      name: 'handover_upgrade_phase',
+      help: 'Upgrade phase currently running per service: 1 for the running phase, 0 for other phases seen',
+      labelNames: ['service', 'phase'],
+      registers,
+    })
+    this.phaseDuration = new Histogram({
+      name: 'handover_upgrade_phase_duration_seconds',
+      help: 'Duration of an upgrade phase (forward or undo) by result',
+      labelNames: ['service', 'phase', 'result'],
+      buckets: PHASE_BUCKETS,
+      registers,
+    })
+    this.upgrades = new Counter({
+      name: 'handover_upgrades_total',
+      help: 'Finished upgrade runs by result',
+      labelNames: ['service', 'result'],
+      registers,
+    })
+    this.rollbacks = new Counter({
+      name: 'handover_upgrade_rollbacks_total',
+      help: 'Upgrade runs that ended rolled back to the old version',
+      labelNames: ['service'],
+      registers,
+    })
+  }
+
+  record(event: UpgradeEvent): void {
+    switch (event.type) {
+      case 'run-started':
+        this.setRunning(event.service, undefined)
+        return
+      case 'phase-started':
+        this.setRunning(event.service, event.phase)
+        return
+      case 'phase-completed':
+        return this.phaseEnded(event.service, event.phase, 'completed', event.durationSeconds)
+      case 'phase-failed':
+        return this.phaseEnded(event.service, event.phase, 'failed', event.durationSeconds)
+      case 'phase-undone':
+        return this.phaseEnded(event.service, event.phase, 'undone', event.durationSeconds)
+      case 'run-finished':
+        this.setRunning(event.service, undefined)
+        this.upgrades.labels(event.service, event.result).inc()
+        if (event.result === 'rolled_back') this.rollbacks.labels(event.service).inc()
+        return
+    }
+  }
+
+  private phaseEnded(service: string, phase: string, result: PhaseResult, seconds: number): void {
+    this.phaseDuration.labels(service, phase, result).observe(seconds)
+    this.phase.labels(service, phase).set(0)
+    this.seen(service).add(phase)
+  }
+
+  private setRunning(service: string, running: string | undefined): void {
+    const seen = this.seen(service)
+    if (running !== undefined) seen.add(running)
+    for (const phase of seen) this.phase.labels(service, phase).set(phase === running ? 1 : 0)
+  }
+
+  private seen(service: string): Set<string> {
+    let phases = this.seenPhases.get(service)
+    if (phases === undefined) {
+      phases = new Set()
+      this.seenPhases.set(service, phases)
+    }
+    return phases
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The agent's admin API: JSON over HTTP on a unix socket that only the agent's user can
+ * open (mode 0600). Errors answer `{"error":{"code","message"}}` with a status derived
+ * from the error's stable code, so the client can rebuild a typed error.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import { connect } from 'node:net'
+import { chmod, lstat, mkdir, rm } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { HandoverError, InvalidInputError } from '../errors.js'
+import type { Endpoint } from './admin-endpoints.js'
+import { AgentAlreadyRunningError, BodyTooLargeError, NoSuchEndpointError } from './errors.js'
+import { bindPath } from './listener.js'
+import type { Logger } from './log.js'
+
+const MAX_BODY_BYTES = 1024 * 1024
+
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  INVALID_INPUT: 400,
+  SERVICE_NOT_FOUND: 404,
+  NO_SUCH_ENDPOINT: 404,
+  ILLEGAL_TRANSITION: 409,
+  LISTEN_FAILED: 409,
+  BODY_TOO_LARGE: 413,
+}
+
+export interface AdminApi {
+  close(): Promise<void>
+}
+
+export async function startAdminApi(socketPath: string, endpoints: readonly Endpoint[], log: Logger): Promise<AdminApi> {
+  await clearSocketPath(socketPath)
+  const server = http.createServer((req, res) => void handle(req, res, endpoints, log))
+  await bindPath(server, socketPath)
+  await chmod(socketPath, 0o600)
+  return {
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+      await rm(socketPath, { force: true })
+    },
+  }
+}
+
+/**
+ * Creates the socket's directory and removes a socket file left by a dead agent. A live
+ * agent on the path, or a file that is not a socket, is never removed.
+ */
+async function clearSocketPath(path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  const stat = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined
+    throw error
+  })
+  if (stat === undefined) return
+  if (!stat.isSocket()) throw new InvalidInputError(path, 'exists and is not a unix socket; refusing to replace it with the admin socket')
+  if (await answers(path)) throw new AgentAlreadyRunningError(path)
+  await rm(path, { force: true })
+}
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path)
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, endpoints: readonly Endpoint[], log: Logger): Promise<void> {
+  try {
+    const { endpoint, params } = route(req, endpoints)
+    const body = await readJson(req)
+    send(res, 200, await endpoint.run(params, body))
+  } catch (error) {
+    if (!(error instanceof HandoverError)) log({ level: 'error', msg: 'admin request failed', method: req.method, url: req.url, error: String(error) })
+    const code = error instanceof HandoverError ? error.code : 'INTERNAL'
+    const message = error instanceof Error ? error.message : String(error)
+    send(res, STATUS_BY_CODE[code] ?? 500, { error: { code, message } })
+  }
+}
+
+function route(req: IncomingMessage, endpoints: readonly Endpoint[]): { endpoint: Endpoint; params: string[] } {
+  const path = (req.url ?? '/').split('?')[0]!
+  for (const endpoint of endpoints) {
+    if (endpoint.method !== req.method) continue
+    const match = endpoint.path.exec(path)
+    if (match !== null) return { endpoint, params: match.slice(1).map(decode) }
+  }
+  throw new NoSuchEndpointError(req.method ?? '?', path)
+}
+
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    throw new InvalidInputError('path', `"${part}" is not valid percent-encoding`)
+  }
+}
+
+/** Undefined for an empty body; the endpoint decides whether it needs one. */
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError(MAX_BODY_BYTES)
+    chunks.push(chunk)
+  }
+  if (size === 0) return undefined
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown
+  } catch (error) {
+    throw new InvalidInputError('body', `not valid JSON (${(error as Error).message})`)
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text)
+}

@@ -1,0 +1,110 @@
+/**
+ * How `handover` commands talk to the agent: JSON over the agent's unix socket. Every
+ * failure is typed: the agent is not there (AgentUnreachableError), did not answer in
+ * time (TimeoutError), or refused (AgentRequestError, with the agent's own error code).
+ */
+import http from 'node:http'
+import { TimeoutError } from '../errors.js'
+import type { UpgradeEvent } from '../upgrade/events.js'
+import { AgentRequestError, AgentUnreachableError } from './errors.js'
+import type { DrainResult, ServiceRoute, ServiceStatus, SlotName, SlotState } from './types.js'
+
+export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 15
+
+export interface ReleaseResult {
+  released: number
+  service: ServiceStatus
+}
+
+export class AdminClient {
+  constructor(
+    readonly socketPath: string,
+    private readonly timeoutSeconds = DEFAULT_REQUEST_TIMEOUT_SECONDS,
+  ) {}
+
+  async health(): Promise<void> {
+    await this.call('GET', '/v1/health')
+  }
+
+  async listServices(): Promise<ServiceStatus[]> {
+    return ((await this.call('GET', '/v1/services')) as { services: ServiceStatus[] }).services
+  }
+
+  async getService(name: string): Promise<ServiceStatus> {
+    return (await this.call('GET', servicePath(name))) as ServiceStatus
+  }
+
+  /** Registers the service, or replaces its route (slot state changes must be legal transitions). */
+  async putService(route: ServiceRoute): Promise<ServiceStatus> {
+    return (await this.call('PUT', servicePath(route.name), route)) as ServiceStatus
+  }
+
+  async deleteService(name: string): Promise<void> {
+    await this.call('DELETE', servicePath(name))
+  }
+
+  async setSlotState(service: string, slot: SlotName, state: SlotState): Promise<void> {
+    await this.call('PUT', `${servicePath(service)}/slots/${slot}/state`, { state })
+  }
+
+  /** `to` starts buffering new requests; the other slot, if active, starts draining. */
+  async flip(service: string, to: SlotName): Promise<void> {
+    await this.call('POST', `${servicePath(service)}/flip`, { to })
+  }
+
+  /** `to` becomes active and receives the held requests; returns how many were released. */
+  async release(service: string, to: SlotName): Promise<ReleaseResult> {
+    return (await this.call('POST', `${servicePath(service)}/release`, { to })) as ReleaseResult
+  }
+
+  /** Waits up to `timeoutSeconds` for the slot's in-flight requests to finish; never throws on timeout. */
+  async waitDrained(service: string, slot: SlotName, timeoutSeconds: number): Promise<DrainResult> {
+    const body = { timeoutSeconds }
+    return (await this.call('POST', `${servicePath(service)}/slots/${slot}/wait-drained`, body, timeoutSeconds + this.timeoutSeconds)) as DrainResult
+  }
+
+  async reportEvent(event: UpgradeEvent): Promise<void> {
+    await this.call('POST', '/v1/events', event)
+  }
+
+  private call(method: string, path: string, body?: unknown, timeoutSeconds = this.timeoutSeconds): Promise<unknown> {
+    const text = body === undefined ? undefined : JSON.stringify(body)
+    const what = `${method} ${path}`
+    return new Promise((resolve, reject) => {
+      const headers: http.OutgoingHttpHeaders = text === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }
+      const request = http.request({ socketPath: this.socketPath, method, path, headers, agent: false }, (response) => {
+        const chunks: Buffer[] = []
+        response.on('data', (chunk: Buffer) => chunks.push(chunk))
+        response.on('error', (error) => reject(new AgentUnreachableError(this.socketPath, error)))
+        response.on('end', () => {
+          try {
+            resolve(parseAnswer(what, response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')))
+          } catch (error) {
+            reject(error)
+          }
+        })
+      })
+      request.setTimeout(timeoutSeconds * 1000, () => request.destroy(new TimeoutError(`agent request ${what}`, timeoutSeconds)))
+      request.on('error', (error) => reject(error instanceof TimeoutError ? error : new AgentUnreachableError(this.socketPath, error)))
+      request.end(text)
+    })
+  }
+}
+
+function servicePath(name: string): string {
+  return `/v1/services/${encodeURIComponent(name)}`
+}
+
+function parseAnswer(what: string, status: number, text: string): unknown {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    throw new AgentRequestError(what, status, 'BAD_RESPONSE', `the agent answered something that is not JSON: ${text.slice(0, 200)}`)
+  }
+  if (status >= 200 && status < 300) return json
+  const error = (json as { error?: { code?: unknown; message?: unknown } }).error
+  const code = typeof error?.code === 'string' ? error.code : 'UNKNOWN'
+  const message = typeof error?.message === 'string' ? error.message : text.slice(0, 200)
+  throw new AgentRequestError(what, status, code, message)
+}

@@ -1,0 +1,107 @@
+/**
+ * `handover agent`: wires the proxy (router, services, forwarder), its admin API, the route
+ * store and the metrics listener into one object with one `close()`. Everything the agent
+ * owns is per instance (including the Prometheus registry), so two agents can run in one
+ * process, as the tests do.
+ */
+import { collectDefaultMetrics, Registry } from 'prom-client'
+import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js'
+import { ProxyMetrics } from '../metrics/proxy-metrics.js'
+import { UpgradeMetrics } from '../metrics/upgrade-metrics.js'
+import { startAdminApi, type AdminApi } from './admin-api.js'
+import { adminEndpoints } from './admin-endpoints.js'
+import { ListenError } from './errors.js'
+import { Forwarder } from './forwarder.js'
+import { stderrLogger, type Logger } from './log.js'
+import { RouteStore } from './route-store.js'
+import { Router } from './router.js'
+import { DEFAULT_UPSTREAM_IDLE_MS } from './upstream-pool.js'
+
+export interface AgentOptions {
+  /** Admin API unix socket; its directory is created, a stale socket file replaced. */
+  socketPath: string
+  /** Route table, restored on start and rewritten atomically on every change. */
+  stateFile: string
+  /** Where GET /metrics is served; port 0 picks a free port (see Agent.metricsPort). */
+  metrics: { host: string; port: number }
+  /** Defaults to a new Registry with Node process metrics; never prom-client's global one. */
+  registry?: Registry
+  /** One JSON object per log line; defaults to stderr. */
+  log?: Logger
+  /** Idle upstream sockets are closed after this; below every upstream's keep-alive timeout. Default 4000. */
+  upstreamIdleMs?: number
+  /** How long closing listeners let in-flight requests finish. Default 10000. */
+  closeGraceMs?: number
+  /** Keep-alive idle timeout towards clients. Default 65. */
+  clientKeepAliveSeconds?: number
+}
+
+export interface Agent {
+  readonly socketPath: string
+  readonly metricsPort: number
+  readonly registry: Registry
+  /** Answers held requests 503, closes every listener (in-flight requests get the grace period). */
+  close(): Promise<void>
+}
+
+export async function startAgent(options: AgentOptions): Promise<Agent> {
+  const log = options.log ?? stderrLogger
+  const registry = options.registry ?? defaultRegistry()
+  let router: Router | undefined
+  const proxyMetrics = new ProxyMetrics(registry, () => router?.snapshot() ?? [])
+  const upgradeMetrics = new UpgradeMetrics(registry)
+  const clientKeepAliveSeconds = options.clientKeepAliveSeconds ?? 65
+  const forwarder = new Forwarder(log, clientKeepAliveSeconds)
+  router = new Router(
+    {
+      forwarder,
+      metrics: proxyMetrics,
+      log,
+      upstream: { idleTimeoutMs: options.upstreamIdleMs ?? DEFAULT_UPSTREAM_IDLE_MS },
+      clientKeepAliveSeconds,
+      closeGraceMs: options.closeGraceMs ?? 10_000,
+    },
+    new RouteStore(options.stateFile),
+  )
+  let admin: AdminApi | undefined
+  let metricsServer: MetricsServer | undefined
+  const close = async (): Promise<void> => {
+    // Admin first, so no change arrives while the listeners shut.
+    await admin?.close()
+    await router?.close()
+    forwarder.close()
+    await metricsServer?.close()
+  }
+  try {
+    // The admin socket first: a second agent on the same socket fails here, before it
+    // touches any service port.
+    admin = await startAdminApi(options.socketPath, adminEndpoints(router, upgradeMetrics), log)
+    await router.restore()
+    metricsServer = await listenMetrics(registry, options.metrics)
+  } catch (error) {
+    await close()
+    throw error
+  }
+  log({ level: 'info', msg: 'agent started', socket: options.socketPath, stateFile: options.stateFile, metricsPort: metricsServer.port })
+  let closing: Promise<void> | undefined
+  return {
+    socketPath: options.socketPath,
+    metricsPort: metricsServer.port,
+    registry,
+    close: () => (closing ??= close().then(() => log({ level: 'info', msg: 'agent stopped' }))),
+  }
+}
+
+function defaultRegistry(): Registry {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  return registry
+}
+
+async function listenMetrics(registry: Registry, address: { host: string; port: number }): Promise<MetricsServer> {
+  try {
+    return await startMetricsServer(registry, address.host, address.port)
+  } catch (error) {
+    throw new ListenError('metrics', `${address.host}:${address.port}`, error)
+  }
+}
