@@ -16,7 +16,7 @@ import {
   waitForStatus,
   type TestDatabase,
 } from './fixtures/harness.js'
-import { V1_SCHEMA, V2_CONTRACT, V2_EXPAND, V2_SCHEMA } from './fixtures/schema.js'
+import { V1_SCHEMA, V2_CONTRACT, V2_CONTRACT_UNDO, V2_EXPAND, V2_SCHEMA } from './fixtures/schema.js'
 
 const databases: TestDatabase[] = []
 
@@ -131,10 +131,18 @@ t.test('expanded schema: v1 and v2 side by side, then the contract under a runni
   const contractLoad = await during.stop()
   t.comment(`during contract: ${formatReport(contractLoad)}`)
   t.equal(contractLoad.failed, 0, 'v2 kept serving while name was dropped')
-  t.match(await green.logs(), /"msg":"name-column-dropped"/, 'v2 noticed the drop on a write and carried on')
+  t.match(await green.logs(), /"msg":"name-column-changed","exists":false/, 'v2 noticed the drop on a write and carried on')
 
   const [columns] = await db.conn.query<any[]>("SHOW COLUMNS FROM people LIKE 'name'")
   t.equal(columns.length, 0, 'name is gone')
   const verified = await verifyRows(green.baseUrl, [...allRows, ...contractLoad.written])
   t.same([verified.missing, verified.wrong, verified.errors], [[], [], []], 'after the contract v2 reads every row ever written')
+
+  // A rollback past the contract restores name NOT NULL; a v2 still running must keep writing.
+  await db.conn.query(V2_CONTRACT_UNDO)
+  const afterUndo = await request(green.baseUrl, 'POST', '/people', { name: 'Alan Turing' })
+  t.equal(afterUndo.status, 201, 'v2 writes after the contract was undone')
+  const [undone] = await db.conn.query('SELECT name, first_name, last_name FROM people WHERE id = ?', [afterUndo.json().id])
+  t.same(undone, [{ name: 'Alan Turing', first_name: 'Alan', last_name: 'Turing' }], 'and fills name again')
+  t.match(await green.logs(), /"msg":"name-column-changed","exists":true/)
 })

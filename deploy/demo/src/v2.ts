@@ -4,8 +4,10 @@
  *
  * v2 also works on the expanded schema (both column sets, `name` still NOT NULL): there it
  * writes `name` as well, so v1 instances running beside it read v2's rows, and it reads
- * v1's rows (first_name still NULL) from `name`. Whether `name` exists is looked up once
- * and looked up again when the contract migration drops it under a running instance.
+ * v1's rows (first_name still NULL) from `name`. Whether `name` exists is looked up once,
+ * and again when an INSERT shows it changed: the contract dropped it under a running v2,
+ * or a contract-undo put it back (NOT NULL). The latter relies on strict SQL mode (MariaDB's
+ * and MySQL's default); without it the server stores '' in `name` instead of failing.
  */
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise'
 import { BadRequestError, log, type PeopleStore, type PersonView } from './service.js'
@@ -30,20 +32,23 @@ export function composeName(firstName: string, lastName: string): string {
   return `${firstName} ${lastName}`.trim()
 }
 
-const ER_BAD_FIELD_ERROR = 1054
+// The two ways an INSERT tells us the schema moved under us since we looked:
+const ER_BAD_FIELD_ERROR = 1054 // `name` was dropped (contract)
+const ER_NO_DEFAULT_FOR_FIELD = 1364 // `name` is back and NOT NULL (contract undone)
 
 export function createV2Store(pool: Pool): PeopleStore<NewPersonV2> {
   const nameColumn = nameColumnTracker(pool)
 
   async function insertRow(person: NewPersonV2): Promise<number> {
-    if (!(await nameColumn.exists())) return insertContracted(pool, person)
+    const hadName = await nameColumn.exists()
     try {
-      return await insertExpanded(pool, person)
+      return await insertFor(hadName, pool, person)
     } catch (error) {
-      if (!isBadField(error)) throw error
-      // The contract migration dropped `name` since we looked: forget and write without it.
-      if (nameColumn.forget()) log('name-column-dropped', { detail: 'writing first_name/last_name only from now on' })
-      return insertContracted(pool, person)
+      if (!isSchemaMismatch(error)) throw error
+      // Look again and retry once; the first writer to notice says so in the log.
+      const hasName = await nameColumn.refresh(hadName)
+      if (hasName === hadName) throw error
+      return insertFor(hasName, pool, person)
     }
   }
 
@@ -63,40 +68,47 @@ export function createV2Store(pool: Pool): PeopleStore<NewPersonV2> {
   }
 }
 
-function insertContracted(pool: Pool, { firstName, lastName }: NewPersonV2): Promise<number> {
-  return pool
-    .execute<ResultSetHeader>('INSERT INTO people (first_name, last_name) VALUES (?, ?)', [firstName, lastName])
-    .then(([result]) => result.insertId)
-}
-
-function insertExpanded(pool: Pool, { firstName, lastName }: NewPersonV2): Promise<number> {
-  return pool
-    .execute<ResultSetHeader>('INSERT INTO people (name, first_name, last_name) VALUES (?, ?, ?)', [
-      composeName(firstName, lastName),
-      firstName,
-      lastName,
-    ])
-    .then(([result]) => result.insertId)
+/** With `name` present (expanded schema) v2 writes it too, so v1 instances read v2's rows. */
+async function insertFor(hasName: boolean, pool: Pool, { firstName, lastName }: NewPersonV2): Promise<number> {
+  const [result] = hasName
+    ? await pool.execute<ResultSetHeader>('INSERT INTO people (name, first_name, last_name) VALUES (?, ?, ?)', [
+        composeName(firstName, lastName),
+        firstName,
+        lastName,
+      ])
+    : await pool.execute<ResultSetHeader>('INSERT INTO people (first_name, last_name) VALUES (?, ?)', [firstName, lastName])
+  return result.insertId
 }
 
 /** Caches whether people.name exists; concurrent callers share one lookup. */
-function nameColumnTracker(pool: Pool): { exists(): Promise<boolean>; forget(): boolean } {
+function nameColumnTracker(pool: Pool): { exists(): Promise<boolean>; refresh(stale: boolean): Promise<boolean> } {
+  let known: boolean | undefined
   let lookup: Promise<boolean> | undefined
-  let forgotten = false
-  return {
-    exists() {
-      lookup ??= queryNameColumn(pool).catch((error: unknown) => {
+  let refreshing = false
+  const look = (): Promise<boolean> => {
+    lookup ??= queryNameColumn(pool).then(
+      (exists) => {
+        if (known !== undefined && known !== exists) log('name-column-changed', { exists })
+        known = exists
+        return exists
+      },
+      (error: unknown) => {
         lookup = undefined // a failed lookup (database down) must not be cached
         throw error
+      },
+    )
+    return lookup
+  }
+  return {
+    exists: look,
+    /** Looks again after an insert failed on the `stale` belief; inserts failing together share one lookup. */
+    refresh(stale) {
+      if (refreshing || known !== stale) return look()
+      refreshing = true
+      lookup = undefined
+      return look().finally(() => {
+        refreshing = false
       })
-      return lookup
-    },
-    /** Records that `name` is gone; true for the first caller (concurrent inserts all see the error). */
-    forget() {
-      const known = forgotten
-      forgotten = true
-      lookup = Promise.resolve(false)
-      return !known
     },
   }
 }
@@ -109,8 +121,9 @@ async function queryNameColumn(pool: Pool): Promise<boolean> {
   return Number(rows[0]?.n) > 0
 }
 
-function isBadField(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { errno?: unknown }).errno === ER_BAD_FIELD_ERROR
+function isSchemaMismatch(error: unknown): boolean {
+  const errno = typeof error === 'object' && error !== null ? (error as { errno?: unknown }).errno : undefined
+  return errno === ER_BAD_FIELD_ERROR || errno === ER_NO_DEFAULT_FOR_FIELD
 }
 
 function parsePersonBody(body: unknown): NewPersonV2 {
