@@ -1,0 +1,68 @@
+import t from 'tap'
+import type { Registry } from 'prom-client'
+import { route, startTestAgent, type Teardown } from './fixtures/agent.js'
+import { send, waitFor } from './fixtures/http-client.js'
+import { startUpstreams } from './fixtures/upstream.js'
+
+async function rejections(registry: Registry, reason: string): Promise<number> {
+  const metric = registry.getSingleMetric('handover_proxy_buffer_rejections_total')
+  const values = (await metric!.get()).values
+  return values.find((v) => v.labels.service === 'shop' && v.labels.reason === reason)?.value ?? 0
+}
+
+async function flipped(t: Teardown, buffer: { maxRequests: number; maxWaitSeconds: number }) {
+  const { blue, green } = await startUpstreams(t)
+  const test = await startTestAgent(t)
+  const { listen } = await test.client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }, buffer))
+  await test.client.flip('shop', 'green')
+  const buffered = (n: number) => waitFor(async () => (await test.client.getService('shop')).buffered === n, `${n} held`)
+  return { ...test, port: listen.port, blue, green, buffered }
+}
+
+t.test('a full buffer answers 503 with Retry-After at once', async (t) => {
+  const { client, agent, port, buffered } = await flipped(t, { maxRequests: 2, maxWaitSeconds: 30 })
+  const held = [send(port).reply, send(port).reply]
+  await buffered(2)
+  const refused = await send(port).reply
+  t.equal(refused.status, 503)
+  t.equal(refused.headers['retry-after'], '1')
+  t.match(refused.body, /buffer full/)
+  t.equal(await client.release('shop', 'green').then((r) => r.released), 2)
+  t.same((await Promise.all(held)).map((r) => r.status), [200, 200], 'the held ones are still served')
+  t.equal(await rejections(agent.registry, 'full'), 1)
+})
+
+t.test('a request held past maxWaitSeconds gets 503 with Retry-After', async (t) => {
+  const { agent, port, green } = await flipped(t, { maxRequests: 10, maxWaitSeconds: 0.2 })
+  const started = Date.now()
+  const reply = await send(port).reply
+  t.equal(reply.status, 503)
+  t.equal(reply.headers['retry-after'], '1')
+  t.match(reply.body, /buffer wait exceeded/)
+  t.ok(Date.now() - started >= 190, 'not before the deadline')
+  t.equal(green.received.length, 0)
+  t.equal(await rejections(agent.registry, 'timeout'), 1)
+})
+
+t.test('a client that leaves while held is never forwarded', async (t) => {
+  const { client, port, green, buffered } = await flipped(t, { maxRequests: 10, maxWaitSeconds: 30 })
+  const leaving = send(port, { headers: { 'x-test-id': 'gone' } })
+  leaving.reply.catch(() => undefined)
+  await buffered(1)
+  leaving.request.destroy()
+  await buffered(0)
+  const staying = send(port, { headers: { 'x-test-id': 'stays' } })
+  await buffered(1)
+  t.equal(await client.release('shop', 'green').then((r) => r.released), 1)
+  t.equal((await staying.reply).status, 200)
+  t.same(green.received.map((r) => r.testId), ['stays'])
+})
+
+t.test('disabling the buffering slot without a release sends held requests to the active slot', async (t) => {
+  const { client, port, buffered } = await flipped(t, { maxRequests: 10, maxWaitSeconds: 30 })
+  const held = send(port)
+  await buffered(1)
+  await client.setSlotState('shop', 'blue', 'active')
+  await client.setSlotState('shop', 'green', 'disabled')
+  t.equal((await held.reply).headers['x-served-by'], 'blue')
+})

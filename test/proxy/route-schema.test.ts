@@ -1,0 +1,40 @@
+import t from 'tap'
+import { InvalidInputError } from '../../src/errors.js'
+import { parseServiceRoute } from '../../src/proxy/route-schema.js'
+
+const good = {
+  listen: { host: '0.0.0.0', port: 8080 },
+  slots: { blue: { host: '127.0.0.1', port: 9001, state: 'active' }, green: { host: '127.0.0.1', port: 9002, state: 'disabled' } },
+  buffer: { maxRequests: 500, maxWaitSeconds: 30 },
+}
+
+function problem(body: unknown, pathName?: string): string {
+  try {
+    parseServiceRoute(body, 'body', pathName)
+  } catch (error) {
+    if (error instanceof InvalidInputError) return error.message
+    throw error
+  }
+  return 'accepted'
+}
+
+t.test('a good body becomes a route named by the path', async (t) => {
+  t.same(parseServiceRoute(good, 'body', 'shop'), { name: 'shop', ...good })
+  t.same(parseServiceRoute({ ...good, name: 'shop' }, 'body', 'shop').name, 'shop')
+})
+
+t.test('each bad field is named', async (t) => {
+  const slot = (patch: object) => ({ ...good, slots: { ...good.slots, blue: { ...good.slots.blue, ...patch } } })
+  t.equal(problem(slot({ port: 70000 }), 'shop'), 'body.slots.blue.port: must be an integer 1-65535')
+  t.equal(problem(slot({ port: 80.5 }), 'shop'), 'body.slots.blue.port: must be an integer 1-65535')
+  t.match(problem(slot({ state: 'on' }), 'shop'), /^body\.slots\.blue\.state: must be one of: active, draining/)
+  t.match(problem(slot({ host: 'not a host!' }), 'shop'), /^body\.slots\.blue\.host:/)
+  t.match(problem({ ...good, slots: { blue: good.slots.blue } }, 'shop'), /^body\.slots\.green: must be a JSON object/)
+  t.match(problem({ ...good, buffer: { maxRequests: -1, maxWaitSeconds: 1 } }, 'shop'), /^body\.buffer\.maxRequests:/)
+  t.match(problem({ ...good, buffer: { maxRequests: 1 } }, 'shop'), /^body\.buffer\.maxWaitSeconds:/)
+  t.match(problem({ ...good, lsiten: {} }, 'shop'), /^body\.lsiten: unknown field/)
+  t.match(problem({ ...good, name: 'other' }, 'shop'), /^body\.name: must be omitted or equal/)
+  t.match(problem(good, 'bad name'), /^path\.name:/)
+  t.match(problem([], 'shop'), /^body: must be a JSON object/)
+  t.match(problem(good), /^body\.name:/, 'without a path the body must name the service')
+})

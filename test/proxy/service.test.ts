@@ -1,0 +1,126 @@
+import { once } from 'node:events'
+import { randomBytes } from 'node:crypto'
+import t from 'tap'
+import { route, startTestAgent } from './fixtures/agent.js'
+import { send, sha256, waitFor, type Reply } from './fixtures/http-client.js'
+import { startUpstreams, type Echo } from './fixtures/upstream.js'
+
+t.test('active slots share requests round robin', async (t) => {
+  const { blue, green } = await startUpstreams(t)
+  const { client } = await startTestAgent(t)
+  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }))
+  const servedBy: string[] = []
+  for (let i = 0; i < 6; i++) servedBy.push((await send(listen.port).reply).headers['x-served-by'] as string)
+  t.same(servedBy, ['blue', 'green', 'blue', 'green', 'blue', 'green'])
+})
+
+t.test('a draining slot gets no new requests; its in-flight request still completes', async (t) => {
+  const { blue, green } = await startUpstreams(t)
+  const { client } = await startTestAgent(t)
+  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }))
+  const slow = send(listen.port, { path: '/slow' })
+  await once(blue, 'parked')
+  await client.setSlotState('shop', 'blue', 'draining')
+  t.equal((await client.getService('shop')).slots.blue.inFlight, 1, 'the slow request is in flight on blue')
+
+  for (let i = 0; i < 4; i++) t.equal((await send(listen.port).reply).headers['x-served-by'], 'green')
+  t.equal(blue.received.length, 1, 'blue got nothing new while draining')
+
+  blue.openGate()
+  const reply = await slow.reply
+  t.equal(reply.status, 200)
+  t.equal(reply.headers['x-served-by'], 'blue', 'the in-flight request finished on the draining slot')
+  await waitFor(async () => (await client.getService('shop')).slots.blue.inFlight === 0, 'blue in-flight to reach 0')
+})
+
+t.test('no active slot: 503 that says why', async (t) => {
+  const { blue, green } = await startUpstreams(t)
+  const { client } = await startTestAgent(t)
+  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'disabled', green: 'disabled' }))
+  const reply = await send(listen.port).reply
+  t.equal(reply.status, 503)
+  t.match(reply.body, /shop has no active slot \(blue disabled, green disabled\)/)
+})
+
+t.test('an upstream that is down: 502 that names the slot', async (t) => {
+  const { blue, green } = await startUpstreams(t)
+  const { client } = await startTestAgent(t)
+  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
+  await blue.close()
+  const reply = await send(listen.port).reply
+  t.equal(reply.status, 502)
+  t.match(reply.body, /bad gateway: shop slot blue \(127\.0\.0\.1:\d+\) failed: ECONNREFUSED/)
+  t.equal((await client.getService('shop')).slots.blue.inFlight, 0, 'a failed request does not leak in-flight')
+})
+
+t.test('flip, then release: held requests reach the new slot in arrival order, bodies intact', async (t) => {
+  const { blue, green } = await startUpstreams(t)
+  const { client } = await startTestAgent(t)
+  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
+  await client.flip('shop', 'green')
+  const flipped = await client.getService('shop')
+  t.same([flipped.slots.blue.state, flipped.slots.green.state], ['draining', 'buffering'])
+
+  const bodies: Array<Buffer | undefined> = []
+  const replies: Array<Promise<Reply>> = []
+  let answered = 0
+  for (let i = 0; i < 20; i++) {
+    const big = i === 7
+    const body = i % 2 === 0 && !big ? undefined : randomBytes(big ? 200 * 1024 : 1000 + i * 37)
+    bodies.push(body)
+    const sent = send(listen.port, {
+      method: body === undefined ? 'GET' : 'POST',
+      path: `/item/${i}`,
+      headers: { 'x-test-id': String(i) },
+      ...(body === undefined ? {} : { body, chunked: big }),
+    })
+    replies.push(sent.reply.finally(() => answered++))
+    // One at a time into the buffer, so the arrival order is the loop order.
+    await waitFor(async () => (await client.getService('shop')).buffered === i + 1, `request ${i} to be held`)
+  }
+  t.equal(answered, 0, 'nothing is answered while the buffer holds it')
+
+  const { released } = await client.release('shop', 'green')
+  t.equal(released, 20)
+  const answers = await Promise.all(replies)
+  t.same(answers.map((a) => a.status), Array(20).fill(200), 'all answered 200')
+  const echoes = answers.map((a) => JSON.parse(a.body) as Echo)
+  t.same(echoes.map((e) => e.upstream), Array(20).fill('green'), 'all answered by the released-to slot')
+  t.same(echoes.map((e) => e.testId), bodies.map((_, i) => String(i)), 'each answer belongs to its request')
+  t.same(echoes.map((e) => e.sha256), bodies.map((b) => sha256(b ?? Buffer.alloc(0))), 'bodies arrived byte-identical')
+  t.equal(echoes[7]!.length, 200 * 1024, 'the chunked 200 KiB body arrived whole')
+  t.same(green.received.map((r) => r.testId), bodies.map((_, i) => String(i)), 'green received them in arrival order')
+  t.equal(blue.received.length, 0, 'none reached the draining slot')
+  const after = await client.getService('shop')
+  t.same([after.slots.blue.state, after.slots.green.state, after.buffered], ['disabled', 'active', 0])
+})
+
+t.test('release to the draining slot undoes the flip', async (t) => {
+  const { blue, green } = await startUpstreams(t)
+  const { client } = await startTestAgent(t)
+  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
+  await client.flip('shop', 'green')
+  const held = send(listen.port, { headers: { 'x-test-id': 'held' } })
+  await waitFor(async () => (await client.getService('shop')).buffered === 1, 'the request to be held')
+  t.same(await client.release('shop', 'blue').then((r) => r.released), 1)
+  t.equal((await held.reply).headers['x-served-by'], 'blue')
+  const after = await client.getService('shop')
+  t.same([after.slots.blue.state, after.slots.green.state], ['active', 'disabled'])
+  t.equal(green.received.length, 0)
+})
+
+t.test('upstream requests carry forwarding headers and a request id, not hop-by-hop ones', async (t) => {
+  const { blue, green } = await startUpstreams(t)
+  const { client } = await startTestAgent(t)
+  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
+  const reply = await send(listen.port, { headers: { 'x-request-id': 'req-1', te: 'trailers', 'keep-alive': 'timeout=1', host: 'shop.example' } }).reply
+  const seen = (JSON.parse(reply.body) as Echo).headers
+  t.equal(seen['x-request-id'], 'req-1')
+  t.equal(seen['x-forwarded-for'], '127.0.0.1')
+  t.equal(seen['x-forwarded-proto'], 'http')
+  t.equal(seen['x-forwarded-host'], 'shop.example')
+  t.equal(seen.te, undefined)
+  t.equal(seen['keep-alive'], undefined)
+  t.equal(seen.connection, 'keep-alive')
+  t.match((JSON.parse((await send(listen.port).reply).body) as Echo).headers['x-request-id'], /^[0-9a-f-]{36}$/, 'an id is added when missing')
+})
