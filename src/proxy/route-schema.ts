@@ -15,10 +15,13 @@ export const MAX_BUFFER_WAIT_SECONDS = 3600
  */
 export function parseServiceRoute(value: unknown, where: string, pathName?: string): ServiceRoute {
   const body = v.object(value, where, ['name', 'listen', 'slots', 'buffer'])
+  // Checked in document order, so the first error reported is the first one in the file.
+  const name = routeName(body.name, where, pathName)
+  const listen = parseListen(body.listen, `${where}.listen`)
   const slots = v.object(body.slots, `${where}.slots`, SLOT_NAMES)
   return {
-    name: routeName(body.name, where, pathName),
-    listen: parseListen(body.listen, `${where}.listen`),
+    name,
+    listen,
     slots: {
       blue: parseSlot(slots.blue, `${where}.slots.blue`),
       green: parseSlot(slots.green, `${where}.slots.green`),
