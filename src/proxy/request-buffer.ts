@@ -3,9 +3,11 @@
  * drains and the contract DDL runs), then hands them back in arrival order.
  *
  * A held request's body is never read here: it stays in the socket and stream buffers and
- * flows to the upstream byte for byte when released. Every hold is bounded twice, by count
- * (maxRequests) and by time (maxWaitSeconds), because a buffer without a bound is an outage
- * when the upgrade process that should release it has died.
+ * flows to the upstream byte for byte when released. Because nobody reads it, Node stops
+ * reading the socket once the request's stream buffer is full (its highWaterMark), so the
+ * bytes held per request are bounded by Node's buffers and the kernel's, and the client waits.
+ * Every hold is bounded by count (maxRequests) and by time (maxWaitSeconds), because a
+ * buffer without a bound is an outage when the upgrade process that should release it has died.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { RejectReason, ServiceMetrics } from '../metrics/proxy-metrics.js'

@@ -67,13 +67,13 @@ export class Service {
     // A held request is not fully received until released: let the buffer's own deadline,
     // not Node's request timeout, decide when it has waited too long.
     server.requestTimeout = (MAX_BUFFER_WAIT_SECONDS + 300) * 1000
-    server.on('error', (error) => this.deps.log({ level: 'error', msg: 'listener error', service: this.name, error: error.message }))
     let bound: number
     try {
       bound = await bind(server, host, port)
     } catch (error) {
       throw new ListenError(`service "${this.name}"`, `${host}:${port}`, error)
     }
+    server.on('error', (error) => this.deps.log({ level: 'error', msg: 'listener error', service: this.name, error: error.message }))
     const previous = this.server
     this.server = server
     this.listen = { host, port: bound }

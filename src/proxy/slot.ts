@@ -32,7 +32,6 @@ export class Slot {
     this.drain = new DrainTracker((seconds) => metrics.drained(seconds))
     this.upstream = new UpstreamPool(route.host, route.port, upstreamOptions)
     this.onUpstreamError = (error, req, res) => this.upstreamFailed(error, req, res)
-    if (route.state === 'draining') this.drain.startDraining()
   }
 
   get state(): SlotState {

@@ -1,0 +1,114 @@
+/**
+ * `make demo`: deploys the demo service v1 in both slots behind a handover agent, drives
+ * load through the proxy, upgrades to v2 with the real CLI while the load runs, and prints
+ * what a client saw. Leaves the agent and the service running so the metrics can be read.
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import mysql from 'mysql2/promise'
+import { fileURLToPath } from 'node:url'
+import { loadConfig } from '../src/config/load-config.js'
+import { DEMO_IMAGES } from './lib/demo-images.js'
+import { answers, runHandover, startAgentProcess } from './lib/handover-process.js'
+import { formatReport, startLoad, verifyRows } from './lib/load-generator.js'
+
+const CONFIG = fileURLToPath(new URL('../deploy/demo/handover.yaml', import.meta.url))
+const METRICS_PORT = 9464
+const STATE_DIR = '/var/lib/handover'
+const LOAD = { concurrency: 16, maxDurationMs: 120_000, maxRequests: 500_000, postRatio: 0.5 }
+
+const config = loadConfig(CONFIG)
+const say = (line: string): void => void process.stdout.write(`${line}\n`)
+
+async function main(): Promise<number> {
+  await resetDemo()
+  const agent = await ensureAgent()
+  await handover(['deploy', '--config', CONFIG, '--image', DEMO_IMAGES['1']])
+  const proxyUrl = `http://${config.proxy.listen.host}:${config.proxy.listen.port}`
+  say(`\n== load: ${LOAD.concurrency} clients writing and reading people through ${proxyUrl}`)
+  const load = startLoad({ baseUrl: proxyUrl, ...LOAD })
+  await waitFor(() => load.progress().written.length >= 200, 10_000)
+  const upgradeBegan = Date.now()
+  const upgrade = await handover(['upgrade', '--config', CONFIG, '--image', DEMO_IMAGES['2']])
+  const upgradeSeconds = (Date.now() - upgradeBegan) / 1000
+  const after = load.progress().sent
+  await waitFor(() => load.progress().sent >= after + 500, 10_000)
+  const report = await load.stop()
+  const check = await verifyRows(proxyUrl, report.written)
+  const bufferWait = await longestBufferWait(agent.metricsUrl)
+  say('\n== result')
+  say(formatReport(report))
+  say(`requests sent: ${report.sent}`)
+  say(`requests failed: ${report.failed}`)
+  say(`rows written: ${report.written.length}; read back after the upgrade: ${check.checked - check.missing.length - check.wrong.length - check.errors.length} correct, ${check.missing.length} missing, ${check.wrong.length} wrong, ${check.errors.length} unreadable`)
+  say(`longest time a request spent in the buffer: ${bufferWait}`)
+  say(`upgrade took ${upgradeSeconds.toFixed(2)} s; phase durations are above and in \`handover status\``)
+  say(`metrics: ${agent.metricsUrl} (agent pid ${agent.pid} keeps running; stop it with: kill ${agent.pid})`)
+  await handover(['status', '--config', CONFIG])
+  const ok = upgrade.code === 0 && report.failed === 0 && check.missing.length + check.wrong.length + check.errors.length === 0
+  say(ok ? '\ndemo: OK, v1 → v2 under load with no failed request and no lost row' : '\ndemo: FAILED')
+  return ok ? 0 : 1
+}
+
+/** A clean start: the demo's containers and schema from an earlier run are removed. */
+async function resetDemo(): Promise<void> {
+  say('== reset: removing the demo containers and schema of any earlier run')
+  for (const slot of ['blue', 'green']) {
+    spawnSync('docker', ['rm', '-f', `handover-${config.service.name}-${slot}`], { stdio: 'ignore' })
+  }
+  const db = await mysql.createConnection({ host: config.database.host, port: config.database.port, user: config.database.user, password: process.env.HANDOVER_DB_PASSWORD })
+  try {
+    await db.query(`DROP DATABASE IF EXISTS \`${config.database.schema}\``)
+    await db.query(`CREATE DATABASE IF NOT EXISTS \`${config.database.journalSchema}\``)
+    await db.query(`DELETE FROM \`${config.database.journalSchema}\`.handover_migrations WHERE service = ?`, [config.service.name]).catch(() => undefined)
+  } finally {
+    await db.end()
+  }
+}
+
+async function ensureAgent(): Promise<{ pid: number | string; metricsUrl: string }> {
+  const metricsUrl = `http://127.0.0.1:${METRICS_PORT}/metrics`
+  if (await answers(config.agent.socket)) {
+    say(`== agent: already running on ${config.agent.socket}`)
+    return { pid: 'see /run/handover/demo-agent.pid', metricsUrl }
+  }
+  mkdirSync(STATE_DIR, { recursive: true })
+  const agent = await startAgentProcess({
+    socket: config.agent.socket,
+    stateFile: `${STATE_DIR}/demo-routes.json`,
+    metricsPort: METRICS_PORT,
+    detachedLogFile: '/var/log/handover-demo-agent.log',
+  })
+  writeFileSync('/run/handover/demo-agent.pid', `${agent.pid}\n`)
+  say(`== agent: started, pid ${agent.pid}, admin ${config.agent.socket}, log /var/log/handover-demo-agent.log`)
+  return agent
+}
+
+async function handover(args: string[]) {
+  say(`\n$ handover ${args.join(' ')}`)
+  const result = await runHandover(args, { onLine: say })
+  if (result.code !== 0 && args[0] !== 'upgrade') throw new Error(`handover ${args[0]} exited with ${result.code}`)
+  return result
+}
+
+async function longestBufferWait(metricsUrl: string): Promise<string> {
+  const text = await fetch(metricsUrl).then((response) => response.text())
+  const line = text.split('\n').find((l) => l.startsWith(`handover_proxy_buffer_wait_max_seconds{service="${config.service.name}"}`))
+  return line ? `${(Number(line.split(' ').pop()) * 1000).toFixed(0)} ms` : 'not reported'
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`demo: ${(error as Error).message}\n`)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,60 @@
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { InvalidInputError } from '../../src/errors.js'
+import { loadConfig, parseConfig } from '../../src/config/load-config.js'
+
+const demoConfig = new URL('../../deploy/demo/handover.yaml', import.meta.url).pathname
+const exampleConfig = new URL('../../deploy/handover.example.yaml', import.meta.url).pathname
+
+t.test('the shipped configs load', async (t) => {
+  const demo = loadConfig(demoConfig)
+  t.equal(demo.service.name, 'demo')
+  t.same(demo.proxy.listen, { host: '127.0.0.1', port: 18080 })
+  t.same(demo.service.secretEnv.DB_PASSWORD, { fromEnv: 'HANDOVER_DB_PASSWORD' })
+  t.equal(demo.service.env.DB_PORT, '3306', 'numbers become env strings')
+  t.match(demo.migrations.dir, /deploy\/demo\/migrations$/, 'relative to the config file')
+  const example = loadConfig(exampleConfig)
+  t.equal(example.service.name.length > 0, true)
+})
+
+function errorFor(yaml: string): InvalidInputError {
+  try {
+    parseConfig(yaml, '/etc/handover/x.yaml')
+  } catch (error) {
+    if (error instanceof InvalidInputError) return error
+    throw error
+  }
+  throw new Error('expected an InvalidInputError')
+}
+
+const valid = readFileSync(demoConfig, 'utf8')
+
+t.test('errors name the file, the line and the field', async (t) => {
+  const bad = valid.replace('green: { port: 18082 }', 'green: { port: 70000 }')
+  const error = errorFor(bad)
+  t.match(error.message, /^\/etc\/handover\/x\.yaml:\d+: service\.slots\.green\.port: must be an integer from 1 to 65535$/)
+  const line = bad.split('\n').findIndex((text) => text.includes('70000')) + 1
+  t.equal(error.where, `/etc/handover/x.yaml:${line}: service.slots.green.port`)
+})
+
+t.test('a typo in a key is refused, not ignored', async (t) => {
+  t.match(errorFor(valid.replace('versionPath:', 'versionPth:')).message, /service\.versionPth: unknown key/)
+})
+
+t.test('a password written into the file is refused', async (t) => {
+  const error = errorFor(valid.replace('password: { fromEnv: HANDOVER_DB_PASSWORD }', 'password: hunter2'))
+  t.match(error.message, /database\.password/)
+  t.notMatch(error.message, /hunter2/)
+})
+
+t.test('missing required fields are named', async (t) => {
+  t.match(errorFor('service:\n  name: x\n').message, /service\.slots\.blue\.port: is required/)
+})
+
+t.test('invalid YAML names the line', async (t) => {
+  t.match(errorFor('service:\n  name: [x\n').message, /^\/etc\/handover\/x\.yaml:\d+: not valid YAML/)
+})
+
+t.test('same port on both slots is refused', async (t) => {
+  t.match(errorFor(valid.replace('18082', '18081')).message, /service\.slots\.green\.port: must differ/)
+})

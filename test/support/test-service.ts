@@ -1,0 +1,103 @@
+/**
+ * A throw-away demo service for one integration test: unique name, schema, ports, agent
+ * socket and config file, with cleanup of everything it created (containers by label,
+ * schema, migration history rows, the agent process it started).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import Docker from 'dockerode'
+import mysql from 'mysql2/promise'
+import { freePort } from '../../scripts/lib/free-port.js'
+import { startAgentProcess, type AgentProcess } from '../../scripts/lib/handover-process.js'
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../deploy/demo/migrations', import.meta.url))
+export const JOURNAL_SCHEMA = 'handover_test_journal'
+
+export interface TestService {
+  name: string
+  schema: string
+  configFile: string
+  dir: string
+  proxyUrl: string
+  slotPorts: { blue: number; green: number }
+  agent: AgentProcess
+  /** A connection as the tool's user, for assertions. */
+  db: mysql.Connection
+  cleanup(): Promise<void>
+}
+
+const docker = new Docker()
+
+export async function removeContainersOf(service: string): Promise<void> {
+  const containers = await docker.listContainers({ all: true, filters: { label: [`handover.service=${service}`] } })
+  await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined)))
+}
+
+/** Containers left behind by an earlier, interrupted run of tests with this prefix. */
+export async function removeLeftovers(prefix: string): Promise<void> {
+  const containers = await docker.listContainers({ all: true, filters: { label: ['handover.managed=true'] } })
+  const stale = containers.filter((info) => info.Labels['handover.service']?.startsWith(prefix))
+  await Promise.all(stale.map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined)))
+}
+
+export function dbPassword(): string {
+  const password = process.env.HANDOVER_DB_PASSWORD
+  if (!password) throw new Error('HANDOVER_DB_PASSWORD is not set: run the tests through `make test` (it sources scripts/env-defaults.sh)')
+  return password
+}
+
+export async function createTestService(prefix: string, options: { maxWaitSeconds?: number; migrationsDir?: string } = {}): Promise<TestService> {
+  const suffix = Math.random().toString(36).slice(2, 8)
+  const name = `${prefix}-${suffix}`
+  const schema = `${prefix.replace(/-/g, '_')}_${suffix}`
+  const dir = mkdtempSync(join(tmpdir(), `${name}-`))
+  const [proxyPort, blue, green, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()]
+  const configFile = join(dir, 'handover.yaml')
+  writeFileSync(configFile, configYaml({ name, schema, dir, proxyPort, blue, green, maxWaitSeconds: options.maxWaitSeconds ?? 60, migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR }))
+  const agent = await startAgentProcess({ socket: join(dir, 'agent.sock'), stateFile: join(dir, 'routes.json'), metricsPort })
+  const db = await mysql.createConnection({ host: '127.0.0.1', user: 'handover', password: dbPassword() })
+  const cleanup = async (): Promise<void> => {
+    await agent.stop()
+    await removeContainersOf(name)
+    await db.query(`DROP DATABASE IF EXISTS \`${schema}\``)
+    await db.query(`DELETE FROM ${JOURNAL_SCHEMA}.handover_migrations WHERE service = ?`, [name]).catch(() => undefined)
+    await db.end()
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return { name, schema, configFile, dir, proxyUrl: `http://127.0.0.1:${proxyPort}`, slotPorts: { blue, green }, agent, db, cleanup }
+}
+
+function configYaml(o: { name: string; schema: string; dir: string; proxyPort: number; blue: number; green: number; maxWaitSeconds: number; migrationsDir: string }): string {
+  return `service:
+  name: ${o.name}
+  slots:
+    blue: { port: ${o.blue} }
+    green: { port: ${o.green} }
+  env:
+    DB_HOST: 127.0.0.1
+    DB_PORT: 3306
+    DB_USER: handover
+    DB_NAME: ${o.schema}
+  secretEnv:
+    DB_PASSWORD: { fromEnv: HANDOVER_DB_PASSWORD }
+  health: { path: /healthz, timeoutSeconds: 30 }
+  stopTimeoutSeconds: 15
+proxy:
+  listen: 127.0.0.1:${o.proxyPort}
+  buffer: { maxRequests: 10000, maxWaitSeconds: ${o.maxWaitSeconds} }
+  drainTimeoutSeconds: 30
+agent:
+  socket: ${join(o.dir, 'agent.sock')}
+database:
+  user: handover
+  password: { fromEnv: HANDOVER_DB_PASSWORD }
+  schema: ${o.schema}
+  journalSchema: ${JOURNAL_SCHEMA}
+migrations:
+  dir: ${o.migrationsDir}
+backup:
+  dir: ${join(o.dir, 'backups')}
+`
+}
