@@ -1,0 +1,85 @@
+/**
+ * A contract that fails halfway (after it dropped `name`) while clients write and read:
+ * the run undoes every phase, the held requests go back to v1, and nothing is lost.
+ */
+import t from 'tap'
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import Docker from 'dockerode'
+import type { RowDataPacket } from 'mysql2/promise'
+import { DEMO_IMAGES, ensureDemoImages } from '../../scripts/lib/demo-images.js'
+import { runHandover } from '../../scripts/lib/handover-process.js'
+import { startLoad, verifyRows } from '../../scripts/lib/load-generator.js'
+import { AdminClient } from '../../src/proxy/admin-client.js'
+import { createTestService, JOURNAL_SCHEMA, MIGRATIONS_DIR, removeLeftovers } from '../support/test-service.js'
+import { waitUntil } from '../support/wait-until.js'
+
+const docker = new Docker()
+
+t.before(async () => {
+  await ensureDemoImages()
+  await removeLeftovers('it-undo')
+})
+
+/** The demo's scripts, with a v2 contract that fails after dropping the old column. */
+function failingContractMigrations(dir: string): string {
+  const migrations = join(dir, 'migrations')
+  mkdirSync(migrations)
+  copyFileSync(join(MIGRATIONS_DIR, 'v1.sql'), join(migrations, 'v1.sql'))
+  const v2 = readFileSync(join(MIGRATIONS_DIR, 'v2.sql'), 'utf8').replace(
+    'ALTER TABLE people DROP COLUMN name;\n',
+    'ALTER TABLE people DROP COLUMN name;\nUPDATE table_that_does_not_exist SET x = 1;\n',
+  )
+  writeFileSync(join(migrations, 'v2.sql'), v2)
+  return migrations
+}
+
+t.test('a failed contract rolls back to v1 under load with no request failed and no row lost', async (t) => {
+  const svc = await createTestService('it-undo', { migrationsDir: failingContractMigrations(t.testdir({})) })
+  t.teardown(svc.cleanup)
+  t.equal((await runHandover(['deploy', '--config', svc.configFile, '--image', DEMO_IMAGES['1']])).code, 0, 'deployed v1')
+
+  const load = startLoad({ baseUrl: svc.proxyUrl, concurrency: 12, maxDurationMs: 120_000, maxRequests: 300_000, postRatio: 0.5 })
+  await waitUntil(() => load.progress().written.length >= 100, 20_000, 'rows written before the upgrade')
+  const upgrade = await runHandover(['upgrade', '--config', svc.configFile, '--image', DEMO_IMAGES['2']])
+  const writtenDuring = load.progress().written.length
+  await waitUntil(() => load.progress().written.length >= writtenDuring + 100, 20_000, 'rows written after the rollback')
+  const report = await load.stop()
+
+  t.equal(upgrade.code, 1, 'the upgrade exits 1', { output: upgrade.stdout + upgrade.stderr })
+  t.match(upgrade.stderr, /contract failed: \[STATEMENT_FAILED\] v2\.sql:\d+ \(contract\)/, 'the error names the script, line and part')
+  t.match(upgrade.stderr, /rolled back to handover-demo:1 \(version 1\)/, 'and says where it rolled back to')
+  t.equal(report.failed, 0, 'no request failed', { failures: report.failures })
+  t.same(Object.keys(report.versions), ['1'], 'only v1 ever answered')
+
+  const check = await verifyRows(svc.proxyUrl, report.written)
+  t.same([check.missing, check.wrong, check.errors], [[], [], []], `all ${report.written.length} rows read back through v1`)
+  const [columns] = await svc.db.query<RowDataPacket[]>(
+    'SELECT column_name AS c FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position',
+    [svc.schema, 'people'],
+  )
+  t.same(columns.map((row) => row.c), ['id', 'name', 'created_at'], 'the v1 schema is back')
+  const [version] = await svc.db.query<RowDataPacket[]>(`SELECT version FROM \`${svc.schema}\`.app_version`)
+  t.same(version.map((row) => row.version), ['1'], 'the version table still says 1')
+
+  for (const slot of ['blue', 'green'] as const) {
+    const info = await docker.getContainer(`handover-${svc.name}-${slot}`).inspect()
+    t.equal(info.Config.Image, DEMO_IMAGES['1'], `${slot} runs v1 again`)
+  }
+  const route = await new AdminClient(join(svc.dir, 'agent.sock')).getService(svc.name)
+  t.same([route.slots.blue.state, route.slots.green.state, route.buffered], ['active', 'active', 0], 'both slots serve again, nothing held')
+
+  const [steps] = await svc.db.query<RowDataPacket[]>(
+    `SELECT s.phase, s.action, s.status FROM ${JOURNAL_SCHEMA}.handover_steps s JOIN ${JOURNAL_SCHEMA}.handover_runs r ON r.id = s.run_id
+     WHERE r.service = ? AND r.state = 'rolled_back' ORDER BY s.id`,
+    [svc.name],
+  )
+  t.same(
+    steps.filter((row) => row.action === 'undo').map((row) => `${row.phase} ${row.status}`),
+    ['contract completed', 'flip completed', 'expand completed', 'upgrade-standby completed', 'disable-standby completed'],
+    'the journal shows each undo, newest phase first',
+  )
+  t.ok(steps.some((row) => row.phase === 'contract' && row.action === 'forward' && row.status === 'failed'), 'and the failed contract')
+  const metrics = await (await fetch(svc.agent.metricsUrl)).text()
+  t.match(metrics, new RegExp(`handover_upgrades_total\\{[^}]*service="${svc.name}"[^}]*result="rolled_back"[^}]*\\} 1`), 'metrics count the rollback')
+})
