@@ -1,0 +1,57 @@
+import t from 'tap'
+import { helpText, main } from '../../src/cli/main.js'
+import type { Output } from '../../src/cli/command.js'
+
+function capture(): Output & { lines: string[]; errors: string[] } {
+  const lines: string[] = []
+  const errors: string[] = []
+  return { lines, errors, out: (line) => lines.push(line), err: (line) => errors.push(line) }
+}
+
+t.test('--help lists every command', async (t) => {
+  const output = capture()
+  t.equal(await main(['--help'], output), 0)
+  for (const command of ['agent', 'deploy', 'upgrade', 'status']) t.match(output.lines.join('\n'), new RegExp(`^  ${command} `, 'm'), command)
+  t.equal(output.lines.join('\n'), helpText())
+})
+
+t.test('each command has its own --help', async (t) => {
+  for (const command of ['agent', 'deploy', 'upgrade', 'status']) {
+    const output = capture()
+    t.equal(await main([command, '--help'], output), 0)
+    t.match(output.lines.join('\n'), new RegExp(`^handover ${command}`), `${command} usage`)
+  }
+})
+
+t.test('an unknown command exits 2 and shows the commands', async (t) => {
+  const output = capture()
+  t.equal(await main(['upgarde'], output), 2)
+  t.match(output.errors.join('\n'), /unknown command "upgarde"/)
+})
+
+t.test('bad arguments are named, and nothing runs', async (t) => {
+  const unknown = capture()
+  t.equal(await main(['upgrade', '--config', 'x.yaml', '--imgae', 'a:1'], unknown), 2)
+  t.match(unknown.errors.join('\n'), /\[INVALID_INPUT\] handover upgrade: Unknown option '--imgae'/)
+
+  const missing = capture()
+  t.equal(await main(['deploy', '--image', 'a:1'], missing), 2)
+  t.match(missing.errors.join('\n'), /--config is required/)
+
+  const noFile = capture()
+  t.equal(await main(['status', '--config', '/nonexistent/handover.yaml'], noFile), 2)
+  t.match(noFile.errors.join('\n'), /\/nonexistent\/handover\.yaml: cannot read config file \(ENOENT\)/)
+})
+
+t.test('a bad --standby is refused before anything connects', async (t) => {
+  const output = capture()
+  const config = new URL('../../deploy/demo/handover.yaml', import.meta.url).pathname
+  t.equal(await main(['upgrade', '--config', config, '--image', 'x:1', '--standby', 'red'], output), 2)
+  t.match(output.errors.join('\n'), /--standby: must be blue or green/)
+})
+
+t.test('a bad --metrics address for the agent is refused', async (t) => {
+  const output = capture()
+  t.equal(await main(['agent', '--metrics', 'nowhere'], output), 2)
+  t.match(output.errors.join('\n'), /--metrics: must be host:port/)
+})
