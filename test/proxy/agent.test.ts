@@ -18,6 +18,8 @@ t.test('closing the agent answers held requests 503 instead of leaving them hang
     t.match(answer.body, /shutting down/)
   }
   t.equal(green.received.length + blue.received.length, 0)
+  const rejected = (await agent.registry.getSingleMetric('handover_proxy_buffer_rejections_total')!.get()).values
+  t.same(rejected.map((v) => [v.labels.reason, v.value]), [['shutdown', 2]], 'counted as shutdown rejections')
 })
 
 t.test('closing the agent lets in-flight requests finish', async (t) => {
