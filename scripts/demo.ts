@@ -93,7 +93,7 @@ async function handover(args: string[]) {
 
 async function longestBufferWait(metricsUrl: string): Promise<string> {
   const text = await fetch(metricsUrl).then((response) => response.text())
-  const line = text.split('\n').find((l) => l.startsWith(`handover_proxy_buffer_wait_max_seconds{service="${config.service.name}"}`))
+  const line = text.split('\n').find((l) => l.startsWith(`handover_proxy_buffer_release_longest_wait_seconds{service="${config.service.name}"}`))
   return line ? `${(Number(line.split(' ').pop()) * 1000).toFixed(0)} ms` : 'not reported'
 }
 

@@ -33,6 +33,7 @@ export class ProxyMetrics {
   readonly bufferWait: Histogram<'service'>
   readonly rejections: Counter<'service' | 'reason'>
   readonly drainDuration: Histogram<'service' | 'slot'>
+  readonly releaseLongestWait: Gauge<'service'>
 
   constructor(registry: Registry, snapshot: () => readonly ServiceSnapshot[]) {
     const registers = [registry]
@@ -67,6 +68,13 @@ export class ProxyMetrics {
       help: 'Time from a slot starting to drain until its in-flight requests reached zero',
       labelNames: ['service', 'slot'],
       buckets: DRAIN_BUCKETS,
+      registers,
+    })
+    // A histogram's buckets only bound the longest wait; an SRE asks for the figure itself.
+    this.releaseLongestWait = new Gauge({
+      name: 'handover_proxy_buffer_release_longest_wait_seconds',
+      help: 'Longest time one request of the last release had been held in the buffer',
+      labelNames: ['service'],
       registers,
     })
     registerGauges(registers, snapshot)
@@ -128,6 +136,10 @@ export class ServiceMetrics {
 
   waited(seconds: number): void {
     this.wait.observe(seconds)
+  }
+
+  releasedAfter(longestWaitSeconds: number): void {
+    this.metrics.releaseLongestWait.labels(this.service).set(longestWaitSeconds)
   }
 }
 

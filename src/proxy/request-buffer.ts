@@ -63,12 +63,16 @@ export class RequestBuffer {
   takeAll(): Released[] {
     const released: Released[] = []
     const now = performance.now()
+    let longestWait = 0
     for (const entry of this.held) {
       this.forget(entry)
       if (entry.req.socket.destroyed) continue
-      this.metrics.waited((now - entry.arrivedAt) / 1000)
+      const waited = (now - entry.arrivedAt) / 1000
+      this.metrics.waited(waited)
+      longestWait = Math.max(longestWait, waited)
       released.push(entry)
     }
+    if (released.length > 0) this.metrics.releasedAfter(longestWait)
     return released
   }
 

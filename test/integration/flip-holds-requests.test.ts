@@ -68,6 +68,10 @@ t.test('requests sent during the flip wait in the buffer and are answered by v2'
   t.same(answers.map((a) => a.servedBy), Array(HELD_REQUESTS).fill('green/2'), 'every held request was answered by v2 on green')
   t.same(answers.map((a) => a.status), answers.map((_, i) => (i % 2 === 0 ? 200 : 201)), 'none refused')
 
+  const metrics = await (await fetch(svc.agent.metricsUrl)).text()
+  const longest = new RegExp(`handover_proxy_buffer_release_longest_wait_seconds\\{service="${svc.name}"\\} ([0-9.e-]+)`).exec(metrics)
+  t.ok(longest && Number(longest[1]) > 0, 'the longest buffer wait of the release is exported')
+
   const ids = answers.filter((_, i) => i % 2 === 1).map((a) => Number((JSON.parse(a.body) as { id: number }).id))
   const [rows] = await svc.db.query<RowDataPacket[]>(`SELECT id, first_name, last_name FROM \`${svc.schema}\`.people WHERE id IN (?) ORDER BY id`, [ids])
   t.same(
