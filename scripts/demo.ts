@@ -4,7 +4,7 @@
  * what a client saw. Leaves the agent and the service running so the metrics can be read.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import mysql from 'mysql2/promise'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../src/config/load-config.js'
@@ -15,6 +15,7 @@ import { formatReport, startLoad, verifyRows } from './lib/load-generator.js'
 const CONFIG = fileURLToPath(new URL('../deploy/demo/handover.yaml', import.meta.url))
 const METRICS_PORT = 9464
 const STATE_DIR = '/var/lib/handover'
+const AGENT_PID_FILE = '/run/handover/demo-agent.pid'
 const LOAD = { concurrency: 16, maxDurationMs: 120_000, maxRequests: 500_000, postRatio: 0.5 }
 
 const config = loadConfig(CONFIG)
@@ -69,8 +70,9 @@ async function resetDemo(): Promise<void> {
 async function ensureAgent(): Promise<{ pid: number | string; metricsUrl: string }> {
   const metricsUrl = `http://127.0.0.1:${METRICS_PORT}/metrics`
   if (await answers(config.agent.socket)) {
-    say(`== agent: already running on ${config.agent.socket}`)
-    return { pid: 'see /run/handover/demo-agent.pid', metricsUrl }
+    const pid = existsSync(AGENT_PID_FILE) ? readFileSync(AGENT_PID_FILE, 'utf8').trim() : 'unknown'
+    say(`== agent: already running on ${config.agent.socket} (pid ${pid})`)
+    return { pid, metricsUrl }
   }
   mkdirSync(STATE_DIR, { recursive: true })
   const agent = await startAgentProcess({
@@ -79,7 +81,7 @@ async function ensureAgent(): Promise<{ pid: number | string; metricsUrl: string
     metricsPort: METRICS_PORT,
     detachedLogFile: '/var/log/handover-demo-agent.log',
   })
-  writeFileSync('/run/handover/demo-agent.pid', `${agent.pid}\n`)
+  writeFileSync(AGENT_PID_FILE, `${agent.pid}\n`)
   say(`== agent: started, pid ${agent.pid}, admin ${config.agent.socket}, log /var/log/handover-demo-agent.log`)
   return agent
 }
