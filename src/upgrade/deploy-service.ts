@@ -1,10 +1,9 @@
 import { SLOT_NAMES, type HandoverConfig } from '../config/config.js'
-import { connect, type Connection } from '../db/connection.js'
-import { Journal } from '../db/journal.js'
+import type { Connection } from '../db/connection.js'
+import { withServiceLock } from '../db/locked-session.js'
 import { MigrationExecutor } from '../db/migration-executor.js'
 import { MigrationHistory } from '../db/migration-history.js'
 import { readScripts, scriptsBetween } from '../db/migration-script.js'
-import { ServiceLock } from '../db/service-lock.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
 import { readSchemaVersion, writeSchemaVersion } from '../db/version-table.js'
 import { HandoverError, InvalidInputError } from '../errors.js'
@@ -43,22 +42,12 @@ export async function deployService(request: DeployRequest): Promise<{ version: 
       throw new AlreadyDeployedError(`service ${config.service.name} already has a ${slot} container; use \`handover upgrade\` to change its version`)
     }
   }
-  const db = await connect(config.database)
-  try {
-    await Journal.ensureTables(db, config.database.journalSchema)
-    await MigrationHistory.ensureTable(db, config.database.journalSchema)
-    const lock = await ServiceLock.acquire(db, config.service.name)
-    try {
-      await installSchema(db, config, version, request.note)
-      await startSlots(docker, request, version)
-      await request.proxy.putService(routeFor(config))
-      request.note(`routes registered: ${config.proxy.listen.host}:${config.proxy.listen.port} → blue, green`)
-    } finally {
-      await lock.release()
-    }
-  } finally {
-    await db.end()
-  }
+  await withServiceLock(config, async (db) => {
+    await installSchema(db, config, version, request.note)
+    await startSlots(docker, request, version)
+    await request.proxy.putService(routeFor(config))
+    request.note(`routes registered: ${config.proxy.listen.host}:${config.proxy.listen.port} → blue, green`)
+  })
   return { version }
 }
 

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { hostname, userInfo } from 'node:os'
 import type { HandoverConfig, SlotName } from '../config/config.js'
-import { connect, type Connection } from '../db/connection.js'
+import type { Connection } from '../db/connection.js'
 import { Journal } from '../db/journal.js'
 import { MigrationExecutor } from '../db/migration-executor.js'
 import { MigrationHistory } from '../db/migration-history.js'
 import { readScripts, scriptsBetween } from '../db/migration-script.js'
-import { ServiceLock } from '../db/service-lock.js'
+import { withServiceLock } from '../db/locked-session.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
 import { readSchemaVersion } from '../db/version-table.js'
 import { HandoverError, InvalidInputError } from '../errors.js'
@@ -50,21 +50,7 @@ export async function runUpgrade(request: UpgradeRequest): Promise<UpgradeReport
   const { config } = request
   const docker = request.docker ?? new DockerRuntime()
   const target = await targetRelease(docker, request)
-  const db = await connect(config.database)
-  const lockConnection = await connect(config.database)
-  try {
-    await Journal.ensureTables(db, config.database.journalSchema)
-    await MigrationHistory.ensureTable(db, config.database.journalSchema)
-    const lock = await ServiceLock.acquire(lockConnection, config.service.name)
-    try {
-      return await runLocked(request, docker, db, target)
-    } finally {
-      await lock.release()
-    }
-  } finally {
-    await db.end()
-    await lockConnection.end()
-  }
+  return withServiceLock(config, (db) => runLocked(request, docker, db, target))
 }
 
 async function runLocked(request: UpgradeRequest, docker: DockerRuntime, db: Connection, to: UpgradeReport['to']): Promise<UpgradeReport> {

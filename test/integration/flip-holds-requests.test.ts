@@ -4,13 +4,12 @@
  * v2 script) so the test can send requests while the buffer is certainly in use.
  */
 import t from 'tap'
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { RowDataPacket } from 'mysql2/promise'
 import { DEMO_IMAGES, ensureDemoImages } from '../../scripts/lib/demo-images.js'
 import { runHandover } from '../../scripts/lib/handover-process.js'
 import { AdminClient } from '../../src/proxy/admin-client.js'
-import { createTestService, MIGRATIONS_DIR, removeLeftovers } from '../support/test-service.js'
+import { createTestService, demoMigrationsWith, removeLeftovers } from '../support/test-service.js'
 import { waitUntil } from '../support/wait-until.js'
 
 const HELD_REQUESTS = 10
@@ -19,15 +18,6 @@ t.before(async () => {
   await ensureDemoImages()
   await removeLeftovers('it-flip')
 })
-
-function slowContractMigrations(dir: string): string {
-  const migrations = join(dir, 'migrations')
-  mkdirSync(migrations)
-  copyFileSync(join(MIGRATIONS_DIR, 'v1.sql'), join(migrations, 'v1.sql'))
-  const v2 = readFileSync(join(MIGRATIONS_DIR, 'v2.sql'), 'utf8').replace('-- handover:contract\n', '-- handover:contract\nSELECT SLEEP(3);\n')
-  writeFileSync(join(migrations, 'v2.sql'), v2)
-  return migrations
-}
 
 interface Answer {
   status: number
@@ -42,7 +32,9 @@ async function send(url: string, init?: RequestInit): Promise<Answer> {
 
 t.test('requests sent during the flip wait in the buffer and are answered by v2', async (t) => {
   const scratch = t.testdir({})
-  const svc = await createTestService('it-flip', { migrationsDir: slowContractMigrations(scratch) })
+  const svc = await createTestService('it-flip', {
+    migrationsDir: demoMigrationsWith(scratch, (v2) => v2.replace('-- handover:contract\n', '-- handover:contract\nSELECT SLEEP(3);\n')),
+  })
   t.teardown(svc.cleanup)
   t.equal((await runHandover(['deploy', '--config', svc.configFile, '--image', DEMO_IMAGES['1']])).code, 0, 'deployed v1')
 

@@ -3,7 +3,6 @@
  * the run undoes every phase, the held requests go back to v1, and nothing is lost.
  */
 import t from 'tap'
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Docker from 'dockerode'
 import type { RowDataPacket } from 'mysql2/promise'
@@ -11,7 +10,7 @@ import { DEMO_IMAGES, ensureDemoImages } from '../../scripts/lib/demo-images.js'
 import { runHandover } from '../../scripts/lib/handover-process.js'
 import { startLoad, verifyRows } from '../../scripts/lib/load-generator.js'
 import { AdminClient } from '../../src/proxy/admin-client.js'
-import { createTestService, JOURNAL_SCHEMA, MIGRATIONS_DIR, removeLeftovers } from '../support/test-service.js'
+import { createTestService, demoMigrationsWith, JOURNAL_SCHEMA, removeLeftovers } from '../support/test-service.js'
 import { waitUntil } from '../support/wait-until.js'
 
 const docker = new Docker()
@@ -21,21 +20,13 @@ t.before(async () => {
   await removeLeftovers('it-undo')
 })
 
-/** The demo's scripts, with a v2 contract that fails after dropping the old column. */
-function failingContractMigrations(dir: string): string {
-  const migrations = join(dir, 'migrations')
-  mkdirSync(migrations)
-  copyFileSync(join(MIGRATIONS_DIR, 'v1.sql'), join(migrations, 'v1.sql'))
-  const v2 = readFileSync(join(MIGRATIONS_DIR, 'v2.sql'), 'utf8').replace(
-    'ALTER TABLE people DROP COLUMN name;\n',
-    'ALTER TABLE people DROP COLUMN name;\nUPDATE table_that_does_not_exist SET x = 1;\n',
-  )
-  writeFileSync(join(migrations, 'v2.sql'), v2)
-  return migrations
-}
-
 t.test('a failed contract rolls back to v1 under load with no request failed and no row lost', async (t) => {
-  const svc = await createTestService('it-undo', { migrationsDir: failingContractMigrations(t.testdir({})) })
+  const svc = await createTestService('it-undo', {
+    // The contract fails after it dropped the old column, the worst moment to fail.
+    migrationsDir: demoMigrationsWith(t.testdir({}), (v2) =>
+      v2.replace('ALTER TABLE people DROP COLUMN name;\n', 'ALTER TABLE people DROP COLUMN name;\nUPDATE table_that_does_not_exist SET x = 1;\n'),
+    ),
+  })
   t.teardown(svc.cleanup)
   t.equal((await runHandover(['deploy', '--config', svc.configFile, '--image', DEMO_IMAGES['1']])).code, 0, 'deployed v1')
 

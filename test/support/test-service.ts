@@ -3,7 +3,7 @@
  * socket and config file, with cleanup of everything it created (containers by label,
  * schema, migration history rows, the agent process it started).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -100,4 +100,13 @@ migrations:
 backup:
   dir: ${join(o.dir, 'backups')}
 `
+}
+
+/** A copy of the demo's migration scripts in `dir`, with v2.sql passed through `edit`. */
+export function demoMigrationsWith(dir: string, edit: (v2: string) => string): string {
+  const migrations = join(dir, 'migrations')
+  mkdirSync(migrations)
+  copyFileSync(join(MIGRATIONS_DIR, 'v1.sql'), join(migrations, 'v1.sql'))
+  writeFileSync(join(migrations, 'v2.sql'), edit(readFileSync(join(MIGRATIONS_DIR, 'v2.sql'), 'utf8')))
+  return migrations
 }
