@@ -16,16 +16,24 @@ export type ScriptPart = (typeof SCRIPT_PARTS)[number]
 export interface MigrationScript {
   file: string
   name: string
+  /** The version the script brings the schema to. */
   version: Version
+  /** For a bundle (v2.8.1-v3.2.1.sql): the version it starts from. A single script starts from the previous single. */
+  bundleFrom?: Version
   checksum: string
   parts: Record<ScriptPart, SqlStatement[]>
 }
 
-const SCRIPT_NAME_PATTERN = /^v(\d+(?:\.\d+)*)\.sql$/
+const VERSION = '(\\d+(?:\\.\\d+)*)'
+const SCRIPT_NAME_PATTERN = new RegExp(`^v${VERSION}(?:-v${VERSION})?\\.sql$`)
+const NAMING = 'a migration script is named v<version>.sql (v5.9.1.sql) or v<from>-v<to>.sql for a bundle (v2.8.1-v3.2.1.sql)'
 
 export function parseScript(file: string, name: string, text: string): MigrationScript {
   const match = SCRIPT_NAME_PATTERN.exec(name)
-  if (!match) throw new InvalidInputError(file, 'a migration script is named v<version>.sql, e.g. v2.sql or v5.9.1.sql')
+  if (!match) throw new InvalidInputError(file, NAMING)
+  const first = parseVersion(match[1]!, file)
+  const second = match[2] === undefined ? undefined : parseVersion(match[2], file)
+  if (second && compareVersions(first, second) >= 0) throw new InvalidInputError(file, `a bundle must go up: ${match[1]} is not below ${match[2]}`)
   const parts: Record<ScriptPart, SqlStatement[]> = { expand: [], contract: [], 'expand-undo': [], 'contract-undo': [] }
   let part: ScriptPart | undefined
   for (const token of tokenizeScript(text)) {
@@ -41,7 +49,8 @@ export function parseScript(file: string, name: string, text: string): Migration
     }
     parts[part].push(token.statement)
   }
-  return { file, name, version: parseVersion(match[1]!, file), checksum: sha256(text), parts }
+  const checksum = sha256(text)
+  return second ? { file, name, version: second, bundleFrom: first, checksum, parts } : { file, name, version: first, checksum, parts }
 }
 
 /** Every script in a directory, ordered by version; other files are ignored. */
@@ -56,18 +65,16 @@ export function readScripts(dir: string): MigrationScript[] {
     const file = join(dir, name)
     return parseScript(file, name, readFileSync(file, 'utf8'))
   })
-  scripts.sort((a, b) => compareVersions(a.version, b.version))
+  scripts.sort((a, b) => compareVersions(a.version, b.version) || compareVersions(a.bundleFrom ?? [], b.bundleFrom ?? []))
   for (let i = 1; i < scripts.length; i++) {
-    if (compareVersions(scripts[i - 1]!.version, scripts[i]!.version) === 0) {
-      throw new InvalidInputError(scripts[i]!.file, `same version as ${scripts[i - 1]!.name}`)
+    const [previous, script] = [scripts[i - 1]!, scripts[i]!]
+    const sameKind = (previous.bundleFrom === undefined) === (script.bundleFrom === undefined)
+    const sameStart = compareVersions(previous.bundleFrom ?? [], script.bundleFrom ?? []) === 0
+    if (sameKind && sameStart && compareVersions(previous.version, script.version) === 0) {
+      throw new InvalidInputError(script.file, `covers the same versions as ${previous.name}`)
     }
   }
   return scripts
-}
-
-/** The scripts that take a schema from `current` (exclusive) to `target` (inclusive), in order. */
-export function scriptsBetween(scripts: readonly MigrationScript[], current: Version, target: Version): MigrationScript[] {
-  return scripts.filter((script) => compareVersions(script.version, current) > 0 && compareVersions(script.version, target) <= 0)
 }
 
 function sha256(text: string): string {

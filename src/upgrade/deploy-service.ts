@@ -3,7 +3,8 @@ import type { Connection } from '../db/connection.js'
 import { withServiceLock } from '../db/locked-session.js'
 import { MigrationExecutor } from '../db/migration-executor.js'
 import { MigrationHistory } from '../db/migration-history.js'
-import { readScripts, scriptsBetween } from '../db/migration-script.js'
+import { planChain } from '../db/migration-planner.js'
+import { readScripts } from '../db/migration-script.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
 import { readSchemaVersion, writeSchemaVersion } from '../db/version-table.js'
 import { HandoverError, InvalidInputError } from '../errors.js'
@@ -59,7 +60,7 @@ async function installSchema(db: Connection, config: HandoverConfig, version: st
     return
   }
   await db.query(`CREATE DATABASE IF NOT EXISTS \`${config.database.schema}\``)
-  const scripts = scriptsBetween(readScripts(config.migrations.dir), current, target)
+  const scripts = planChain(readScripts(config.migrations.dir), current, target).map((step) => step.script)
   const history = new MigrationHistory(db, config.database.journalSchema, config.service.name)
   const executor = new MigrationExecutor(db, history, config.database.schema, 'deploy')
   for (const script of scripts) {

@@ -5,7 +5,8 @@ import type { Connection } from '../db/connection.js'
 import { Journal } from '../db/journal.js'
 import { MigrationExecutor } from '../db/migration-executor.js'
 import { MigrationHistory } from '../db/migration-history.js'
-import { readScripts, scriptsBetween } from '../db/migration-script.js'
+import { planChain } from '../db/migration-planner.js'
+import { readScripts } from '../db/migration-script.js'
 import { withServiceLock } from '../db/locked-session.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
 import { readSchemaVersion } from '../db/version-table.js'
@@ -96,7 +97,7 @@ function buildContext(request: UpgradeRequest, docker: DockerRuntime, db: Connec
     active: facts.active,
     from: facts.from,
     to: facts.to,
-    scripts: scriptsBetween(readScripts(config.migrations.dir), facts.schemaVersion, facts.targetVersion),
+    scripts: planChain(readScripts(config.migrations.dir), facts.schemaVersion, facts.targetVersion).map((step) => step.script),
     docker,
     proxy: request.proxy,
     db,
