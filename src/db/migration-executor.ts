@@ -1,8 +1,10 @@
 import pRetry from 'p-retry'
 import { HandoverError, errorMessage } from '../errors.js'
+import { withAlgorithm, type AlterAlgorithm } from './alter-algorithm.js'
 import { quoteName, type Connection } from './connection.js'
 import type { MigrationHistory } from './migration-history.js'
 import type { MigrationScript, ScriptPart } from './migration-script.js'
+import type { RehearsedStatement } from './rehearsal.js'
 
 export class StatementFailedError extends HandoverError {
   readonly code = 'STATEMENT_FAILED'
@@ -36,12 +38,21 @@ const DDL_ATTEMPTS = 6
 
 /** Runs one part of each script, statement by statement, never re-running a recorded one. */
 export class MigrationExecutor {
+  private readonly algorithms = new Map<string, AlterAlgorithm>()
+
   constructor(
     private readonly connection: Connection,
     private readonly history: MigrationHistory,
     private readonly schema: string,
     private readonly runId: string,
   ) {}
+
+  /** The algorithm each ALTER got in the rehearsal: the real run asks for the same. */
+  useAlgorithms(rehearsed: readonly RehearsedStatement[]): void {
+    for (const statement of rehearsed) {
+      if (statement.algorithm) this.algorithms.set(statementKey(statement.script, statement.part, statement.index), statement.algorithm)
+    }
+  }
 
   async applyPart(scripts: readonly MigrationScript[], part: ScriptPart, onApplied?: (event: StatementApplied) => void): Promise<void> {
     await this.connection.query(`USE ${quoteName(this.schema)}`)
@@ -55,7 +66,8 @@ export class MigrationExecutor {
           continue
         }
         const started = performance.now()
-        await this.execute(script, part, statement.sql, statement.line)
+        const algorithm = this.algorithms.get(statementKey(script.name, part, index))
+        await this.execute(script, part, algorithm ? withAlgorithm(statement.sql, algorithm) : statement.sql, statement.line)
         const durationMs = performance.now() - started
         await this.history.record(script, part, index, this.runId, durationMs)
         onApplied?.({ script: script.name, part, index, durationMs, skipped: false })
@@ -89,6 +101,10 @@ export class MigrationExecutor {
       throw new StatementFailedError(script.name, line, part, errorMessage(error))
     }
   }
+}
+
+function statementKey(script: string, part: ScriptPart, index: number): string {
+  return `${script}\u0000${part}\u0000${index}`
 }
 
 function isLockContention(error: unknown): boolean {
