@@ -7,12 +7,13 @@ import { planChain } from '../db/migration-planner.js'
 import { readScripts } from '../db/migration-script.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
 import { readSchemaVersion, writeSchemaVersion } from '../db/version-table.js'
-import { HandoverError, InvalidInputError } from '../errors.js'
+import { HandoverError } from '../errors.js'
 import type { ServiceRoute } from '../proxy/types.js'
 import { DockerRuntime } from '../runtime/docker-runtime.js'
 import type { ProxyControl } from './proxy-control.js'
 import { slotEnv } from './slot-env.js'
 import { expectVersion, slotUrl, waitSlotHealthy } from './slot-health.js'
+import { resolveTarget } from './target-release.js'
 
 export class AlreadyDeployedError extends HandoverError {
   readonly code = 'ALREADY_DEPLOYED'
@@ -35,9 +36,7 @@ export async function deployService(request: DeployRequest): Promise<{ version: 
   const { config } = request
   const docker = request.docker ?? new DockerRuntime()
   await docker.ping()
-  const image = await docker.image(request.image)
-  const version = request.version ?? image.version
-  if (!version) throw new InvalidInputError('--image', `${request.image} has no org.opencontainers.image.version label; pass --version`)
+  const { version } = await resolveTarget(docker, request.image, request.version)
   for (const slot of SLOT_NAMES) {
     if (await docker.inspectSlot(config.service.name, slot)) {
       throw new AlreadyDeployedError(`service ${config.service.name} already has a ${slot} container; use \`handover upgrade\` to change its version`)

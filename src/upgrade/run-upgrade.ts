@@ -10,7 +10,7 @@ import { readScripts } from '../db/migration-script.js'
 import { withServiceLock } from '../db/locked-session.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
 import { readSchemaVersion } from '../db/version-table.js'
-import { HandoverError, InvalidInputError } from '../errors.js'
+import { HandoverError } from '../errors.js'
 import { DockerRuntime } from '../runtime/docker-runtime.js'
 import { EventBus } from './event-bus.js'
 import { journalRecorder } from './journal-recorder.js'
@@ -18,6 +18,7 @@ import { runPhases, type RunOutcome } from './phase-runner.js'
 import type { ProxyControl } from './proxy-control.js'
 import { slotEnv } from './slot-env.js'
 import { STRICT_PHASES } from './strict-phases.js'
+import { resolveTarget } from './target-release.js'
 import type { UpgradeContext } from './upgrade-context.js'
 
 export class NothingToDoError extends HandoverError {
@@ -50,7 +51,7 @@ export interface UpgradeReport extends RunOutcome {
 export async function runUpgrade(request: UpgradeRequest): Promise<UpgradeReport> {
   const { config } = request
   const docker = request.docker ?? new DockerRuntime()
-  const target = await targetRelease(docker, request)
+  const target = await resolveTarget(docker, request.image, request.version)
   return withServiceLock(config, (db) => runLocked(request, docker, db, target))
 }
 
@@ -111,16 +112,6 @@ function buildContext(request: UpgradeRequest, docker: DockerRuntime, db: Connec
     note: request.note,
   }
   return context
-}
-
-async function targetRelease(docker: DockerRuntime, request: UpgradeRequest): Promise<UpgradeReport['to']> {
-  const image = await docker.image(request.image)
-  const version = request.version ?? image.version
-  if (!version) {
-    throw new InvalidInputError('--image', `${request.image} has no org.opencontainers.image.version label; pass --version`)
-  }
-  parseVersion(version, request.version ? '--version' : `${request.image} label org.opencontainers.image.version`)
-  return { image: request.image, version }
 }
 
 /** Both slots must run the same image before an upgrade; otherwise an earlier run is unfinished. */

@@ -69,7 +69,7 @@ export async function createTestService(prefix: string, options: { maxWaitSecond
   return { name, schema, configFile, dir, proxyUrl: `http://127.0.0.1:${proxyPort}`, slotPorts: { blue, green }, agent, db, cleanup }
 }
 
-function configYaml(o: { name: string; schema: string; dir: string; proxyPort: number; blue: number; green: number; maxWaitSeconds: number; migrationsDir: string }): string {
+export function configYaml(o: { name: string; schema: string; dir: string; proxyPort: number; blue: number; green: number; maxWaitSeconds: number; migrationsDir: string }): string {
   return `service:
   name: ${o.name}
   slots:

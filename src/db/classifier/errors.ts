@@ -1,0 +1,74 @@
+import { HandoverError } from '../../errors.js'
+import type { Part } from './types.js'
+
+/** `file:line`, or `line N` when the caller gave no file. */
+export function location(file: string | undefined, line: number): string {
+  return file ? `${file}:${line}` : `line ${line}`
+}
+
+/** The SQL parser cannot read the statement, and no marker put it in a part. */
+export class UnparseableStatementError extends HandoverError {
+  readonly code = 'UNPARSEABLE_STATEMENT'
+
+  constructor(
+    readonly file: string | undefined,
+    readonly line: number,
+    readonly problem: string,
+  ) {
+    super(`${location(file, line)}: the SQL parser cannot read this statement (${problem}); put it under an explicit \`-- handover:expand\` or \`-- handover:contract\` marker`)
+  }
+}
+
+/** The statement parses but no rule says whether the old version tolerates it. */
+export class UnclassifiableStatementError extends HandoverError {
+  readonly code = 'UNCLASSIFIABLE_STATEMENT'
+
+  constructor(
+    readonly file: string | undefined,
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`${location(file, line)}: cannot tell expand from contract: ${reason}; put it under an explicit \`-- handover:expand\` or \`-- handover:contract\` marker`)
+  }
+}
+
+/** One ALTER TABLE mixes clauses of both parts; it has to be split by its author. */
+export class MixedAlterError extends HandoverError {
+  readonly code = 'MIXED_ALTER_STATEMENT'
+
+  constructor(
+    readonly file: string | undefined,
+    readonly line: number,
+    readonly expandClauses: string[],
+    readonly contractClauses: string[],
+    /** One statement per clause, as the parser writes them back, to paste in place of this one. */
+    readonly suggestion: string[],
+  ) {
+    const split = suggestion.length ? `: ${suggestion.join('; ')}` : ''
+    super(
+      `${location(file, line)}: one ALTER TABLE mixes expand (${expandClauses.join(', ')}) and contract (${contractClauses.join(', ')}) clauses; split it into one statement per part${split}`,
+    )
+  }
+}
+
+/** Moving expand statements before contract ones would change what the script does. */
+export class SplitChangesMeaningError extends HandoverError {
+  readonly code = 'SPLIT_CHANGES_MEANING'
+
+  constructor(
+    readonly file: string | undefined,
+    readonly expandLine: number,
+    readonly contractLine: number,
+    readonly object: string,
+  ) {
+    super(
+      `${location(file, expandLine)}: this expand statement uses ${object}, which the contract statement at line ${contractLine} changes before it; running expand first would change the script's meaning. Mark the parts explicitly or move the statements so the expand ones come first`,
+    )
+  }
+}
+
+/** A statement marked expand that the classifier sees as contract (lint reports it; it is not thrown). */
+export interface MarkDisagreement {
+  marked: Part
+  classified: Part
+}

@@ -1,0 +1,51 @@
+import sqlParser from 'node-sql-parser/build/mysql.js'
+import type { SqlStatement } from '../sql-statements.js'
+import { UnparseableStatementError } from './errors.js'
+import { stripMariadbModifiers, type Modifiers } from './mariadb-modifiers.js'
+import { isNode, type Node } from './ast.js'
+
+/**
+ * node-sql-parser's MySQL grammar: on the DDL that migrations use it reads more than its
+ * MariaDB grammar does (FOREIGN KEY, MODIFY ... ENUM); MariaDB-only modifiers are handled
+ * by stripMariadbModifiers.
+ */
+const OPTIONS = { database: 'MySQL' }
+const parser = new sqlParser.Parser()
+
+export interface ParsedStatement {
+  ast: Node
+  modifiers: Modifiers
+}
+
+export function parseStatement(statement: SqlStatement, file?: string): ParsedStatement {
+  const { sql, modifiers } = stripMariadbModifiers(statement.sql)
+  let result: unknown
+  try {
+    result = parser.astify(sql, OPTIONS)
+  } catch (error) {
+    throw new UnparseableStatementError(file, statement.line, describeSyntaxError(error, statement.line))
+  }
+  const asts = Array.isArray(result) ? result : [result]
+  if (asts.length !== 1 || !isNode(asts[0])) {
+    throw new UnparseableStatementError(file, statement.line, `expected one statement, the parser read ${asts.length}`)
+  }
+  return { ast: asts[0], modifiers }
+}
+
+/** SQL the parser writes back for an AST, e.g. one clause of an ALTER; undefined if it cannot. */
+export function sqlOf(ast: Node): string | undefined {
+  try {
+    return parser.sqlify(ast as never, OPTIONS)
+  } catch {
+    return undefined
+  }
+}
+
+/** The parser's syntax errors list every token it expected; keep what the author needs. */
+function describeSyntaxError(error: unknown, firstLine: number): string {
+  if (!isNode(error)) return String(error)
+  const location = isNode(error.location) && isNode(error.location.start) ? error.location.start : undefined
+  const found = typeof error.found === 'string' ? `unexpected "${error.found}"` : 'unexpected end of statement'
+  if (!location || typeof location.line !== 'number') return found
+  return `${found} at line ${firstLine + location.line - 1}, column ${String(location.column)}`
+}

@@ -1,0 +1,86 @@
+import type { SqlStatement } from '../sql-statements.js'
+import type { Kind } from './kinds.js'
+
+/** `expand` runs while the old version serves; `contract` runs while nothing writes. */
+export type Part = 'expand' | 'contract'
+
+/**
+ * A schema object or data a statement reads or changes, for the dependency checks of the
+ * split. `table` is the bare name (no database). Without column, index or rows it means
+ * the whole table; `rows` means the table's set of rows (what DML reads and writes).
+ */
+export interface ObjectRef {
+  table: string
+  column?: string
+  index?: string
+  rows?: true
+}
+
+/** The class of one change a statement makes: one clause of an ALTER, or the whole statement. */
+export interface ClassifiedClause {
+  kind: Kind
+  part: Part
+  /** What the clause does and why that makes it expand or contract. */
+  reason: string
+  table: string
+  database?: string
+  column?: string
+  index?: string
+  /** The new name of a renamed column or table. */
+  newName?: string
+  /** Everything the clause reads or changes. */
+  touches: ObjectRef[]
+  /** What the clause changes (a subset of touches). */
+  writes: ObjectRef[]
+}
+
+export interface ClassifiedStatement {
+  statement: SqlStatement
+  part: Part
+  /** The kind of every clause when they agree; `alter-table` for an ALTER mixing kinds of one part. */
+  kind: Kind | 'alter-table'
+  reason: string
+  clauses: ClassifiedClause[]
+  touches: ObjectRef[]
+  writes: ObjectRef[]
+  /** Structured facts of a single-object statement, for the executor (soft contract, renames). */
+  table?: string
+  database?: string
+  column?: string
+  index?: string
+  newName?: string
+  /** SQL that reverses an expand statement, when it can be derived. */
+  undo?: string
+  /** Why `undo` is absent: nothing to reverse, or it cannot be derived safely. */
+  undoNote?: string
+  /** A backfill to run again in contract, for the rows the old version wrote since expand. */
+  catchUp?: boolean
+}
+
+/** A column as the live schema has it: `type` as information_schema's COLUMN_TYPE gives it. */
+export interface ColumnModel {
+  type: string
+  nullable: boolean
+  hasDefault: boolean
+  charset?: string
+  collation?: string
+}
+
+/**
+ * The current schema, every table of it: a table not listed does not exist. Column names
+ * are matched without regard to case, like MySQL does.
+ */
+export interface SchemaModel {
+  tables: Record<string, Record<string, ColumnModel>>
+}
+
+/** A statement of a script, with the part a `-- handover:` marker put it in, if any. */
+export interface ScriptStatement extends SqlStatement {
+  marked?: Part
+}
+
+export interface ClassifyOptions {
+  /** The script, for error messages (`file:line`). */
+  file?: string
+  schema?: SchemaModel
+}

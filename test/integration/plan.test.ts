@@ -1,0 +1,52 @@
+/**
+ * `handover plan` against the real MariaDB: the current version is read from the schema,
+ * the chain is chosen over singles and bundles, rehearsed on a copy, and a gap is named.
+ */
+import t, { type Test } from 'tap'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { runHandover } from '../../scripts/lib/handover-process.js'
+import { columnsOf, createTestDatabase, type TestDatabase } from '../support/test-database.js'
+import { configYaml, MIGRATIONS_DIR } from '../support/test-service.js'
+
+const PLANNER_FIXTURES = fileURLToPath(new URL('../fixtures/planner', import.meta.url))
+
+async function withSchemaAt(t: Test, version: string, migrationsDir: string): Promise<{ test: TestDatabase; config: string }> {
+  const test = await createTestDatabase('plan')
+  t.teardown(test.cleanup)
+  await test.db.query('CREATE TABLE people (id BIGINT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(200) NOT NULL); CREATE TABLE app_version (version VARCHAR(64) NOT NULL)')
+  await test.db.query('INSERT INTO app_version VALUES (?)', [version])
+  const dir = t.testdir({})
+  const config = join(dir, 'handover.yaml')
+  writeFileSync(config, configYaml({ name: 'plan-test', schema: test.schema, dir, proxyPort: 1, blue: 2, green: 3, maxWaitSeconds: 1, migrationsDir }).replace('handover_test_journal', test.journalSchema))
+  return { test, config }
+}
+
+t.test('plans the demo upgrade with each statement and its algorithm', async (t) => {
+  const { test, config } = await withSchemaAt(t, '1', MIGRATIONS_DIR)
+  const result = await runHandover(['plan', '--config', config, '--version', '2'])
+  t.equal(result.code, 0, 'plan succeeds', { output: result.stdout + result.stderr })
+  t.match(result.stdout, `schema ${test.schema}: 1 → 2 in 1 script(s)`)
+  t.match(result.stdout, /v2\.sql {2}1 → 2/)
+  t.match(result.stdout, /expand +line \d+ +ALTER TABLE people ADD COLUMN first_name .*\[INSTANT\]/)
+  t.match(result.stdout, /contract +line \d+ +ALTER TABLE people DROP COLUMN name +\[INSTANT\]/)
+  t.same(await columnsOf(test.db, test.schema, 'people'), ['id', 'name'], 'the real schema is unchanged')
+})
+
+t.test('over singles and bundles, the fewest scripts; a gap is named', async (t) => {
+  const { config } = await withSchemaAt(t, '2.1', PLANNER_FIXTURES)
+  const chain = await runHandover(['plan', '--config', config, '--version', '3.2.1'])
+  t.equal(chain.code, 0, 'plan succeeds', { output: chain.stdout + chain.stderr })
+  t.match(chain.stdout, /2\.1 → 3\.2\.1 in 2 script\(s\)/)
+  t.match(chain.stdout, /v2\.8\.1\.sql {2}2\.1 → 2\.8\.1\n/)
+  t.match(chain.stdout, /v2\.8\.1-v3\.2\.1\.sql {2}2\.8\.1 → 3\.2\.1, a bundle standing in for v2\.9\.sql, v3\.0\.sql, v3\.1\.sql, v3\.2\.1\.sql/)
+
+  const gap = await runHandover(['plan', '--config', config, '--version', '5.10.0'])
+  t.equal(gap.code, 1, 'no chain: exit 1')
+  t.match(gap.stderr, /\[NO_MIGRATION_CHAIN\] no chain of migration scripts leads from 2\.1 to 5\.10\.0: the scripts reach 3\.2\.1 at most, and nothing covers 3\.2\.1 → 4\.0/)
+
+  const done = await runHandover(['plan', '--config', config, '--version', '2'])
+  t.equal(done.code, 0)
+  t.match(done.stdout, /at version 2\.1, the target is 2: nothing to do/)
+})
