@@ -1,12 +1,13 @@
 import { HandoverError, errorMessage } from '../errors.js'
 import type { Command, Output } from './command.js'
 import { agentCommand } from './commands/agent-command.js'
+import { backupCommand } from './commands/backup-command.js'
 import { deployCommand } from './commands/deploy-command.js'
 import { planCommand } from './commands/plan-command.js'
 import { statusCommand } from './commands/status-command.js'
 import { upgradeCommand } from './commands/upgrade-command.js'
 
-const COMMANDS: readonly Command[] = [agentCommand, deployCommand, planCommand, upgradeCommand, statusCommand]
+const COMMANDS: readonly Command[] = [agentCommand, deployCommand, planCommand, upgradeCommand, statusCommand, backupCommand]
 
 const consoleOutput: Output = {
   out: (line) => process.stdout.write(`${line}\n`),

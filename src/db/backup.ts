@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
-import { createWriteStream } from 'node:fs'
-import { mkdir, mkdtemp, rm, statfs, writeFile, stat } from 'node:fs/promises'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdir, mkdtemp, open, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { RowDataPacket } from 'mysql2/promise'
@@ -26,30 +26,67 @@ export async function dumpSchema(connection: Connection, config: DatabaseConfig,
   await mkdir(dir, { recursive: true, mode: 0o700 })
   await checkFreeSpace(connection, config.schema, dir)
   const file = join(dir, `${config.schema}-${label}.sql`)
-  const secretsDir = await mkdtemp(join(tmpdir(), 'handover-dump-'))
+  await withClientOptions(config, (options) =>
+    runClientTool(dumpTool(), [...options, '--single-transaction', '--routines', '--triggers', '--databases', config.schema], { stdout: file }),
+  )
+  return { file, bytes: (await stat(file)).size }
+}
+
+/** The dumps of `schema` in `dir`, newest first. */
+export async function listBackups(dir: string, schema: string): Promise<(Backup & { modified: Date })[]> {
+  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return []
+    throw error
+  })
+  const backups = await Promise.all(
+    names
+      .filter((name) => name.startsWith(`${schema}-`) && name.endsWith('.sql'))
+      .map(async (name) => {
+        const info = await stat(join(dir, name))
+        return { file: join(dir, name), bytes: info.size, modified: info.mtime }
+      }),
+  )
+  return backups.sort((a, b) => b.modified.getTime() - a.modified.getTime())
+}
+
+/**
+ * Puts the schema back exactly as dumped: the schema is dropped first, so tables created
+ * after the dump do not survive the restore. The dump must be of this schema.
+ */
+export async function restoreBackup(config: DatabaseConfig, file: string): Promise<void> {
+  const head = await readHead(file, 4096)
+  if (!head.includes(`CREATE DATABASE /*!32312 IF NOT EXISTS*/ \`${config.schema}\``)) {
+    throw new BackupFailedError(`${file} is not a dump of schema ${config.schema} made by handover; nothing was changed`)
+  }
+  await withClientOptions(config, async (options) => {
+    await runClientTool(clientTool(), [...options, '-e', `DROP DATABASE IF EXISTS \`${config.schema}\``], {})
+    await runClientTool(clientTool(), options, { stdin: file })
+  })
+}
+
+async function readHead(file: string, bytes: number): Promise<string> {
+  const handle = await open(file, 'r').catch(() => {
+    throw new BackupFailedError(`cannot read ${file}; nothing was changed`)
+  })
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(bytes), 0, bytes, 0)
+    return buffer.subarray(0, bytesRead).toString('utf8')
+  } finally {
+    await handle.close()
+  }
+}
+
+/** Connection options for the server's command-line tools; the password goes in a 0600 file. */
+async function withClientOptions<T>(config: DatabaseConfig, work: (options: string[]) => Promise<T>): Promise<T> {
+  const secretsDir = await mkdtemp(join(tmpdir(), 'handover-client-'))
   const defaultsFile = join(secretsDir, 'client.cnf')
   try {
     const password = resolveSecret(config.password, 'database.password')
     await writeFile(defaultsFile, `[client]\npassword="${password.replace(/(["\\])/g, '\\$1')}"\n`, { mode: 0o600 })
-    await runDump(
-      [
-        `--defaults-extra-file=${defaultsFile}`,
-        `--host=${config.host}`,
-        `--port=${config.port}`,
-        `--user=${config.user}`,
-        '--protocol=tcp',
-        '--single-transaction',
-        '--routines',
-        '--triggers',
-        '--databases',
-        config.schema,
-      ],
-      file,
-    )
+    return await work([`--defaults-extra-file=${defaultsFile}`, `--host=${config.host}`, `--port=${config.port}`, `--user=${config.user}`, '--protocol=tcp'])
   } finally {
     await rm(secretsDir, { recursive: true, force: true })
   }
-  return { file, bytes: (await stat(file)).size }
 }
 
 async function checkFreeSpace(connection: Connection, schema: string, dir: string): Promise<void> {
@@ -65,25 +102,32 @@ async function checkFreeSpace(connection: Connection, schema: string, dir: strin
   }
 }
 
-function runDump(args: string[], file: string): Promise<void> {
+function runClientTool(tool: string, args: string[], io: { stdin?: string; stdout?: string }): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(dumpTool(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    const out = createWriteStream(file, { mode: 0o600 })
+    const child = spawn(tool, args, { stdio: [io.stdin ? 'pipe' : 'ignore', io.stdout ? 'pipe' : 'ignore', 'pipe'] })
     let stderr = ''
-    child.stdout.pipe(out)
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString()
     })
-    child.on('error', (error) => reject(new BackupFailedError(`cannot run ${dumpTool()}: ${error.message}`)))
+    if (io.stdin) createReadStream(io.stdin).pipe(child.stdin!)
+    const out = io.stdout ? createWriteStream(io.stdout, { mode: 0o600 }) : undefined
+    if (out) child.stdout!.pipe(out)
+    child.on('error', (error) => reject(new BackupFailedError(`cannot run ${tool}: ${error.message}`)))
     child.on('close', (code) => {
-      out.close(() => {
+      const finish = (): void => {
         if (code === 0) resolve()
-        else reject(new BackupFailedError(`${dumpTool()} exited with ${code}: ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`))
-      })
+        else reject(new BackupFailedError(`${tool} exited with ${code}: ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`))
+      }
+      if (out) out.close(finish)
+      else finish()
     })
   })
 }
 
 function dumpTool(): string {
   return process.env.HANDOVER_DUMP_TOOL ?? 'mariadb-dump'
+}
+
+function clientTool(): string {
+  return process.env.HANDOVER_CLIENT_TOOL ?? 'mariadb'
 }

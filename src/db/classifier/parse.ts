@@ -2,7 +2,8 @@ import sqlParser from 'node-sql-parser/build/mysql.js'
 import type { SqlStatement } from '../sql-statements.js'
 import { UnparseableStatementError } from './errors.js'
 import { stripMariadbModifiers, type Modifiers } from './mariadb-modifiers.js'
-import { isNode, type Node } from './ast.js'
+import { isNode, nodes, type Node } from './ast.js'
+import { columnTypeOf, type ColumnType } from './column-type.js'
 
 /**
  * node-sql-parser's MySQL grammar: on the DDL that migrations use it reads more than its
@@ -36,6 +37,18 @@ export function parseStatement(statement: SqlStatement, file?: string): ParsedSt
 export function sqlOf(ast: Node): string | undefined {
   try {
     return parser.sqlify(ast as never, OPTIONS)
+  } catch {
+    return undefined
+  }
+}
+
+/** A column type written as SQL (`varchar(50)`, `enum('a','b')`), or undefined if unreadable. */
+export function parseColumnType(type: string): ColumnType | undefined {
+  try {
+    const ast = parser.astify(`CREATE TABLE t (c ${type})`, OPTIONS)
+    const create = Array.isArray(ast) ? ast[0] : ast
+    const column = isNode(create) ? nodes(create.create_definitions)[0] : undefined
+    return column ? columnTypeOf(column) : undefined
   } catch {
     return undefined
   }

@@ -1,0 +1,33 @@
+import { resolve } from 'node:path'
+import { loadConfig } from '../../config/load-config.js'
+import { listBackups, restoreBackup } from '../../db/backup.js'
+import { InvalidInputError } from '../../errors.js'
+import { parseOptions, requireOption, type Command } from '../command.js'
+
+export const backupCommand: Command = {
+  name: 'backup',
+  summary: 'list the schema dumps taken before upgrades, or restore one',
+  usage: `handover backup list --config FILE
+handover backup restore --config FILE --file DUMP --yes
+
+  list      the dumps of the service's schema in backup.dir, newest first
+  restore   drops the schema and loads DUMP (a dump of this schema taken by handover);
+            stop the service's writers first. --yes confirms.`,
+  async run(args, output) {
+    const [action, ...rest] = args
+    if (action !== 'list' && action !== 'restore') throw new InvalidInputError('handover backup', 'expected list or restore (see handover backup --help)')
+    const values = parseOptions(`backup ${action}`, rest, { config: { type: 'string' }, file: { type: 'string' }, yes: { type: 'boolean' } })
+    const config = loadConfig(requireOption(`backup ${action}`, 'config', values.config))
+    if (action === 'list') {
+      const backups = await listBackups(config.backup.dir, config.database.schema)
+      if (backups.length === 0) output.out(`no dumps of ${config.database.schema} in ${config.backup.dir}`)
+      for (const backup of backups) output.out(`${backup.modified.toISOString()}  ${String(backup.bytes).padStart(12)} bytes  ${backup.file}`)
+      return 0
+    }
+    const file = resolve(requireOption('backup restore', 'file', values.file))
+    if (!values.yes) throw new InvalidInputError('handover backup restore', `restoring drops schema ${config.database.schema} first; add --yes to confirm`)
+    await restoreBackup(config.database, file)
+    output.out(`restored ${config.database.schema} from ${file}`)
+    return 0
+  },
+}

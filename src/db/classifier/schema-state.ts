@@ -1,0 +1,113 @@
+import { InvalidInputError } from '../../errors.js'
+import type { ColumnType } from './column-type.js'
+import { parseColumnType } from './parse.js'
+import type { SchemaModel } from './types.js'
+
+export interface ColumnState {
+  name: string
+  type: ColumnType
+  nullable: boolean
+  hasDefault: boolean
+  /** Added by an earlier statement of this script (or its table was created by one). */
+  added: boolean
+}
+
+export interface TableState {
+  name: string
+  /** Undefined when the columns are not known (CREATE TABLE ... LIKE a table outside the model). */
+  columns?: Map<string, ColumnState>
+  created: boolean
+}
+
+/** What a lookup found: the column, or why there is none. */
+export type ColumnLookup = { found: ColumnState } | { missing: string }
+
+/**
+ * The schema as a script sees it at one statement: the model given (if any), changed by the
+ * statements before. `known` tells whether a table absent from it is absent for sure.
+ */
+export class SchemaState {
+  readonly known: boolean
+  private readonly tables = new Map<string, TableState>()
+
+  constructor(model?: SchemaModel) {
+    this.known = model !== undefined
+    for (const [table, columns] of Object.entries(model?.tables ?? {})) {
+      const states = new Map<string, ColumnState>()
+      for (const [column, spec] of Object.entries(columns)) {
+        const type = parseModelType(table, column, spec.type)
+        if (spec.charset) type.charset = spec.charset.toLowerCase()
+        if (spec.collation) type.collation = spec.collation.toLowerCase()
+        states.set(key(column), { name: column, type, nullable: spec.nullable, hasDefault: spec.hasDefault, added: false })
+      }
+      this.tables.set(key(table), { name: table, columns: states, created: false })
+    }
+  }
+
+  table(name: string): TableState | undefined {
+    return this.tables.get(key(name))
+  }
+
+  /** True when the table is known not to exist. */
+  tableAbsent(name: string): boolean {
+    return this.known && !this.tables.has(key(name))
+  }
+
+  column(table: string, column: string): ColumnLookup {
+    const state = this.table(table)
+    if (!state) return { missing: this.known ? `table ${table} is not in the schema model` : `no schema model gives table ${table}` }
+    const found = state.columns?.get(key(column))
+    if (found) return { found }
+    return { missing: state.columns ? `${table}.${column} is not in the schema` : `the columns of ${table} are not known` }
+  }
+
+  /** True when the column was added by this script, so the old version cannot know it. */
+  isAdded(table: string, column: string): boolean {
+    const state = this.table(table)
+    if (state?.created) return true
+    return state?.columns?.get(key(column))?.added ?? false
+  }
+
+  createTable(name: string, columns: ColumnState[] | undefined): void {
+    const map = columns ? new Map(columns.map((column) => [key(column.name), { ...column, added: true }])) : undefined
+    this.tables.set(key(name), map ? { name, columns: map, created: true } : { name, created: true })
+  }
+
+  dropTable(name: string): void {
+    this.tables.delete(key(name))
+  }
+
+  renameTable(from: string, to: string): void {
+    const state = this.tables.get(key(from))
+    this.tables.delete(key(from))
+    if (state) this.tables.set(key(to), { ...state, name: to })
+  }
+
+  /** Adds or redefines a column; `added` marks a column this script added. */
+  setColumn(table: string, column: ColumnState): void {
+    this.table(table)?.columns?.set(key(column.name), column)
+  }
+
+  dropColumn(table: string, column: string): void {
+    this.table(table)?.columns?.delete(key(column))
+  }
+
+  renameColumn(table: string, from: string, to: string): void {
+    const columns = this.table(table)?.columns
+    const state = columns?.get(key(from))
+    if (!columns || !state) return
+    columns.delete(key(from))
+    columns.set(key(to), { ...state, name: to })
+  }
+}
+
+function key(name: string): string {
+  return name.toLowerCase()
+}
+
+/** A COLUMN_TYPE string of the model, read by the same grammar as the scripts so both compare alike. */
+function parseModelType(table: string, column: string, type: string): ColumnType {
+  const parsed = parseColumnType(type)
+  if (!parsed) throw new InvalidInputError(`schema model ${table}.${column}`, `cannot read the column type "${type}"`)
+  return parsed
+}
