@@ -4,6 +4,7 @@ import { withAlgorithm, type AlterAlgorithm } from './alter-algorithm.js'
 import { quoteName, type Connection } from './connection.js'
 import type { MigrationHistory } from './migration-history.js'
 import type { MigrationScript, ScriptPart } from './migration-script.js'
+import { waitForOpenTransactions, type OpenTransaction } from './open-transactions.js'
 import type { RehearsedStatement } from './rehearsal.js'
 
 export class StatementFailedError extends HandoverError {
@@ -25,6 +26,8 @@ export interface StatementApplied {
   index: number
   durationMs: number
   skipped: boolean
+  /** Transactions that were open before this DDL, waited for (bounded). */
+  waitedFor?: OpenTransaction[]
 }
 
 const LOCK_WAIT_TIMEOUT_ERRNO = 1205
@@ -35,6 +38,8 @@ const LOCK_DEADLOCK_ERRNO = 1213
  */
 const DDL_LOCK_WAIT_SECONDS = 2
 const DDL_ATTEMPTS = 6
+const OPEN_TRANSACTION_WAIT_MS = 10_000
+const DATA_CHANGE = /^\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b/i
 
 /** Runs one part of each script, statement by statement, never re-running a recorded one. */
 export class MigrationExecutor {
@@ -60,17 +65,12 @@ export class MigrationExecutor {
     for (const script of scripts) {
       await this.history.checkUnchanged(script)
       const applied = await this.history.appliedIndexes(script, part)
-      for (const [index, statement] of script.parts[part].entries()) {
+      for (let index = 0; index < script.parts[part].length; index++) {
         if (applied.has(index)) {
           onApplied?.({ script: script.name, part, index, durationMs: 0, skipped: true })
           continue
         }
-        const started = performance.now()
-        const algorithm = this.algorithms.get(statementKey(script.name, part, index))
-        await this.execute(script, part, algorithm ? withAlgorithm(statement.sql, algorithm) : statement.sql, statement.line)
-        const durationMs = performance.now() - started
-        await this.history.record(script, part, index, this.runId, durationMs)
-        onApplied?.({ script: script.name, part, index, durationMs, skipped: false })
+        onApplied?.(await this.applyStatement(script, part, index))
       }
     }
   }
@@ -89,14 +89,37 @@ export class MigrationExecutor {
     }
   }
 
-  private async execute(script: MigrationScript, part: ScriptPart, sql: string, line: number): Promise<void> {
+  /**
+   * A data change commits together with its history row, so a run cut off at any moment
+   * runs it exactly once. A DDL commits by itself: it is recorded right after it returns.
+   */
+  private async applyStatement(script: MigrationScript, part: ScriptPart, index: number): Promise<StatementApplied> {
+    const statement = script.parts[part][index]!
+    const algorithm = this.algorithms.get(statementKey(script.name, part, index))
+    const sql = algorithm ? withAlgorithm(statement.sql, algorithm) : statement.sql
+    const dataChange = DATA_CHANGE.test(sql)
+    const waitedFor = dataChange ? [] : await waitForOpenTransactions(this.connection, OPEN_TRANSACTION_WAIT_MS)
+    const started = performance.now()
+    await this.withRetry(script, part, statement.line, async () => {
+      if (!dataChange) return void (await this.connection.query(sql))
+      await this.connection.beginTransaction()
+      try {
+        await this.connection.query(sql)
+        await this.history.record(script, part, index, this.runId, performance.now() - started)
+        await this.connection.commit()
+      } catch (error) {
+        await this.connection.rollback()
+        throw error
+      }
+    })
+    const durationMs = performance.now() - started
+    if (!dataChange) await this.history.record(script, part, index, this.runId, durationMs)
+    return { script: script.name, part, index, durationMs, skipped: false, ...(waitedFor.length ? { waitedFor } : {}) }
+  }
+
+  private async withRetry(script: MigrationScript, part: ScriptPart, line: number, work: () => Promise<void>): Promise<void> {
     try {
-      await pRetry(() => this.connection.query(sql), {
-        retries: DDL_ATTEMPTS - 1,
-        minTimeout: 200,
-        factor: 2,
-        shouldRetry: ({ error }) => isLockContention(error),
-      })
+      await pRetry(work, { retries: DDL_ATTEMPTS - 1, minTimeout: 200, factor: 2, shouldRetry: ({ error }) => isLockContention(error) })
     } catch (error) {
       throw new StatementFailedError(script.name, line, part, errorMessage(error))
     }

@@ -1,5 +1,4 @@
 import { HandoverError } from '../../errors.js'
-import type { Part } from './types.js'
 
 /** `file:line`, or `line N` when the caller gave no file. */
 export function location(file: string | undefined, line: number): string {
@@ -62,13 +61,7 @@ export class SplitChangesMeaningError extends HandoverError {
     readonly object: string,
   ) {
     super(
-      `${location(file, expandLine)}: this expand statement uses ${object}, which the contract statement at line ${contractLine} changes before it; running expand first would change the script's meaning. Mark the parts explicitly or move the statements so the expand ones come first`,
+      `${location(file, expandLine)}: this expand statement and the contract statement before it at line ${contractLine} both use ${object}, and one of them changes it; running every expand statement first would change what the script does. Move the expand statements before the contract ones, or mark the parts explicitly`,
     )
   }
-}
-
-/** A statement marked expand that the classifier sees as contract (lint reports it; it is not thrown). */
-export interface MarkDisagreement {
-  marked: Part
-  classified: Part
 }

@@ -12,10 +12,7 @@ export const KINDS = {
   'widen-column': { part: 'expand', why: 'every value the old version writes still fits' },
   'drop-not-null': { part: 'expand', why: 'every value the old version writes is still valid' },
   'restate-column': { part: 'expand', why: 'type, nullability and default stay as they are' },
-  backfill: {
-    part: 'expand',
-    why: 'it writes only what this script added, which the old version never reads; run again in contract to catch up the rows the old version wrote since',
-  },
+  backfill: { part: 'expand', why: 'it writes only what this script added, which the old version never reads' },
   'drop-table': { part: 'contract', why: 'the old version still reads or writes it' },
   'rename-table': { part: 'contract', why: 'the old version still uses the old name' },
   'truncate-table': { part: 'contract', why: 'it deletes rows the old version still reads' },

@@ -16,21 +16,25 @@ const parser = new sqlParser.Parser()
 export interface ParsedStatement {
   ast: Node
   modifiers: Modifiers
+  /** The parser's `action::database::table` list, aliases resolved. */
+  tables: string[]
+  /** The parser's `action::table::column` list; table `null` when unqualified, column `(.*)` for `*`. */
+  columns: string[]
 }
 
 export function parseStatement(statement: SqlStatement, file?: string): ParsedStatement {
   const { sql, modifiers } = stripMariadbModifiers(statement.sql)
-  let result: unknown
+  let result: { ast: unknown; tableList: string[]; columnList: string[] }
   try {
-    result = parser.astify(sql, OPTIONS)
+    result = parser.parse(sql, OPTIONS)
   } catch (error) {
     throw new UnparseableStatementError(file, statement.line, describeSyntaxError(error, statement.line))
   }
-  const asts = Array.isArray(result) ? result : [result]
+  const asts = Array.isArray(result.ast) ? result.ast : [result.ast]
   if (asts.length !== 1 || !isNode(asts[0])) {
     throw new UnparseableStatementError(file, statement.line, `expected one statement, the parser read ${asts.length}`)
   }
-  return { ast: asts[0], modifiers }
+  return { ast: asts[0], modifiers, tables: result.tableList, columns: result.columnList }
 }
 
 /** SQL the parser writes back for an AST, e.g. one clause of an ALTER; undefined if it cannot. */

@@ -14,8 +14,9 @@ export interface ColumnState {
 
 export interface TableState {
   name: string
-  /** Undefined when the columns are not known (CREATE TABLE ... LIKE a table outside the model). */
-  columns?: Map<string, ColumnState>
+  /** The columns known: all of them when `complete`, else only those this script added or changed. */
+  columns: Map<string, ColumnState>
+  complete: boolean
   created: boolean
 }
 
@@ -40,7 +41,7 @@ export class SchemaState {
         if (spec.collation) type.collation = spec.collation.toLowerCase()
         states.set(key(column), { name: column, type, nullable: spec.nullable, hasDefault: spec.hasDefault, added: false })
       }
-      this.tables.set(key(table), { name: table, columns: states, created: false })
+      this.tables.set(key(table), { name: table, columns: states, complete: true, created: false })
     }
   }
 
@@ -56,21 +57,22 @@ export class SchemaState {
   column(table: string, column: string): ColumnLookup {
     const state = this.table(table)
     if (!state) return { missing: this.known ? `table ${table} is not in the schema model` : `no schema model gives table ${table}` }
-    const found = state.columns?.get(key(column))
+    const found = state.columns.get(key(column))
     if (found) return { found }
-    return { missing: state.columns ? `${table}.${column} is not in the schema` : `the columns of ${table} are not known` }
+    return { missing: state.complete ? `${table}.${column} is not in the schema` : `the columns of ${table} are not known` }
   }
 
   /** True when the column was added by this script, so the old version cannot know it. */
   isAdded(table: string, column: string): boolean {
     const state = this.table(table)
     if (state?.created) return true
-    return state?.columns?.get(key(column))?.added ?? false
+    return state?.columns.get(key(column))?.added ?? false
   }
 
+  /** `columns` undefined: not known (CREATE TABLE ... LIKE a table the model does not give). */
   createTable(name: string, columns: ColumnState[] | undefined): void {
-    const map = columns ? new Map(columns.map((column) => [key(column.name), { ...column, added: true }])) : undefined
-    this.tables.set(key(name), map ? { name, columns: map, created: true } : { name, created: true })
+    const map = new Map((columns ?? []).map((column) => [key(column.name), { ...column, added: true }]))
+    this.tables.set(key(name), { name, columns: map, complete: columns !== undefined, created: true })
   }
 
   dropTable(name: string): void {
@@ -85,11 +87,11 @@ export class SchemaState {
 
   /** Adds or redefines a column; `added` marks a column this script added. */
   setColumn(table: string, column: ColumnState): void {
-    this.table(table)?.columns?.set(key(column.name), column)
+    this.tableToChange(table).columns.set(key(column.name), column)
   }
 
   dropColumn(table: string, column: string): void {
-    this.table(table)?.columns?.delete(key(column))
+    this.table(table)?.columns.delete(key(column))
   }
 
   renameColumn(table: string, from: string, to: string): void {
@@ -98,6 +100,16 @@ export class SchemaState {
     if (!columns || !state) return
     columns.delete(key(from))
     columns.set(key(to), { ...state, name: to })
+  }
+
+  /** A table outside the model is still tracked for what this script does to it. */
+  private tableToChange(name: string): TableState {
+    let state = this.table(name)
+    if (!state) {
+      state = { name, columns: new Map(), complete: false, created: false }
+      this.tables.set(key(name), state)
+    }
+    return state
   }
 }
 

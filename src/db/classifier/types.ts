@@ -37,8 +37,11 @@ export interface ClassifiedClause {
 export interface ClassifiedStatement {
   statement: SqlStatement
   part: Part
-  /** The kind of every clause when they agree; `alter-table` for an ALTER mixing kinds of one part. */
-  kind: Kind | 'alter-table'
+  /**
+   * The kind of every clause when they agree; `alter-table` for an ALTER mixing kinds of one
+   * part; `marked` for a statement the parser cannot read that a marker put in its part.
+   */
+  kind: Kind | 'alter-table' | 'marked'
   reason: string
   clauses: ClassifiedClause[]
   touches: ObjectRef[]
@@ -55,6 +58,10 @@ export interface ClassifiedStatement {
   undoNote?: string
   /** A backfill to run again in contract, for the rows the old version wrote since expand. */
   catchUp?: boolean
+  /** Something the author should know that does not stop the script (lint reports it). */
+  warning?: string
+  /** The part a `-- handover:` marker gave it, when that decided the part. */
+  marked?: Part
 }
 
 /** A column as the live schema has it: `type` as information_schema's COLUMN_TYPE gives it. */

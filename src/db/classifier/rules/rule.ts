@@ -8,6 +8,9 @@ export interface RuleContext {
   /** The schema before this statement; rules read it, effects change it afterwards. */
   state: SchemaState
   modifiers: Modifiers
+  /** The parser's table and column lists of the statement (see ParsedStatement). */
+  tables: string[]
+  columns: string[]
 }
 
 /**
@@ -20,6 +23,8 @@ export type Undo = { statement: string } | { clause: string } | { none: string }
 export interface RuleResult {
   clause: ClassifiedClause
   undo?: Undo
+  /** Something the author should know that does not stop the script (lint reports it). */
+  warning?: string
   /** What the statement does to the schema, applied after every clause of it is classified. */
   effect?: (state: SchemaState) => void
   catchUp?: boolean

@@ -1,0 +1,101 @@
+import { isNode, nodes, tableName, tableNames, text, type Node, type TableName } from '../ast.js'
+import { columnState, readColumnDefinition } from '../column-definition.js'
+import type { ColumnState, SchemaState } from '../schema-state.js'
+import type { ObjectRef } from '../types.js'
+import { classified, quoteTable, Refusal, rowsRef, tableRef, type ClauseRule, type RuleContext, type RuleResult, type StatementRule, type Undo } from './rule.js'
+
+/** CREATE TABLE, with columns, or LIKE another table. */
+export const createTable: StatementRule = {
+  matches: (ast) => ast.type === 'create' && ast.keyword === 'table',
+  classify(ast, context) {
+    const table = tableNames(ast.table)[0]
+    if (!table) throw new Refusal('CREATE TABLE without a table name the parser could read')
+    if (ast.temporary) throw new Refusal('a temporary table lives in one session only, and the parts may run in different sessions')
+    if (isNode(ast.query_expr)) {
+      throw new Refusal(
+        `CREATE TABLE ${table.name} ... SELECT copies rows once while the old version keeps writing the source; create the table, then fill it with INSERT ... SELECT, which handover runs again in contract to catch up`,
+      )
+    }
+    const like = isNode(ast.like) ? tableNames(ast.like.table)[0] : undefined
+    const columns = like ? copiedColumns(context.state, like) : definedColumns(ast)
+    const touches: ObjectRef[] = [tableRef(table), ...(like ? [tableRef(like)] : []), ...referencedTables(ast)]
+    const fact = like ? `creates table ${table.name} like ${like.name}` : `creates table ${table.name}`
+    return [
+      {
+        clause: classified('create-table', fact, { table }, touches, [tableRef(table)]),
+        undo: createUndo(table, ast.if_not_exists !== null && ast.if_not_exists !== undefined, context),
+        effect: (state) => state.createTable(table.name, columns),
+      },
+    ]
+  },
+}
+
+function definedColumns(ast: Node): ColumnState[] {
+  return nodes(ast.create_definitions).flatMap((node) => {
+    if (node.resource !== 'column') return []
+    const definition = readColumnDefinition(node)
+    return definition ? [columnState(definition, true)] : []
+  })
+}
+
+function copiedColumns(state: SchemaState, source: TableName): ColumnState[] | undefined {
+  const table = state.table(source.name)
+  return table?.complete ? [...table.columns.values()] : undefined
+}
+
+/** Tables that foreign keys of the new table reference: reordering around them matters. */
+function referencedTables(ast: Node): ObjectRef[] {
+  return nodes(ast.create_definitions).flatMap((node) => (isNode(node.reference_definition) ? tableNames(node.reference_definition.table).map(tableRef) : []))
+}
+
+/** Dropping the table reverses the create, unless IF NOT EXISTS may have found one with data. */
+function createUndo(table: TableName, ifNotExists: boolean, context: RuleContext): Undo {
+  const drop = { statement: `DROP TABLE IF EXISTS ${quoteTable(table)}` }
+  if (!ifNotExists || context.state.tableAbsent(table.name)) return drop
+  if (context.state.table(table.name)) return { none: `${table.name} exists already, so CREATE TABLE IF NOT EXISTS changes nothing` }
+  return { unknown: `with IF NOT EXISTS and no schema model, ${table.name} may exist already and its undo would drop its data` }
+}
+
+export const dropTable: StatementRule = {
+  matches: (ast) => ast.type === 'drop' && ast.keyword === 'table',
+  classify: (ast) =>
+    tableNames(ast.name).map((table) => ({
+      clause: classified('drop-table', `drops table ${table.name}`, { table }, [tableRef(table)], [tableRef(table)]),
+      effect: (state: SchemaState) => state.dropTable(table.name),
+    })),
+}
+
+/** RENAME TABLE a TO b, c TO d: one change per pair. */
+export const renameTable: StatementRule = {
+  matches: (ast) => ast.type === 'rename',
+  classify: (ast) =>
+    (Array.isArray(ast.table) ? ast.table : []).flatMap((pair: unknown) => {
+      const [from, to] = Array.isArray(pair) ? pair.map(tableName) : []
+      return from && to ? [renamed(from, to)] : []
+    }),
+}
+
+/** ALTER TABLE a RENAME [TO|AS] b. */
+export const alterRenameTable: ClauseRule = {
+  matches: (clause) => clause.action === 'rename' && clause.resource === 'table',
+  classify(clause, table) {
+    const to = text(clause.table) ?? tableName(clause.table)?.name
+    if (!to) throw new Refusal(`RENAME of table ${table.name} without a new name the parser could read`)
+    return renamed(table, { name: to })
+  },
+}
+
+function renamed(from: TableName, to: TableName): RuleResult {
+  return {
+    clause: classified('rename-table', `renames table ${from.name} to ${to.name}`, { table: from, newName: to.name }, [tableRef(from), tableRef(to)], [tableRef(from), tableRef(to)]),
+    effect: (state) => state.renameTable(from.name, to.name),
+  }
+}
+
+export const truncateTable: StatementRule = {
+  matches: (ast) => ast.type === 'truncate',
+  classify: (ast) =>
+    tableNames(ast.name).map((table) => ({
+      clause: classified('truncate-table', `empties table ${table.name}`, { table }, [rowsRef(table)], [rowsRef(table)]),
+    })),
+}

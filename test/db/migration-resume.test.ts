@@ -1,0 +1,84 @@
+/**
+ * Never twice: a process applying a script is killed between two statements (while the next
+ * one waits for a table lock the test holds); a second run continues at the next unapplied
+ * statement and runs nothing twice, data changes and DDL alike.
+ */
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import mysql, { type RowDataPacket } from 'mysql2/promise'
+import { columnsOf, createTestDatabase } from '../support/test-database.js'
+import { dbPassword } from '../support/test-service.js'
+import { waitUntil } from '../support/wait-until.js'
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/apply-expand.ts', import.meta.url))
+
+function applyExpand(env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  return { child, exited, output: () => output }
+}
+
+t.test('a run killed between statements resumes at the next one, nothing runs twice', async (t) => {
+  const test = await createTestDatabase('resume')
+  t.teardown(test.cleanup)
+  await test.db.query('CREATE TABLE counter (n INT NOT NULL); CREATE TABLE gate (n INT NOT NULL)')
+  const migrations = t.testdir({})
+  writeFileSync(
+    join(migrations, 'v2.sql'),
+    `-- handover:expand
+INSERT INTO counter VALUES (1);
+ALTER TABLE counter ADD COLUMN extra INT NULL;
+INSERT INTO gate VALUES (3);
+INSERT INTO counter (n) VALUES (4);
+`,
+  )
+  const env = { HANDOVER_FIXTURE_SCHEMA: test.schema, HANDOVER_FIXTURE_JOURNAL: test.journalSchema, HANDOVER_FIXTURE_MIGRATIONS: migrations }
+
+  // Holding `gate` makes the third statement wait: the process is then killed between statements 2 and 3.
+  const holder = await mysql.createConnection({ host: '127.0.0.1', user: 'handover', password: dbPassword(), database: test.schema })
+  t.teardown(() => holder.end())
+  await holder.query('LOCK TABLES gate WRITE')
+  const first = applyExpand(env)
+  await waitUntil(() => first.output().includes('applied v2.sql #1'), 30_000, 'two statements applied')
+  await waitUntil(async () => (await waitingOnGate(holder)) > 0, 10_000, 'the third statement waiting on the lock')
+  first.child.kill('SIGKILL')
+  await first.exited
+  await holder.query('UNLOCK TABLES')
+
+  const second = applyExpand(env)
+  t.equal(await second.exited, 0, 'the second run succeeds', { output: second.output() })
+  t.equal(second.output(), 'skipped v2.sql #0\nskipped v2.sql #1\napplied v2.sql #2\napplied v2.sql #3\n', 'it skips what ran and runs the rest')
+  const [counter] = await test.db.query<RowDataPacket[]>(`SELECT n FROM \`${test.schema}\`.counter ORDER BY n`)
+  t.same(counter.map((row) => row.n), [1, 4], 'each insert ran once')
+  const [gate] = await test.db.query<RowDataPacket[]>(`SELECT n FROM \`${test.schema}\`.gate`)
+  t.same(gate.map((row) => row.n), [3], 'the statement cut off ran once, on the second run')
+  t.same(await columnsOf(test.db, test.schema, 'counter'), ['n', 'extra'], 'the ALTER ran once (a second ADD COLUMN would have failed)')
+  const [history] = await test.db.query<RowDataPacket[]>(`SELECT statement_index AS i FROM \`${test.journalSchema}\`.handover_migrations WHERE service = 'fixture' ORDER BY i`)
+  t.same(history.map((row) => row.i), [0, 1, 2, 3], 'every statement recorded once')
+})
+
+t.test('an applied script that was edited is refused with both checksums', async (t) => {
+  const test = await createTestDatabase('resume_sum')
+  t.teardown(test.cleanup)
+  await test.db.query('CREATE TABLE counter (n INT NOT NULL)')
+  const migrations = t.testdir({ 'v2.sql': '-- handover:expand\nINSERT INTO counter VALUES (1);\n' })
+  const env = { HANDOVER_FIXTURE_SCHEMA: test.schema, HANDOVER_FIXTURE_JOURNAL: test.journalSchema, HANDOVER_FIXTURE_MIGRATIONS: migrations }
+  t.equal(await applyExpand(env).exited, 0, 'first run applies')
+  writeFileSync(join(migrations, 'v2.sql'), '-- handover:expand\nINSERT INTO counter VALUES (2);\n')
+  const edited = applyExpand(env)
+  t.equal(await edited.exited, 1, 'the edited script is refused')
+  t.match(edited.output(), /SCRIPT_CHANGED|v2\.sql was already applied with checksum [0-9a-f]{64} but the file now has [0-9a-f]{64}/)
+  const [counter] = await test.db.query<RowDataPacket[]>(`SELECT n FROM \`${test.schema}\`.counter`)
+  t.same(counter.map((row) => row.n), [1], 'nothing from the edited file ran')
+})
+
+async function waitingOnGate(connection: mysql.Connection): Promise<number> {
+  const [rows] = await connection.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE 'INSERT INTO gate%' AND state LIKE '%lock%'")
+  return Number(rows[0]!.n)
+}
