@@ -22,13 +22,20 @@ export function text(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined
 }
 
-/** A name that is a plain string, a column_ref, or `{ expr: { value } }` depending on the grammar rule. */
+/**
+ * A name that is a plain string, a column_ref, or `{ expr: { value } }` depending on the
+ * grammar rule. The parser keeps a doubled backtick of a quoted name as written; unescape it.
+ */
 export function identifier(value: unknown): string | undefined {
-  if (typeof value === 'string') return value
+  if (typeof value === 'string') return unescapeName(value)
   if (!isNode(value)) return undefined
   if (value.type === 'column_ref') return identifier(value.column)
   if (isNode(value.expr)) return identifier(value.expr.value ?? value.expr)
   return text(value.value)
+}
+
+export function unescapeName(name: string): string {
+  return name.replace(/``/g, '`')
 }
 
 /** `{ db, table }` as every table reference of the grammar has it. */
@@ -53,7 +60,7 @@ export function keyColumns(definition: unknown): string[] {
   return nodes(definition).flatMap((part) => {
     if (part.type === 'function' && isNode(part.name)) {
       const name = nodes(part.name.name)[0]
-      const column = name ? text(name.value) : undefined
+      const column = name ? identifier(name.value) : undefined
       return column ? [column] : []
     }
     const column = identifier(part)
@@ -69,7 +76,7 @@ export function columnRefs(value: unknown): { table?: string; column: string }[]
     if (!isNode(node)) return
     if (node.type === 'column_ref') {
       const column = identifier(node.column)
-      const table = text(node.table)
+      const table = identifier(node.table)
       if (column) found.push(table ? { table, column } : { column })
       return
     }

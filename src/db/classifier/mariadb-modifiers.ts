@@ -80,7 +80,8 @@ export function maskQuoted(sql: string): string {
       continue
     }
     const end = quotedEnd(sql, i)
-    out += ch + '_'.repeat(Math.max(0, end - i - 2)) + (end - i >= 2 ? sql[end - 1] : '')
+    const closed = end - i >= 2 && sql[end - 1] === ch
+    out += ch + '_'.repeat(end - i - (closed ? 2 : 1)) + (closed ? ch : '')
     i = end
   }
   return out

@@ -1,4 +1,4 @@
-import { isNode, nodes, text, type Node, type TableName } from '../ast.js'
+import { identifier, isNode, nodes, text, unescapeName, type Node, type TableName } from '../ast.js'
 import type { ObjectRef } from '../types.js'
 import { classified, columnLabel, columnRef, Refusal, rowsRef, tableRef, type RuleContext, type RuleResult, type StatementRule, type Undo } from './rule.js'
 
@@ -51,7 +51,7 @@ function backfillResult(ast: Node, target: TableName, written: ObjectRef[], touc
 /** `action::database::table` entries of the parser's table list. */
 function listed(tables: string[]): { action: string; table: TableName }[] {
   return tables.map((entry) => {
-    const [action = '', database = 'null', name = ''] = entry.split('::')
+    const [action = '', database = 'null', name = ''] = entry.split('::').map(unescapeName)
     return { action, table: database === 'null' ? { name } : { name, database } }
   })
 }
@@ -59,15 +59,15 @@ function listed(tables: string[]): { action: string; table: TableName }[] {
 /** The columns the statement writes, or undefined when it writes whole rows of unknown columns. */
 function writtenColumns(ast: Node, target: TableName, context: RuleContext): ObjectRef[] | undefined {
   const assignments = [...nodes(ast.set), ...(isNode(ast.on_duplicate_update) ? nodes(ast.on_duplicate_update.set) : [])]
-  const listedColumns = Array.isArray(ast.columns) ? ast.columns.map(String) : []
+  const listedColumns = Array.isArray(ast.columns) ? ast.columns.map((column) => identifier(column) ?? String(column)) : []
   if (ast.type !== 'update' && listedColumns.length === 0 && nodes(ast.set).length === 0) {
     const table = context.state.table(target.name)
     return table?.complete ? [...table.columns.values()].map((column) => columnRef(target, column.name)) : undefined
   }
   const updated = listed(context.tables).filter((entry) => entry.action === 'update').map((entry) => entry.table)
   const fromAssignments = assignments.flatMap((assignment) => {
-    const column = text(assignment.column)
-    return column ? [columnRef(ownerOf(text(assignment.table), column, updated.length ? updated : [target], context), column)] : []
+    const column = identifier(assignment.column)
+    return column ? [columnRef(ownerOf(identifier(assignment.table), column, updated.length ? updated : [target], context), column)] : []
   })
   return [...listedColumns.map((column) => columnRef(target, column)), ...fromAssignments]
 }
@@ -78,7 +78,7 @@ function writtenColumns(ast: Node, target: TableName, context: RuleContext): Obj
  */
 function ownerOf(qualifier: string | undefined, column: string, tables: TableName[], context: RuleContext): TableName {
   if (qualifier) {
-    const resolved = context.columns.find((entry) => entry.startsWith('update::') && entry.endsWith(`::${column}`))?.split('::')[1]
+    const resolved = context.columns.map(unescapeName).find((entry) => entry.startsWith('update::') && entry.endsWith(`::${column}`))?.split('::')[1]
     const name = resolved && resolved !== 'null' ? resolved : qualifier
     return tables.find((table) => table.name === name) ?? { name }
   }
@@ -90,9 +90,11 @@ function readRefs(context: RuleContext): ObjectRef[] {
   const tables = listed(context.tables).map((entry) => entry.table)
   const refs: ObjectRef[] = tables.map(rowsRef)
   for (const entry of context.columns) {
-    const [, owner = 'null', column = ''] = entry.split('::')
+    const [action, owner = 'null', column = ''] = entry.split('::').map(unescapeName)
     const owners = owner === 'null' ? tables : [{ name: owner }]
-    for (const table of owners) refs.push(column === '(.*)' ? tableRef(table) : columnRef(table, column))
+    // `*` reads every column; the parser also lists a DELETE's target as `(.*)`, which is its rows.
+    const all = (table: TableName): ObjectRef => (action === 'delete' ? rowsRef(table) : tableRef(table))
+    for (const table of owners) refs.push(column === '(.*)' ? all(table) : columnRef(table, column))
   }
   return refs
 }

@@ -1,4 +1,4 @@
-import { columnRefs, identifier, isNode, keyColumns, tableName, tableNames, text, type Node, type TableName } from '../ast.js'
+import { columnRefs, identifier, isNode, keyColumns, tableName, tableNames, type Node, type TableName } from '../ast.js'
 import type { Kind } from '../kinds.js'
 import type { ObjectRef } from '../types.js'
 import { classified, columnRef, indexRef, quoteName, quoteTable, Refusal, tableRef, type ClauseRule, type RuleContext, type RuleResult, type StatementRule, type Undo } from './rule.js'
@@ -17,7 +17,7 @@ interface NewIndex {
 export const addIndex: ClauseRule = {
   matches: (clause) => clause.action === 'add' && clause.resource === 'index',
   classify: (clause, table, context) =>
-    addition(table, { kind: 'add-index', label: `${String(clause.keyword ?? 'index').toLowerCase()}`, ...named(text(clause.index)), columns: keyColumns(clause.definition) }, context),
+    addition(table, { kind: 'add-index', label: `${String(clause.keyword ?? 'index').toLowerCase()}`, ...named(identifier(clause.index)), columns: keyColumns(clause.definition) }, context),
 }
 
 const CONSTRAINT_KINDS: [RegExp, Kind, string][] = [
@@ -35,7 +35,7 @@ export const addConstraint: ClauseRule = {
     const type = String(definition.constraint_type ?? '')
     const entry = CONSTRAINT_KINDS.find(([pattern]) => pattern.test(type))
     if (!entry) throw new Refusal(`ADD ${type.toUpperCase()} on ${table.name}: no rule for this kind of constraint`)
-    const name = text(definition.index) ?? text(definition.constraint)
+    const name = identifier(definition.index) ?? identifier(definition.constraint)
     const index: NewIndex = { kind: entry[1], label: entry[2], ...named(name), columns: keyColumns(definition.definition) }
     if (entry[1] === 'add-check') index.columns = columnRefs(definition.definition).map((ref) => ref.column)
     const reference = isNode(definition.reference_definition) ? definition.reference_definition : undefined
@@ -50,7 +50,7 @@ export const createIndex: StatementRule = {
   matches: (ast) => ast.type === 'create' && ast.keyword === 'index',
   classify(ast, context) {
     const table = tableName(ast.table)
-    const name = text(ast.index) ?? identifier(ast.index)
+    const name = identifier(ast.index)
     if (!table || !name) throw new Refusal('CREATE INDEX without an index and table name the parser could read')
     const unique = String(ast.index_type ?? '').toLowerCase() === 'unique'
     const index: NewIndex = { kind: unique ? 'add-unique-index' : 'add-index', label: unique ? 'unique index' : 'index', name, columns: keyColumns(ast.index_columns) }
@@ -89,7 +89,7 @@ export const dropIndex: ClauseRule = {
   matches: (clause) => clause.action === 'drop' && (clause.resource === 'index' || clause.resource === 'key' || clause.resource === 'constraint'),
   classify(clause, table) {
     const keyword = String(clause.keyword ?? '').toLowerCase()
-    const name = text(clause.index) ?? text(clause.key) ?? text(clause.constraint) ?? ''
+    const name = identifier(clause.index) ?? identifier(clause.key) ?? identifier(clause.constraint) ?? ''
     if (keyword === 'primary key') return dropped(table, 'drop-primary-key', 'the primary key', 'PRIMARY')
     if (keyword === 'foreign key') return dropped(table, 'drop-foreign-key', `foreign key ${name}`, name)
     if (clause.resource === 'constraint') return dropped(table, 'drop-constraint', `constraint ${name}`, name)

@@ -1,4 +1,4 @@
-import { isNode, nodes, tableName, tableNames, text, type Node, type TableName } from '../ast.js'
+import { isNode, nodes, tableName, tableNames, type Node, type TableName } from '../ast.js'
 import { columnState, readColumnDefinition } from '../column-definition.js'
 import type { ColumnState, SchemaState } from '../schema-state.js'
 import type { ObjectRef } from '../types.js'
@@ -79,7 +79,7 @@ export const renameTable: StatementRule = {
 export const alterRenameTable: ClauseRule = {
   matches: (clause) => clause.action === 'rename' && clause.resource === 'table',
   classify(clause, table) {
-    const to = text(clause.table) ?? tableName(clause.table)?.name
+    const to = tableName(clause.table)?.name
     if (!to) throw new Refusal(`RENAME of table ${table.name} without a new name the parser could read`)
     return renamed(table, { name: to })
   },
