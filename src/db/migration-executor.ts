@@ -64,13 +64,14 @@ export class MigrationExecutor {
     await this.connection.query(`SET SESSION lock_wait_timeout = ${DDL_LOCK_WAIT_SECONDS}`)
     for (const script of scripts) {
       await this.history.checkUnchanged(script)
-      const applied = await this.history.appliedIndexes(script, part)
+      const done = await this.history.appliedIndexes(script, part)
       for (let index = 0; index < script.parts[part].length; index++) {
-        if (applied.has(index)) {
+        if (done.has(index)) {
           onApplied?.({ script: script.name, part, index, durationMs: 0, skipped: true })
           continue
         }
-        onApplied?.(await this.applyStatement(script, part, index))
+        const applied = await this.applyStatement(script, part, index)
+        onApplied?.(applied)
       }
     }
   }

@@ -129,3 +129,18 @@ export class BodyTooLargeError extends HandoverError {
     super(`request body is larger than ${limitBytes} bytes`)
   }
 }
+
+/**
+ * A message head or body the proxy cannot forward safely. `status` is what the client gets:
+ * 400/431/505 for a bad request, 502 for a bad upstream response.
+ */
+export class HeadError extends HandoverError {
+  readonly code = 'BAD_HTTP_MESSAGE'
+
+  constructor(
+    readonly status: number,
+    readonly problem: string,
+  ) {
+    super(`cannot forward this HTTP message: ${problem}`)
+  }
+}

@@ -36,7 +36,8 @@ t.test('requests sent during the flip wait in the buffer and are answered by v2'
     migrationsDir: demoMigrationsWith(scratch, (v2) => v2.replace('-- handover:contract\n', '-- handover:contract\nSELECT SLEEP(3);\n')),
   })
   t.teardown(svc.cleanup)
-  t.equal((await runHandover(['deploy', '--config', svc.configFile, '--image', DEMO_IMAGES['1']])).code, 0, 'deployed v1')
+  const deploy = await runHandover(['deploy', '--config', svc.configFile, '--image', DEMO_IMAGES['1']])
+  t.equal(deploy.code, 0, 'deployed v1', { output: deploy.stdout + deploy.stderr })
 
   const admin = new AdminClient(join(svc.dir, 'agent.sock'))
   const upgrade = runHandover(['upgrade', '--config', svc.configFile, '--image', DEMO_IMAGES['2']])

@@ -1,6 +1,9 @@
 /**
  * A contract that fails halfway (after it dropped `name`) while clients write and read:
- * the run undoes every phase, the held requests go back to v1, and nothing is lost.
+ * the run undoes every phase, the held requests go back to v1, and nothing is lost. The
+ * failure depends on the rows (a duplicate key), so the rehearsal on an empty copy of the
+ * schema cannot see it coming; a statement that fails on any data is caught by the rehearsal
+ * before anything changes.
  */
 import t from 'tap'
 import { join } from 'node:path'
@@ -24,11 +27,12 @@ t.test('a failed contract rolls back to v1 under load with no request failed and
   const svc = await createTestService('it-undo', {
     // The contract fails after it dropped the old column, the worst moment to fail.
     migrationsDir: demoMigrationsWith(t.testdir({}), (v2) =>
-      v2.replace('ALTER TABLE people DROP COLUMN name;\n', 'ALTER TABLE people DROP COLUMN name;\nUPDATE table_that_does_not_exist SET x = 1;\n'),
+      v2.replace('ALTER TABLE people DROP COLUMN name;\n', 'ALTER TABLE people DROP COLUMN name;\nUPDATE people SET id = 1;\n'),
     ),
   })
   t.teardown(svc.cleanup)
-  t.equal((await runHandover(['deploy', '--config', svc.configFile, '--image', DEMO_IMAGES['1']])).code, 0, 'deployed v1')
+  const deploy = await runHandover(['deploy', '--config', svc.configFile, '--image', DEMO_IMAGES['1']])
+  t.equal(deploy.code, 0, 'deployed v1', { output: deploy.stdout + deploy.stderr })
 
   const load = startLoad({ baseUrl: svc.proxyUrl, concurrency: 12, maxDurationMs: 120_000, maxRequests: 300_000, postRatio: 0.5 })
   await waitUntil(() => load.progress().written.length >= 100, 20_000, 'rows written before the upgrade')
@@ -73,4 +77,27 @@ t.test('a failed contract rolls back to v1 under load with no request failed and
   t.ok(steps.some((row) => row.phase === 'contract' && row.action === 'forward' && row.status === 'failed'), 'and the failed contract')
   const metrics = await (await fetch(svc.agent.metricsUrl)).text()
   t.match(metrics, new RegExp(`handover_upgrades_total\\{[^}]*service="${svc.name}"[^}]*result="rolled_back"[^}]*\\} 1`), 'metrics count the rollback')
+})
+
+t.test('a statement that cannot run is caught by the rehearsal before anything changes', async (t) => {
+  const svc = await createTestService('it-undo', {
+    migrationsDir: demoMigrationsWith(t.testdir({}), (v2) => v2.replace('ALTER TABLE people DROP COLUMN name;\n', 'ALTER TABLE people DROP COLUMN name;\nUPDATE table_that_does_not_exist SET x = 1;\n')),
+  })
+  t.teardown(svc.cleanup)
+  const deploy = await runHandover(['deploy', '--config', svc.configFile, '--image', DEMO_IMAGES['1']])
+  t.equal(deploy.code, 0, 'deployed v1', { output: deploy.stdout + deploy.stderr })
+  const before = await Promise.all((['blue', 'green'] as const).map((slot) => docker.getContainer(`handover-${svc.name}-${slot}`).inspect()))
+
+  const upgrade = await runHandover(['upgrade', '--config', svc.configFile, '--image', DEMO_IMAGES['2']])
+  t.equal(upgrade.code, 1, 'the upgrade exits 1')
+  t.match(upgrade.stderr, /preflight failed: \[REHEARSAL_FAILED\] rehearsal on a copy of the schema: v2\.sql:\d+ \(contract\) fails: .*table_that_does_not_exist/)
+  const after = await Promise.all((['blue', 'green'] as const).map((slot) => docker.getContainer(`handover-${svc.name}-${slot}`).inspect()))
+  t.same(after.map((c) => [c.Id, c.State.StartedAt]), before.map((c) => [c.Id, c.State.StartedAt]), 'neither container was touched')
+  const [columns] = await svc.db.query<RowDataPacket[]>('SELECT column_name AS c FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position', [svc.schema, 'people'])
+  t.same(columns.map((row) => row.c), ['id', 'name', 'created_at'], 'the schema is untouched')
+  const [steps] = await svc.db.query<RowDataPacket[]>(
+    `SELECT s.phase, s.action, s.status FROM ${JOURNAL_SCHEMA}.handover_steps s JOIN ${JOURNAL_SCHEMA}.handover_runs r ON r.id = s.run_id WHERE r.service = ? ORDER BY s.id`,
+    [svc.name],
+  )
+  t.same(steps.map((row) => `${row.action} ${row.phase} ${row.status}`), ['forward preflight failed'], 'only the preflight ran')
 })

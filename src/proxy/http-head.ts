@@ -1,0 +1,230 @@
+/**
+ * Reads HTTP/1.1 message heads (RFC 9112) and writes the head the other side gets, in one
+ * pass over the header lines: hop-by-hop headers (RFC 9110 §7.6.1) are dropped, the body's
+ * framing is decided, and the few headers the proxy acts on are picked out. Bodies are never
+ * parsed here; they are forwarded byte for byte (see body-framing.ts).
+ *
+ * Strict where leniency enables request smuggling: a request with both Content-Length and
+ * Transfer-Encoding, differing Content-Lengths, a transfer coding other than a final
+ * `chunked`, obsolete line folding, or a malformed header line is refused.
+ */
+import { HeadError } from './errors.js'
+
+export type BodyKind = 'none' | 'length' | 'chunked' | 'close'
+
+export interface RequestHead {
+  method: string
+  http10: boolean
+  /** Request line and end-to-end headers, each line ending in CRLF, no final CRLF. */
+  lines: string
+  bodyKind: BodyKind
+  contentLength: number
+  /** The client lets us keep its connection open after this exchange. */
+  keepAlive: boolean
+  /** The protocol asked for with `Connection: upgrade` (e.g. "websocket"). */
+  upgrade: string | undefined
+  host: string | undefined
+  requestId: string | undefined
+  forwardedFor: string | undefined
+  forwardedProto: string | undefined
+}
+
+export interface ResponseHead {
+  status: number
+  /** Status line and end-to-end headers, each ending in CRLF, no final CRLF. */
+  lines: string
+  bodyKind: BodyKind
+  contentLength: number
+  /** The upstream lets us reuse its connection after this response. */
+  keepAlive: boolean
+  /** For a 101: the upgrade headers, passed through as they were. */
+  upgradeLines: string
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const DIGITS = /^[0-9]{1,15}$/
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
+
+// Always dropped; `connection` also names further per-hop headers.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'])
+
+export function isIdempotent(method: string): boolean {
+  return IDEMPOTENT.has(method)
+}
+
+interface Fields {
+  names: string[]
+  values: string[]
+  raw: string[]
+  connection: string
+}
+
+/** Splits header lines into lower-cased names and trimmed values; throws HeadError on a malformed one. */
+function fields(lines: string[], status: number): Fields {
+  const names: string[] = []
+  const values: string[] = []
+  const raw: string[] = []
+  let connection = ''
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!
+    const colon = line.indexOf(':')
+    if (colon <= 0) throw new HeadError(status, `malformed header line ${i}`)
+    const rawName = line.slice(0, colon)
+    if (!TOKEN.test(rawName)) throw new HeadError(status, `invalid header name on line ${i}`)
+    const value = line.slice(colon + 1).trim()
+    if (value.includes('\n') || value.includes('\r') || value.includes('\0')) throw new HeadError(status, `invalid header value on line ${i}`)
+    const name = rawName.toLowerCase()
+    if (name === 'connection') connection = connection === '' ? value.toLowerCase() : `${connection},${value.toLowerCase()}`
+    names.push(name)
+    values.push(value)
+    raw.push(line)
+  }
+  return { names, values, raw, connection }
+}
+
+function hasToken(list: string, token: string): boolean {
+  if (list === '') return false
+  if (list === token) return true
+  for (const part of list.split(',')) if (part.trim() === token) return true
+  return false
+}
+
+/** Names the Connection header declares hop-by-hop, beyond the fixed set. */
+function listed(connection: string): Set<string> | undefined {
+  if (connection === '' || connection === 'close' || connection === 'keep-alive' || connection === 'upgrade') return undefined
+  const names = new Set<string>()
+  for (const part of connection.split(',')) {
+    const name = part.trim()
+    if (name !== '') names.add(name)
+  }
+  return names
+}
+
+function contentLengthOf(current: number, value: string, status: number): number {
+  // "5, 5" from a folded duplicate is the same length; anything else is ambiguous.
+  const parts = value.includes(',') ? value.split(',').map((p) => p.trim()) : [value]
+  let length = current
+  for (const part of parts) {
+    if (!DIGITS.test(part)) throw new HeadError(status, 'invalid Content-Length')
+    const n = Number(part)
+    if (length >= 0 && length !== n) throw new HeadError(status, 'conflicting Content-Length headers')
+    length = n
+  }
+  return length
+}
+
+/** True when a Transfer-Encoding list ends in `chunked` (the only framing a proxy may rely on). */
+function endsChunked(value: string): boolean {
+  const codings = value.toLowerCase().split(',')
+  return codings[codings.length - 1]!.trim() === 'chunked'
+}
+
+/** `text` is the head without its final CRLF CRLF. */
+export function parseRequestHead(text: string): RequestHead {
+  const lines = text.split('\r\n')
+  const requestLine = lines[0]!
+  const first = requestLine.indexOf(' ')
+  const second = requestLine.indexOf(' ', first + 1)
+  if (first <= 0 || second <= first + 1 || requestLine.indexOf(' ', second + 1) !== -1) throw new HeadError(400, 'malformed request line')
+  const method = requestLine.slice(0, first)
+  const version = requestLine.slice(second + 1)
+  if (!TOKEN.test(method)) throw new HeadError(400, 'invalid method')
+  if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') throw new HeadError(505, 'only HTTP/1.0 and HTTP/1.1 are supported')
+  const http10 = version === 'HTTP/1.0'
+  const f = fields(lines, 400)
+  const extra = listed(f.connection)
+  const upgrading = hasToken(f.connection, 'upgrade')
+  const head: RequestHead = {
+    method,
+    http10,
+    lines: '',
+    bodyKind: 'none',
+    contentLength: -1,
+    keepAlive: http10 ? hasToken(f.connection, 'keep-alive') : !hasToken(f.connection, 'close'),
+    upgrade: undefined,
+    host: undefined,
+    requestId: undefined,
+    forwardedFor: undefined,
+    forwardedProto: undefined,
+  }
+  let out = requestLine + '\r\n'
+  let chunked = false
+  for (let i = 0; i < f.names.length; i++) {
+    const name = f.names[i]!
+    const value = f.values[i]!
+    if (name === 'upgrade' && upgrading) head.upgrade = value
+    if (HOP_BY_HOP.has(name) || (extra !== undefined && extra.has(name))) continue
+    switch (name) {
+      case 'content-length':
+        head.contentLength = contentLengthOf(head.contentLength, value, 400)
+        break
+      case 'transfer-encoding':
+        if (http10 || !endsChunked(value)) throw new HeadError(400, 'unsupported Transfer-Encoding')
+        chunked = true
+        break
+      case 'host':
+        if (head.host !== undefined) throw new HeadError(400, 'more than one Host header')
+        head.host = value
+        break
+      case 'x-request-id':
+        head.requestId = value
+        break
+      case 'x-forwarded-for':
+        head.forwardedFor = head.forwardedFor === undefined ? value : `${head.forwardedFor}, ${value}`
+        continue
+      case 'x-forwarded-proto':
+        head.forwardedProto = value
+        continue
+      case 'x-forwarded-host':
+        // Ours replaces it: only the Host this proxy saw is vouched for.
+        continue
+    }
+    out += f.raw[i] + '\r\n'
+  }
+  if (chunked && head.contentLength >= 0) throw new HeadError(400, 'both Content-Length and Transfer-Encoding')
+  if (!http10 && head.host === undefined) throw new HeadError(400, 'HTTP/1.1 request without Host')
+  if (chunked) head.bodyKind = 'chunked'
+  else if (head.contentLength > 0) head.bodyKind = 'length'
+  head.lines = out
+  return head
+}
+
+/** `method` is the request's: a response to HEAD has no body whatever its headers say. */
+export function parseResponseHead(text: string, method: string): ResponseHead {
+  const lines = text.split('\r\n')
+  const statusLine = lines[0]!
+  if (!(statusLine.startsWith('HTTP/1.1 ') || statusLine.startsWith('HTTP/1.0 ')) || statusLine.length < 12) throw new HeadError(502, 'malformed status line')
+  const status = Number(statusLine.slice(9, 12))
+  if (!Number.isInteger(status) || status < 100 || status > 999 || (statusLine.length > 12 && statusLine[12] !== ' ')) throw new HeadError(502, 'malformed status code')
+  const http10 = statusLine.charCodeAt(7) === 48
+  const f = fields(lines, 502)
+  const extra = listed(f.connection)
+  const head: ResponseHead = {
+    status,
+    lines: '',
+    bodyKind: 'close',
+    contentLength: -1,
+    keepAlive: http10 ? hasToken(f.connection, 'keep-alive') : !hasToken(f.connection, 'close'),
+    upgradeLines: '',
+  }
+  let out = (http10 ? 'HTTP/1.1' + statusLine.slice(8) : statusLine) + '\r\n'
+  let chunked = false
+  for (let i = 0; i < f.names.length; i++) {
+    const name = f.names[i]!
+    if (status === 101 && (name === 'connection' || name === 'upgrade')) head.upgradeLines += f.raw[i] + '\r\n'
+    if (HOP_BY_HOP.has(name) || (extra !== undefined && extra.has(name))) continue
+    if (name === 'content-length') head.contentLength = contentLengthOf(head.contentLength, f.values[i]!, 502)
+    else if (name === 'transfer-encoding') chunked = endsChunked(f.values[i]!)
+    out += f.raw[i] + '\r\n'
+  }
+  head.lines = out
+  if (method === 'HEAD' || status < 200 || status === 204 || status === 304) head.bodyKind = 'none'
+  else if (chunked) head.bodyKind = 'chunked'
+  else if (head.contentLength >= 0) head.bodyKind = head.contentLength === 0 ? 'none' : 'length'
+  // A body delimited by the upstream closing cannot share the upstream connection.
+  if (head.bodyKind === 'close' || (f.names.includes('transfer-encoding') && !chunked)) {
+    head.bodyKind = 'close'
+    head.keepAlive = false
+  }
+  return head
+}
