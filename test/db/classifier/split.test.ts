@@ -89,6 +89,14 @@ ALTER TABLE orders ADD COLUMN remark TEXT NULL;
   t.same(lines(split.contract), [1, 3])
 })
 
+t.test('a foreign key ties its child to the parent columns only', async (t) => {
+  const fk = 'ALTER TABLE orders ADD CONSTRAINT fk_customer FOREIGN KEY (customer_id) REFERENCES customers (id);\n'
+  const split = splitStatements('v2.sql', statements(fk + 'ALTER TABLE customers ADD COLUMN email VARCHAR(100) NULL;'), SHOP_SCHEMA)
+  t.same(lines(split.expand), [2])
+  const error = t.throws(() => splitStatements('v2.sql', statements(fk + 'ALTER TABLE customers MODIFY id BIGINT NOT NULL;'), SHOP_SCHEMA))
+  t.match(error, { code: 'SPLIT_CHANGES_MEANING', object: 'column customers.id' })
+})
+
 t.test('the schema carries forward through the script: a column added then widened is known', async (t) => {
   const script = `ALTER TABLE orders ADD COLUMN memo VARCHAR(20) NULL;
 ALTER TABLE orders MODIFY memo VARCHAR(40) NULL;

@@ -100,6 +100,8 @@ const CASES: Case[] = [
   { sql: 'ALTER TABLE orders ADD UNIQUE KEY uq_ref (ref)', part: 'contract', kind: 'add-unique-index', reason: 'adds unique index uq_ref' },
   { sql: 'ALTER TABLE orders ADD CONSTRAINT uq_code UNIQUE (code)', part: 'contract', kind: 'add-unique-index', reason: 'uq_code' },
   { sql: 'ALTER TABLE orders DROP PRIMARY KEY, ADD PRIMARY KEY (id, customer_id)', part: 'contract', kind: 'alter-table', reason: 'drops the primary key of orders' },
+  { sql: 'ALTER TABLE order_lines ADD PRIMARY KEY (order_id, line_no)', part: 'contract', kind: 'add-primary-key', reason: 'adds primary key to order_lines on (order_id, line_no)' },
+  { sql: 'ALTER TABLE order_lines DROP INDEX `PRIMARY`', part: 'contract', kind: 'drop-primary-key', reason: 'the old version may rely on it for lookups and uniqueness' },
   { sql: 'ALTER TABLE orders DROP INDEX idx_created', part: 'contract', kind: 'drop-index', reason: 'drops index idx_created of orders' },
   { sql: 'ALTER TABLE orders DROP KEY idx_cust', part: 'contract', kind: 'drop-index', reason: 'a query of the old version may need it' },
   { sql: 'DROP INDEX idx_email ON users', part: 'contract', kind: 'drop-index', reason: 'drops index idx_email of users' },

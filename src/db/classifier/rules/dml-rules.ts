@@ -37,7 +37,7 @@ function backfillResult(ast: Node, target: TableName, written: ObjectRef[], touc
   }
   const undo: Undo = { none: 'the undo of the added table or columns removes what it wrote' }
   const fromQuery = isNode(ast.values) && ast.values.type === 'select'
-  if (!fromQuery) return { clause: backfill(' with fixed rows; nothing to catch up'), catchUp: false, undo }
+  if (!fromQuery) return { clause: backfill(', with fixed rows; nothing to catch up'), catchUp: false, undo }
   const idempotent = ast.type === 'replace' || /ignore/i.test(text(ast.prefix) ?? '') || isNode(ast.on_duplicate_update)
   if (idempotent) return { clause: backfill(', and runs again in contract for the rows the old version writes meanwhile'), catchUp: true, undo }
   return {

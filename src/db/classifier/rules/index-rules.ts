@@ -66,9 +66,9 @@ function named(name: string | undefined): { name?: string } {
 
 function addition(table: TableName, index: NewIndex, context: RuleContext): RuleResult {
   const columns = index.columns.map((column) => columnRef(table, column))
-  const references = index.references ? [tableRef(index.references.table), ...index.references.columns.map((c) => columnRef(index.references!.table, c))] : []
-  // MySQL names an unnamed index after its first column.
-  const effectiveName = index.name ?? index.columns[0]
+  const references = index.references ? index.references.columns.map((column) => columnRef(index.references!.table, column)) : []
+  // MySQL names the primary key PRIMARY, and an unnamed index after its first column.
+  const effectiveName = index.kind === 'add-primary-key' ? 'PRIMARY' : (index.name ?? index.columns[0])
   const writes: ObjectRef[] = effectiveName ? [indexRef(table, effectiveName)] : [tableRef(table)]
   const on = index.columns.length ? ` on (${index.columns.join(', ')})` : ''
   const fact = `adds ${index.label}${index.name ? ` ${index.name}` : ''} to ${table.name}${on}`

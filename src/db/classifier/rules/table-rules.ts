@@ -1,8 +1,8 @@
-import { isNode, nodes, tableName, tableNames, type Node, type TableName } from '../ast.js'
+import { isNode, keyColumns, nodes, tableName, tableNames, type Node, type TableName } from '../ast.js'
 import { columnState, readColumnDefinition } from '../column-definition.js'
 import type { ColumnState, SchemaState } from '../schema-state.js'
 import type { ObjectRef } from '../types.js'
-import { classified, quoteTable, Refusal, rowsRef, tableRef, type ClauseRule, type RuleContext, type RuleResult, type StatementRule, type Undo } from './rule.js'
+import { classified, columnRef, quoteTable, Refusal, rowsRef, tableRef, type ClauseRule, type RuleContext, type RuleResult, type StatementRule, type Undo } from './rule.js'
 
 /** CREATE TABLE, with columns, or LIKE another table. */
 export const createTable: StatementRule = {
@@ -18,7 +18,7 @@ export const createTable: StatementRule = {
     }
     const like = isNode(ast.like) ? tableNames(ast.like.table)[0] : undefined
     const columns = like ? copiedColumns(context.state, like) : definedColumns(ast)
-    const touches: ObjectRef[] = [tableRef(table), ...(like ? [tableRef(like)] : []), ...referencedTables(ast)]
+    const touches: ObjectRef[] = [tableRef(table), ...(like ? [tableRef(like)] : []), ...referencedColumns(ast)]
     const fact = like ? `creates table ${table.name} like ${like.name}` : `creates table ${table.name}`
     return [
       {
@@ -43,9 +43,13 @@ function copiedColumns(state: SchemaState, source: TableName): ColumnState[] | u
   return table?.complete ? [...table.columns.values()] : undefined
 }
 
-/** Tables that foreign keys of the new table reference: reordering around them matters. */
-function referencedTables(ast: Node): ObjectRef[] {
-  return nodes(ast.create_definitions).flatMap((node) => (isNode(node.reference_definition) ? tableNames(node.reference_definition.table).map(tableRef) : []))
+/** The parent columns that foreign keys of the new table reference: reordering around them matters. */
+function referencedColumns(ast: Node): ObjectRef[] {
+  return nodes(ast.create_definitions).flatMap((node) => {
+    const reference = isNode(node.reference_definition) ? node.reference_definition : undefined
+    const parent = reference ? tableNames(reference.table)[0] : undefined
+    return reference && parent ? keyColumns(reference.definition).map((column) => columnRef(parent, column)) : []
+  })
 }
 
 /** Dropping the table reverses the create, unless IF NOT EXISTS may have found one with data. */
