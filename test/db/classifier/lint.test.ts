@@ -1,7 +1,7 @@
 import t from 'tap'
 import { lintScript, type LintFinding } from '../../../src/db/classifier/index.js'
 import { tokenizeScript } from '../../../src/db/sql-statements.js'
-import { SHOP_SCHEMA } from './fixtures.js'
+import { SHOP_SCHEMA } from './fixtures/shop-schema.js'
 
 const statements = (text: string) => tokenizeScript(text).flatMap((token) => (token.kind === 'statement' ? [token.statement] : []))
 const brief = (findings: LintFinding[]) => findings.map((f) => `${f.line} ${f.severity} ${f.part ?? '-'} ${f.kind}${f.code ? ` ${f.code}` : ''}`)

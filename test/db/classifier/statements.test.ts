@@ -1,10 +1,10 @@
 import t from 'tap'
 import { classifyStatement, type Part } from '../../../src/db/classifier/index.js'
-import { SHOP_SCHEMA } from './fixtures.js'
+import { SHOP_SCHEMA } from './fixtures/shop-schema.js'
 
 /**
  * Real-world MySQL/MariaDB migration statements with the class they must get. `schema`
- * classifies against SHOP_SCHEMA (fixtures.ts) as the live schema; otherwise none is given.
+ * classifies against SHOP_SCHEMA (fixtures/shop-schema.ts) as the live schema; otherwise none is given.
  */
 interface Case {
   sql: string

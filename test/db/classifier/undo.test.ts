@@ -1,6 +1,6 @@
 import t from 'tap'
 import { classifyStatement, splitStatements } from '../../../src/db/classifier/index.js'
-import { SHOP_SCHEMA } from './fixtures.js'
+import { SHOP_SCHEMA } from './fixtures/shop-schema.js'
 
 const classify = (sql: string, withSchema = false) => classifyStatement({ sql, line: 1 }, withSchema ? { schema: SHOP_SCHEMA } : {})
 
