@@ -9,10 +9,9 @@ import { randomBytes } from 'node:crypto'
 import mysql from 'mysql2/promise'
 import type { DatabaseConfig } from '../../src/config/config.js'
 import { connect } from '../../src/db/connection.js'
-import { MigrationExecutor } from '../../src/db/migration-executor.js'
-import { MigrationHistory } from '../../src/db/migration-history.js'
 import { parseScript } from '../../src/db/migration-script.js'
 import { rehearse } from '../../src/db/rehearsal.js'
+import { ensureMigrationTables, serviceExecutor } from '../../src/db/service-executor.js'
 
 const ROWS = 1_000_000
 const WRITERS = 4
@@ -58,8 +57,8 @@ async function main(): Promise<void> {
     const handover = await underLoad(async () => {
       const script = parseScript('/bench/v2.sql', 'v2.sql', HANDOVER_SCRIPT)
       const db = await connect(config)
-      await MigrationHistory.ensureTable(db, config.journalSchema)
-      const executor = new MigrationExecutor(db, new MigrationHistory(db, config.journalSchema, 'bench'), schema, 'bench')
+      await ensureMigrationTables(db, config.journalSchema)
+      const executor = serviceExecutor(db, config, 'bench', 'bench')
       const rehearsed = await rehearse(db, schema, [script])
       executor.useAlgorithms(rehearsed)
       await executor.applyPart([script], 'expand')

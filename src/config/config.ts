@@ -46,6 +46,6 @@ export interface HandoverConfig {
   proxy: ProxyConfig
   agent: { socket: string }
   database: DatabaseConfig
-  migrations: { dir: string }
+  migrations: { dir: string; softDropRetentionHours: number }
   backup: { dir: string }
 }

@@ -38,7 +38,7 @@ export function parseConfig(text: string, file: string): HandoverConfig {
     proxy: readProxy(read),
     agent: { socket: readAgentSocket(read, baseDir) },
     database: readDatabase(read),
-    migrations: { dir: resolve(baseDir, read.string(['migrations', 'dir'], 'migrations')) },
+    migrations: readMigrations(read, baseDir),
     backup: { dir: resolve(baseDir, read.string(['backup', 'dir'], '/var/lib/handover/backups')) },
   }
 }
@@ -93,6 +93,14 @@ function readUrlPath(read: FieldReader, path: string[], fallback: string): strin
   const value = read.string(path, fallback)
   if (!value.startsWith('/')) read.fail(path, 'must start with /')
   return value
+}
+
+function readMigrations(read: FieldReader, baseDir: string): HandoverConfig['migrations'] {
+  read.keys(['migrations'], ['dir', 'softDropRetentionHours'])
+  return {
+    dir: resolve(baseDir, read.string(['migrations', 'dir'], 'migrations')),
+    softDropRetentionHours: read.int(['migrations', 'softDropRetentionHours'], 0, 24 * 365, 0),
+  }
 }
 
 function readProxy(read: FieldReader): HandoverConfig['proxy'] {

@@ -1,7 +1,7 @@
 import type { HandoverConfig } from '../config/config.js'
 import { connect, type Connection } from './connection.js'
 import { Journal } from './journal.js'
-import { MigrationHistory } from './migration-history.js'
+import { ensureMigrationTables } from './service-executor.js'
 import { ServiceLock } from './service-lock.js'
 
 /**
@@ -15,7 +15,7 @@ export async function withServiceLock<T>(config: HandoverConfig, work: (db: Conn
   try {
     lockConnection = await connect(config.database)
     await Journal.ensureTables(db, config.database.journalSchema)
-    await MigrationHistory.ensureTable(db, config.database.journalSchema)
+    await ensureMigrationTables(db, config.database.journalSchema)
     const lock = await ServiceLock.acquire(lockConnection, config.service.name)
     try {
       return await work(db)

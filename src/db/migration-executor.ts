@@ -1,11 +1,12 @@
 import pRetry from 'p-retry'
 import { HandoverError, errorMessage } from '../errors.js'
-import { withAlgorithm, type AlterAlgorithm } from './alter-algorithm.js'
+import { alterCheapest, isAlterTable, withAlgorithm, type AlterAlgorithm } from './alter-algorithm.js'
 import { quoteName, type Connection } from './connection.js'
-import type { MigrationHistory } from './migration-history.js'
+import type { StatementLedger } from './migration-history.js'
 import type { MigrationScript, ScriptPart } from './migration-script.js'
 import { waitForOpenTransactions, type OpenTransaction } from './open-transactions.js'
-import type { RehearsedStatement } from './rehearsal.js'
+import type { SoftDropLedger } from './soft-drop-ledger.js'
+import { purgeSql, restoreSql, softDropFor, type SoftDrop } from './soft-drop.js'
 
 export class StatementFailedError extends HandoverError {
   readonly code = 'STATEMENT_FAILED'
@@ -24,10 +25,25 @@ export interface StatementApplied {
   script: string
   part: ScriptPart
   index: number
+  line: number
   durationMs: number
   skipped: boolean
+  /** For an ALTER TABLE: the algorithm it ran with, when known. */
+  algorithm?: AlterAlgorithm
+  /** The object a contract renamed instead of dropping. */
+  softDrop?: SoftDrop
   /** Transactions that were open before this DDL, waited for (bounded). */
   waitedFor?: OpenTransaction[]
+}
+
+export interface ExecutorOptions {
+  connection: Connection
+  schema: string
+  runId: string
+  history: StatementLedger
+  softDrops: SoftDropLedger
+  /** Rehearsal: try each ALTER's algorithms cheapest first and report which the server took. */
+  probeAlgorithms?: boolean
 }
 
 const LOCK_WAIT_TIMEOUT_ERRNO = 1205
@@ -41,53 +57,68 @@ const DDL_ATTEMPTS = 6
 const OPEN_TRANSACTION_WAIT_MS = 10_000
 const DATA_CHANGE = /^\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b/i
 
-/** Runs one part of each script, statement by statement, never re-running a recorded one. */
+/**
+ * Runs the parts of scripts statement by statement: never a recorded one again, every
+ * ALTER with the algorithm the rehearsal found, every contract drop as a rename that an
+ * undo can reverse exactly.
+ */
 export class MigrationExecutor {
   private readonly algorithms = new Map<string, AlterAlgorithm>()
 
-  constructor(
-    private readonly connection: Connection,
-    private readonly history: MigrationHistory,
-    private readonly schema: string,
-    private readonly runId: string,
-  ) {}
+  constructor(private readonly options: ExecutorOptions) {}
 
   /** The algorithm each ALTER got in the rehearsal: the real run asks for the same. */
-  useAlgorithms(rehearsed: readonly RehearsedStatement[]): void {
+  useAlgorithms(rehearsed: readonly StatementApplied[]): void {
     for (const statement of rehearsed) {
       if (statement.algorithm) this.algorithms.set(statementKey(statement.script, statement.part, statement.index), statement.algorithm)
     }
   }
 
   async applyPart(scripts: readonly MigrationScript[], part: ScriptPart, onApplied?: (event: StatementApplied) => void): Promise<void> {
-    await this.connection.query(`USE ${quoteName(this.schema)}`)
-    await this.connection.query(`SET SESSION lock_wait_timeout = ${DDL_LOCK_WAIT_SECONDS}`)
+    const { connection, schema, history } = this.options
+    await connection.query(`USE ${quoteName(schema)}`)
+    await connection.query(`SET SESSION lock_wait_timeout = ${DDL_LOCK_WAIT_SECONDS}`)
     for (const script of scripts) {
-      await this.history.checkUnchanged(script)
-      const done = await this.history.appliedIndexes(script, part)
+      await history.checkUnchanged(script)
+      const done = await history.appliedIndexes(script, part)
       for (let index = 0; index < script.parts[part].length; index++) {
-        if (done.has(index)) {
-          onApplied?.({ script: script.name, part, index, durationMs: 0, skipped: true })
-          continue
-        }
-        const applied = await this.applyStatement(script, part, index)
+        const applied = done.has(index)
+          ? { script: script.name, part, index, line: script.parts[part][index]!.line, durationMs: 0, skipped: true }
+          : await this.applyStatement(script, part, index)
         onApplied?.(applied)
       }
     }
   }
 
   /**
-   * Runs `undo` of each script in reverse order, then forgets both parts so a later run
-   * starts from a clean history for these scripts.
+   * Reverses `forward` for each script that ran it, newest script first: soft-dropped
+   * objects get their names back, then the script's `undo` part runs; both parts are then
+   * forgotten so a later run starts clean.
    */
-  async undoPart(scripts: readonly MigrationScript[], forward: ScriptPart, undo: ScriptPart): Promise<void> {
-    const reversed = [...scripts].reverse()
-    for (const script of reversed) {
-      if ((await this.history.appliedIndexes(script, forward)).size === 0) continue
-      await this.applyPart([script], undo)
-      await this.history.forget(script, forward)
-      await this.history.forget(script, undo)
+  async undoPart(scripts: readonly MigrationScript[], forward: ScriptPart, undo: ScriptPart, onApplied?: (event: StatementApplied) => void): Promise<void> {
+    const { history, softDrops, connection, schema } = this.options
+    for (const script of [...scripts].reverse()) {
+      const drops = await softDrops.ofScript(script.name)
+      if ((await history.appliedIndexes(script, forward)).size === 0 && drops.length === 0) continue
+      for (const drop of drops) {
+        await this.withRetry(script, undo, 0, () => connection.query(restoreSql(schema, drop)).then(() => undefined))
+        await softDrops.forget(drop)
+      }
+      await this.applyPart([script], undo, onApplied)
+      await history.forget(script, forward)
+      await history.forget(script, undo)
     }
+  }
+
+  /** Drops for real what contracts renamed, once they are older than the retention. */
+  async purgeSoftDrops(retentionHours: number): Promise<SoftDrop[]> {
+    const { softDrops, connection, schema } = this.options
+    const purged = await softDrops.purgeable(retentionHours)
+    for (const drop of purged) {
+      await connection.query(purgeSql(schema, drop))
+      await softDrops.markPurged(drop)
+    }
+    return purged
   }
 
   /**
@@ -95,27 +126,46 @@ export class MigrationExecutor {
    * runs it exactly once. A DDL commits by itself: it is recorded right after it returns.
    */
   private async applyStatement(script: MigrationScript, part: ScriptPart, index: number): Promise<StatementApplied> {
+    const { connection, schema, history, runId, probeAlgorithms } = this.options
     const statement = script.parts[part][index]!
-    const algorithm = this.algorithms.get(statementKey(script.name, part, index))
-    const sql = algorithm ? withAlgorithm(statement.sql, algorithm) : statement.sql
+    const soft = part === 'contract' ? await softDropFor(connection, schema, script.name, statement.classified) : undefined
+    const sql = soft?.sql ?? statement.sql
     const dataChange = DATA_CHANGE.test(sql)
-    const waitedFor = dataChange ? [] : await waitForOpenTransactions(this.connection, OPEN_TRANSACTION_WAIT_MS)
+    const waitedFor = dataChange || probeAlgorithms ? [] : await waitForOpenTransactions(connection, OPEN_TRANSACTION_WAIT_MS)
+    let algorithm = isAlterTable(sql) ? this.algorithms.get(statementKey(script.name, part, index)) : undefined
     const started = performance.now()
     await this.withRetry(script, part, statement.line, async () => {
-      if (!dataChange) return void (await this.connection.query(sql))
-      await this.connection.beginTransaction()
-      try {
-        await this.connection.query(sql)
-        await this.history.record(script, part, index, this.runId, performance.now() - started)
-        await this.connection.commit()
-      } catch (error) {
-        await this.connection.rollback()
-        throw error
-      }
+      if (dataChange) return this.changeDataAndRecord(sql, () => history.record(script, part, index, runId, performance.now() - started))
+      if (probeAlgorithms && isAlterTable(sql)) algorithm = await alterCheapest(connection, sql)
+      else await connection.query(algorithm ? withAlgorithm(sql, algorithm) : sql)
     })
     const durationMs = performance.now() - started
-    if (!dataChange) await this.history.record(script, part, index, this.runId, durationMs)
-    return { script: script.name, part, index, durationMs, skipped: false, ...(waitedFor.length ? { waitedFor } : {}) }
+    if (soft) await this.options.softDrops.record(soft.drop, runId)
+    if (!dataChange) await history.record(script, part, index, runId, durationMs)
+    return {
+      script: script.name,
+      part,
+      index,
+      line: statement.line,
+      durationMs,
+      skipped: false,
+      ...(algorithm ? { algorithm } : {}),
+      ...(soft ? { softDrop: soft.drop } : {}),
+      ...(waitedFor.length ? { waitedFor } : {}),
+    }
+  }
+
+  private async changeDataAndRecord(sql: string, record: () => Promise<void>): Promise<void> {
+    const { connection } = this.options
+    await connection.beginTransaction()
+    try {
+      await connection.query(sql)
+      await record()
+      await connection.commit()
+    } catch (error) {
+      await connection.rollback()
+      throw error
+    }
   }
 
   private async withRetry(script: MigrationScript, part: ScriptPart, line: number, work: () => Promise<void>): Promise<void> {

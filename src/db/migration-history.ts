@@ -18,11 +18,19 @@ export class ScriptChangedError extends HandoverError {
   }
 }
 
+/** What the executor needs to know and say about statements already run. */
+export interface StatementLedger {
+  checkUnchanged(script: MigrationScript): Promise<void>
+  appliedIndexes(script: MigrationScript, part: ScriptPart): Promise<Set<number>>
+  record(script: MigrationScript, part: ScriptPart, index: number, runId: string, durationMs: number): Promise<void>
+  forget(script: MigrationScript, part: ScriptPart): Promise<void>
+}
+
 /**
  * One row per executed statement with the script's checksum: what ran is never run again,
  * and an applied script that was edited afterwards is refused.
  */
-export class MigrationHistory {
+export class MigrationHistory implements StatementLedger {
   private readonly table: string
 
   constructor(

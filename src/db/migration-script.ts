@@ -2,16 +2,11 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { InvalidInputError } from '../errors.js'
-import { tokenizeScript, type SqlStatement } from './sql-statements.js'
+import { classifyMarked, deriveParts, SCRIPT_PARTS, type ScriptPart, type ScriptParts } from './script-parts.js'
+import { tokenizeScript, type SqlToken } from './sql-statements.js'
 import { compareVersions, parseVersion, type Version } from './version.js'
 
-/**
- * The parts of a migration script. `expand` is compatible with the old program and runs
- * while it serves; `contract` runs while nothing writes; the `-undo` parts reverse them
- * before the point of no return.
- */
-export const SCRIPT_PARTS = ['expand', 'contract', 'expand-undo', 'contract-undo'] as const
-export type ScriptPart = (typeof SCRIPT_PARTS)[number]
+export { SCRIPT_PARTS, type ScriptPart } from './script-parts.js'
 
 export interface MigrationScript {
   file: string
@@ -21,7 +16,11 @@ export interface MigrationScript {
   /** For a bundle (v2.8.1-v3.2.1.sql): the version it starts from. A single script starts from the previous single. */
   bundleFrom?: Version
   checksum: string
-  parts: Record<ScriptPart, SqlStatement[]>
+  parts: ScriptParts
+  /** Marked by `-- handover:` comments, or split by the classifier. */
+  marked: boolean
+  /** Why a failed upgrade could not roll this script back by itself; empty when it can. */
+  undoProblems: string[]
 }
 
 const VERSION = '(\\d+(?:\\.\\d+)*)'
@@ -34,9 +33,20 @@ export function parseScript(file: string, name: string, text: string): Migration
   const first = parseVersion(match[1]!, file)
   const second = match[2] === undefined ? undefined : parseVersion(match[2], file)
   if (second && compareVersions(first, second) >= 0) throw new InvalidInputError(file, `a bundle must go up: ${match[1]} is not below ${match[2]}`)
-  const parts: Record<ScriptPart, SqlStatement[]> = { expand: [], contract: [], 'expand-undo': [], 'contract-undo': [] }
+  const tokens = tokenizeScript(text)
+  const checksum = sha256(text)
+  const base = { file, name, checksum, ...(second ? { version: second, bundleFrom: first } : { version: first }) }
+  if (!tokens.some((token) => token.kind === 'marker')) {
+    const statements = tokens.flatMap((token) => (token.kind === 'statement' ? [token.statement] : []))
+    return { ...base, marked: false, ...deriveParts(file, statements) }
+  }
+  return { ...base, marked: true, parts: classifyMarked(file, markedParts(file, tokens)), undoProblems: [] }
+}
+
+function markedParts(file: string, tokens: SqlToken[]): ScriptParts {
+  const parts: ScriptParts = { expand: [], contract: [], 'expand-undo': [], 'contract-undo': [] }
   let part: ScriptPart | undefined
-  for (const token of tokenizeScript(text)) {
+  for (const token of tokens) {
     if (token.kind === 'marker') {
       if (!(SCRIPT_PARTS as readonly string[]).includes(token.marker.name)) {
         throw new InvalidInputError(`${file}:${token.marker.line}`, `unknown marker handover:${token.marker.name} (expected one of: ${SCRIPT_PARTS.join(', ')})`)
@@ -45,12 +55,11 @@ export function parseScript(file: string, name: string, text: string): Migration
       continue
     }
     if (!part) {
-      throw new InvalidInputError(`${file}:${token.statement.line}`, 'statement before any part marker; start the part with `-- handover:expand` or `-- handover:contract`')
+      throw new InvalidInputError(`${file}:${token.statement.line}`, 'statement before the first part marker; in a marked script every statement is in a part (or remove all markers and let the classifier split it)')
     }
     parts[part].push(token.statement)
   }
-  const checksum = sha256(text)
-  return second ? { file, name, version: second, bundleFrom: first, checksum, parts } : { file, name, version: first, checksum, parts }
+  return parts
 }
 
 /** Every script in a directory, ordered by version; other files are ignored. */

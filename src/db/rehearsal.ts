@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import type { RowDataPacket } from 'mysql2/promise'
-import { HandoverError, errorMessage } from '../errors.js'
-import { alterCheapest, isAlterTable, type AlterAlgorithm } from './alter-algorithm.js'
+import { HandoverError } from '../errors.js'
 import { quoteName, type Connection } from './connection.js'
+import { MigrationExecutor, StatementFailedError, type StatementApplied } from './migration-executor.js'
 import type { MigrationScript, ScriptPart } from './migration-script.js'
+import { RehearsalHistory, RehearsalSoftDrops } from './rehearsal-ledgers.js'
 
 export class RehearsalFailedError extends HandoverError {
   readonly code = 'REHEARSAL_FAILED'
@@ -18,59 +19,34 @@ export class RehearsalFailedError extends HandoverError {
   }
 }
 
-export interface RehearsedStatement {
-  script: string
-  part: ScriptPart
-  index: number
-  line: number
-  /** For an ALTER TABLE: the cheapest algorithm the server accepted. */
-  algorithm?: AlterAlgorithm
-}
-
-/** Forward parts in the order an upgrade runs them, then the undo parts in the order a rollback would. */
-const REHEARSAL_ORDER: readonly { part: ScriptPart; reverse: boolean }[] = [
-  { part: 'expand', reverse: false },
-  { part: 'contract', reverse: false },
-  { part: 'contract-undo', reverse: true },
-  { part: 'expand-undo', reverse: true },
-]
+export type RehearsedStatement = StatementApplied
 
 /**
- * Runs the whole chain, undo parts included, against a structure-only copy of the schema,
- * so a statement that fails (or a rollback that would) is found before anything real
+ * Runs the whole chain against a structure-only copy of the schema with the executor the
+ * real run uses (soft drops included): expand, contract, then the undo of both in rollback
+ * order. A statement that fails, or a rollback that would, is found before anything real
  * changes, and every ALTER's algorithm is known before it runs for real. The copy is always
  * removed.
  */
 export async function rehearse(connection: Connection, schema: string, scripts: readonly MigrationScript[]): Promise<RehearsedStatement[]> {
   const copy = `_handover_rehearsal_${randomBytes(4).toString('hex')}`
+  const rehearsed: RehearsedStatement[] = []
+  const record = (applied: StatementApplied): void => void rehearsed.push(applied)
   try {
     await copyStructure(connection, schema, copy)
-    const rehearsed: RehearsedStatement[] = []
-    for (const { part, reverse } of REHEARSAL_ORDER) {
-      for (const script of reverse ? [...scripts].reverse() : scripts) rehearsed.push(...(await rehearsePart(connection, script, part)))
-    }
+    const executor = new MigrationExecutor({ connection, schema: copy, runId: 'rehearsal', history: new RehearsalHistory(), softDrops: new RehearsalSoftDrops(), probeAlgorithms: true })
+    await executor.applyPart(scripts, 'expand', record)
+    await executor.applyPart(scripts, 'contract', record)
+    await executor.undoPart(scripts, 'contract', 'contract-undo', record)
+    await executor.undoPart(scripts, 'expand', 'expand-undo', record)
     return rehearsed
+  } catch (error) {
+    if (error instanceof StatementFailedError) throw new RehearsalFailedError(error.script, error.line, error.part, error.message.replace(/^.*? failed: /, ''))
+    throw error
   } finally {
     await connection.query(`DROP DATABASE IF EXISTS ${quoteName(copy)}`)
     await connection.query('SET SESSION foreign_key_checks = 1')
   }
-}
-
-async function rehearsePart(connection: Connection, script: MigrationScript, part: ScriptPart): Promise<RehearsedStatement[]> {
-  const rehearsed: RehearsedStatement[] = []
-  for (const [index, statement] of script.parts[part].entries()) {
-    const base = { script: script.name, part, index, line: statement.line }
-    try {
-      if (isAlterTable(statement.sql)) rehearsed.push({ ...base, algorithm: await alterCheapest(connection, statement.sql) })
-      else {
-        await connection.query(statement.sql)
-        rehearsed.push(base)
-      }
-    } catch (error) {
-      throw new RehearsalFailedError(script.name, statement.line, part, errorMessage(error))
-    }
-  }
-  return rehearsed
 }
 
 /** Tables only, no rows: SHOW CREATE TABLE replayed in the copy, foreign keys included. */

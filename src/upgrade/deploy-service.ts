@@ -1,10 +1,9 @@
 import { SLOT_NAMES, type HandoverConfig } from '../config/config.js'
 import type { Connection } from '../db/connection.js'
 import { withServiceLock } from '../db/locked-session.js'
-import { MigrationExecutor } from '../db/migration-executor.js'
-import { MigrationHistory } from '../db/migration-history.js'
 import { planChain } from '../db/migration-planner.js'
 import { readScripts } from '../db/migration-script.js'
+import { serviceExecutor } from '../db/service-executor.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
 import { readSchemaVersion, writeSchemaVersion } from '../db/version-table.js'
 import { HandoverError } from '../errors.js'
@@ -60,8 +59,7 @@ async function installSchema(db: Connection, config: HandoverConfig, version: st
   }
   await db.query(`CREATE DATABASE IF NOT EXISTS \`${config.database.schema}\``)
   const scripts = planChain(readScripts(config.migrations.dir), current, target).map((step) => step.script)
-  const history = new MigrationHistory(db, config.database.journalSchema, config.service.name)
-  const executor = new MigrationExecutor(db, history, config.database.schema, 'deploy')
+  const executor = serviceExecutor(db, config.database, config.service.name, 'deploy')
   for (const script of scripts) {
     await executor.applyPart([script], 'expand')
     await executor.applyPart([script], 'contract')

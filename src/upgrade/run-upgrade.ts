@@ -3,10 +3,9 @@ import { hostname, userInfo } from 'node:os'
 import type { HandoverConfig, SlotName } from '../config/config.js'
 import type { Connection } from '../db/connection.js'
 import { Journal } from '../db/journal.js'
-import { MigrationExecutor } from '../db/migration-executor.js'
-import { MigrationHistory } from '../db/migration-history.js'
 import { planChain } from '../db/migration-planner.js'
 import { readScripts } from '../db/migration-script.js'
+import { serviceExecutor } from '../db/service-executor.js'
 import { withServiceLock } from '../db/locked-session.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
 import { readSchemaVersion } from '../db/version-table.js'
@@ -90,7 +89,6 @@ interface RunFacts {
 
 function buildContext(request: UpgradeRequest, docker: DockerRuntime, db: Connection, journal: Journal, facts: RunFacts): UpgradeContext {
   const { config } = request
-  const history = new MigrationHistory(db, config.database.journalSchema, config.service.name)
   const context: UpgradeContext = {
     config,
     runId: facts.runId,
@@ -102,7 +100,7 @@ function buildContext(request: UpgradeRequest, docker: DockerRuntime, db: Connec
     docker,
     proxy: request.proxy,
     db,
-    migrations: new MigrationExecutor(db, history, config.database.schema, facts.runId),
+    migrations: serviceExecutor(db, config.database, config.service.name, facts.runId),
     slotEnv: (slot) => slotEnv(config, slot),
     pointOfNoReturnPassed: false,
     async markPointOfNoReturn(passed) {

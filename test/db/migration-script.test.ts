@@ -12,10 +12,47 @@ t.test('sorts statements into their parts', async (t) => {
   t.match(script.checksum, /^[0-9a-f]{64}$/)
 })
 
-t.test('a statement before any marker is refused with file and line', async (t) => {
-  const error = t.throws(() => parseScript('/m/v2.sql', 'v2.sql', '\nALTER TABLE x ADD y INT;\n')) as InvalidInputError
+t.test('in a marked script, a statement before the first marker is refused with file and line', async (t) => {
+  const error = t.throws(() => parseScript('/m/v2.sql', 'v2.sql', '\nALTER TABLE x ADD y INT;\n-- handover:expand\nSELECT 1;\n')) as InvalidInputError
   t.type(error, InvalidInputError)
   t.equal(error.where, '/m/v2.sql:2')
+})
+
+t.test('an unmarked script is split by the classifier, with backfills caught up and undo derived', async (t) => {
+  const script = parseScript(
+    '/m/v2.sql',
+    'v2.sql',
+    `ALTER TABLE people ADD COLUMN first_name VARCHAR(100) NULL;
+UPDATE people SET first_name = SUBSTRING_INDEX(name, ' ', 1) WHERE first_name IS NULL;
+ALTER TABLE people DROP COLUMN name;
+CREATE INDEX by_first ON people (first_name);
+`,
+  )
+  t.equal(script.marked, false)
+  const sqlOf = (part: keyof typeof script.parts) => script.parts[part].map((s) => s.sql.split(/\s+/).slice(0, 5).join(' '))
+  t.same(sqlOf('expand'), ['ALTER TABLE people ADD COLUMN', 'UPDATE people SET first_name =', 'CREATE INDEX by_first ON people'])
+  t.same(sqlOf('contract'), ['UPDATE people SET first_name =', 'ALTER TABLE people DROP COLUMN'], 'the backfill runs again first, then the drop')
+  t.same(script.parts.contract.map((s) => s.line), [2, 3])
+  t.equal(script.parts['expand-undo'].length, 2, 'the index and the column are undone')
+  t.match(script.parts['expand-undo'][0]!.sql, /DROP INDEX/, 'newest first')
+  t.match(script.parts['expand-undo'][1]!.sql, /DROP COLUMN/)
+  t.same(script.undoProblems, [])
+  t.equal(script.parts.contract[1]!.classified?.kind, 'drop-column', 'the executor knows what the contract drops')
+})
+
+t.test('an unmarked contract change handover cannot undo is named', async (t) => {
+  const script = parseScript('/m/v3.sql', 'v3.sql', 'ALTER TABLE people RENAME COLUMN a TO b;\n')
+  t.match(script.undoProblems, [/\/m\/v3\.sql:1 \(rename-column\): handover cannot undo this contract change by itself/])
+})
+
+t.test('an unmarked split that changes meaning is refused', async (t) => {
+  t.throws(() => parseScript('/m/v3.sql', 'v3.sql', 'ALTER TABLE people DROP COLUMN a;\nALTER TABLE people ADD COLUMN a INT NULL;\n'), { code: 'SPLIT_CHANGES_MEANING' })
+})
+
+t.test('marked statements are classified too, so a marked drop can be soft', async (t) => {
+  const script = parseScript('/m/v2.sql', 'v2.sql', '-- handover:contract\nALTER TABLE people DROP COLUMN name;\n-- handover:contract-undo\nSELECT 1;\n')
+  t.equal(script.parts.contract[0]!.classified?.kind, 'drop-column')
+  t.equal(script.parts.contract[0]!.classified?.column, 'name')
 })
 
 t.test('an unknown marker is refused', async (t) => {

@@ -113,14 +113,16 @@ t.test('upstream requests carry forwarding headers and a request id, not hop-by-
   const { blue, green } = await startUpstreams(t)
   const { client } = await startTestAgent(t)
   const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
-  const reply = await send(listen.port, { headers: { 'x-request-id': 'req-1', te: 'trailers', 'keep-alive': 'timeout=1', host: 'shop.example' } }).reply
+  const headers = { 'x-request-id': 'req-1', te: 'trailers', 'keep-alive': 'timeout=1', host: 'shop.example', connection: 'keep-alive, x-hop', 'x-hop': 'secret', 'x-forwarded-for': '10.0.0.9' }
+  const reply = await send(listen.port, { headers }).reply
   const seen = (JSON.parse(reply.body) as Echo).headers
   t.equal(seen['x-request-id'], 'req-1')
-  t.equal(seen['x-forwarded-for'], '127.0.0.1')
+  t.equal(seen['x-forwarded-for'], '10.0.0.9, 127.0.0.1', 'the client address is appended to what came before')
   t.equal(seen['x-forwarded-proto'], 'http')
   t.equal(seen['x-forwarded-host'], 'shop.example')
   t.equal(seen.te, undefined)
   t.equal(seen['keep-alive'], undefined)
-  t.equal(seen.connection, 'keep-alive')
+  t.equal(seen.connection, undefined, "the client's Connection header is its own, not the upstream's")
+  t.equal(seen['x-hop'], undefined, 'a header named in Connection is hop-by-hop too')
   t.match((JSON.parse((await send(listen.port).reply).body) as Echo).headers['x-request-id'], /^[0-9a-f-]{36}$/, 'an id is added when missing')
 })

@@ -17,7 +17,9 @@ export const contract: Phase = {
   timeoutSeconds: () => 3600,
   async forward(context) {
     await context.migrations.applyPart(context.scripts, 'contract', (applied) => {
-      if (!applied.skipped) context.note(`contract ${applied.script} #${applied.index + 1} ${applied.durationMs.toFixed(0)}ms`)
+      if (applied.skipped) return
+      const soft = applied.softDrop ? ` (kept as ${applied.softDrop.softName} until finalize)` : ''
+      context.note(`contract ${applied.script}:${applied.line} ${applied.durationMs.toFixed(0)}ms${soft}`)
     })
     await smokeProbe(context)
     await releaseToStandby(context)

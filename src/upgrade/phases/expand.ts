@@ -6,7 +6,7 @@ export const expand: Phase = {
   timeoutSeconds: () => 3600,
   async forward(context) {
     await context.migrations.applyPart(context.scripts, 'expand', (applied) => {
-      if (!applied.skipped) context.note(`expand ${applied.script} #${applied.index + 1} ${applied.durationMs.toFixed(0)}ms`)
+      if (!applied.skipped) context.note(`expand ${applied.script}:${applied.line} ${applied.durationMs.toFixed(0)}ms${applied.algorithm ? ` ${applied.algorithm}` : ''}`)
     })
   },
   async undo(context) {

@@ -1,11 +1,15 @@
 import { writeSchemaVersion } from '../../db/version-table.js'
 import type { Phase } from '../upgrade-context.js'
 
-/** Records the new version in the application's version table. */
+/** Records the new version in the application's version table, and drops what the contract only renamed (unless kept for a retention). */
 export const finalize: Phase = {
   name: 'finalize',
   timeoutSeconds: () => 60,
   async forward(context) {
     await writeSchemaVersion(context.db, context.config.database, context.to.version)
+    const retention = context.config.migrations.softDropRetentionHours
+    if (retention > 0) return context.note(`soft-dropped objects are kept ${retention}h; \`handover migrate purge\` drops them after that`)
+    const purged = await context.migrations.purgeSoftDrops(0)
+    if (purged.length) context.note(`dropped for real: ${purged.map((drop) => (drop.column ? `${drop.table}.${drop.softName}` : drop.softName)).join(', ')}`)
   },
 }

@@ -37,6 +37,10 @@ export const preflight: Phase = {
 
 async function checkScripts(context: UpgradeContext): Promise<void> {
   for (const script of context.scripts) {
+    if (script.undoProblems.length > 0) {
+      throw new PreflightError(`${script.file} cannot be rolled back automatically: ${script.undoProblems.join('; ')}; mark its parts with -- handover:expand/contract and give explicit -undo parts`)
+    }
+    if (!script.marked) continue
     if (script.parts.expand.length > 0 && script.parts['expand-undo'].length === 0) {
       throw new PreflightError(`${script.file} has expand statements but no \`-- handover:expand-undo\` part; without it a failed upgrade cannot be rolled back`)
     }

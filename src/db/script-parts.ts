@@ -1,0 +1,78 @@
+import { classifyScript, splitStatements, type ClassifiedStatement } from './classifier/index.js'
+import { tokenizeScript, type SqlStatement } from './sql-statements.js'
+
+/**
+ * The parts of a migration script. `expand` is compatible with the old program and runs
+ * while it serves; `contract` runs while nothing writes; the `-undo` parts reverse them
+ * before the point of no return.
+ */
+export const SCRIPT_PARTS = ['expand', 'contract', 'expand-undo', 'contract-undo'] as const
+export type ScriptPart = (typeof SCRIPT_PARTS)[number]
+
+/** A statement of a part, with its classification when the parser could read it. */
+export interface PartStatement extends SqlStatement {
+  classified?: ClassifiedStatement
+}
+
+export type ScriptParts = Record<ScriptPart, PartStatement[]>
+
+export interface DerivedParts {
+  parts: ScriptParts
+  /** Why this script could not be rolled back automatically; empty when it can. */
+  undoProblems: string[]
+}
+
+/** Contract changes the executor makes reversible by itself (soft contract). */
+const SOFT_KINDS = new Set(['drop-column', 'drop-table'])
+/** Expand changes with nothing to reverse. */
+const NOTHING_TO_UNDO = new Set(['backfill', 'restate-column'])
+
+/**
+ * Parts for a script without markers: the classifier splits it. Backfills run again first
+ * in the contract, for the rows the old version wrote after the expand; the expand undo
+ * is each statement's derived inverse, newest first.
+ */
+export function deriveParts(file: string, statements: readonly SqlStatement[]): DerivedParts {
+  const split = splitStatements(file, statements)
+  const catchUps = split.expand.filter((classified) => classified.catchUp)
+  const undoProblems: string[] = []
+  for (const classified of split.expand) {
+    if (!classified.undo && !NOTHING_TO_UNDO.has(classified.kind)) {
+      undoProblems.push(`${file}:${classified.statement.line} (${classified.kind}): no undo can be derived (${classified.undoNote ?? 'unknown'})`)
+    }
+  }
+  for (const classified of split.contract) {
+    if (!SOFT_KINDS.has(classified.kind)) {
+      undoProblems.push(`${file}:${classified.statement.line} (${classified.kind}): handover cannot undo this contract change by itself`)
+    }
+  }
+  return {
+    parts: {
+      expand: split.expand.map(withClass),
+      contract: [...catchUps, ...split.contract].map(withClass),
+      'expand-undo': split.expand.flatMap((classified) => undoStatements(classified)).reverse(),
+      'contract-undo': [],
+    },
+    undoProblems,
+  }
+}
+
+/** Classifies what markers already placed, for soft contract and lint; unreadable statements stay as marked. */
+export function classifyMarked(file: string, parts: ScriptParts): ScriptParts {
+  const classifyPart = (part: 'expand' | 'contract'): PartStatement[] =>
+    classifyScript(file, parts[part].map((statement) => ({ sql: statement.sql, line: statement.line, marked: part }))).map((entry, i) =>
+      'classified' in entry && entry.classified.kind !== 'marked' ? { ...parts[part][i]!, classified: entry.classified } : parts[part][i]!,
+    )
+  return { ...parts, expand: classifyPart('expand'), contract: classifyPart('contract') }
+}
+
+function withClass(classified: ClassifiedStatement): PartStatement {
+  return { ...classified.statement, classified }
+}
+
+function undoStatements(classified: ClassifiedStatement): PartStatement[] {
+  if (!classified.undo) return []
+  return tokenizeScript(classified.undo)
+    .flatMap((token) => (token.kind === 'statement' ? [{ sql: token.statement.sql, line: classified.statement.line }] : []))
+    .reverse()
+}

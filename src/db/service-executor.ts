@@ -1,0 +1,22 @@
+import type { DatabaseConfig } from '../config/config.js'
+import type { Connection } from './connection.js'
+import { MigrationExecutor } from './migration-executor.js'
+import { MigrationHistory } from './migration-history.js'
+import { SoftDropTable } from './soft-drop-ledger.js'
+
+/** The executor of a real service: history and soft drops kept in the journal schema. */
+export function serviceExecutor(connection: Connection, database: DatabaseConfig, service: string, runId: string): MigrationExecutor {
+  return new MigrationExecutor({
+    connection,
+    schema: database.schema,
+    runId,
+    history: new MigrationHistory(connection, database.journalSchema, service),
+    softDrops: new SoftDropTable(connection, database.journalSchema, service),
+  })
+}
+
+/** The tool's migration tables, created when missing. */
+export async function ensureMigrationTables(connection: Connection, journalSchema: string): Promise<void> {
+  await MigrationHistory.ensureTable(connection, journalSchema)
+  await SoftDropTable.ensureTable(connection, journalSchema)
+}
