@@ -6,12 +6,15 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { SLOT_STATES } from '../proxy/types.js'
 
-export type RejectReason = 'full' | 'timeout' | 'shutdown'
+export type RejectReason = 'full' | 'bytes' | 'timeout' | 'shutdown'
 
 export interface SlotSnapshot {
   slot: string
   state: string
+  /** Requests in flight plus open upgraded connections. */
   inFlight: number
+  tunnels: number
+  healthy: boolean
 }
 
 export interface ServiceSnapshot {
@@ -34,6 +37,8 @@ export class ProxyMetrics {
   readonly rejections: Counter<'service' | 'reason'>
   readonly drainDuration: Histogram<'service' | 'slot'>
   readonly releaseLongestWait: Gauge<'service'>
+  readonly retries: Counter<'service' | 'slot'>
+  readonly healthChanges: Counter<'service' | 'slot' | 'healthy'>
 
   constructor(registry: Registry, snapshot: () => readonly ServiceSnapshot[]) {
     const registers = [registry]
@@ -59,7 +64,7 @@ export class ProxyMetrics {
     })
     this.rejections = new Counter({
       name: 'handover_proxy_buffer_rejections_total',
-      help: 'Held or arriving requests answered 503 by the buffer: full, timeout (wait exceeded) or shutdown',
+      help: 'Held or arriving requests answered 503 by the buffer: full (count), bytes (body bytes), timeout (wait exceeded) or shutdown',
       labelNames: ['service', 'reason'],
       registers,
     })
@@ -75,6 +80,18 @@ export class ProxyMetrics {
       name: 'handover_proxy_buffer_release_longest_wait_seconds',
       help: 'Longest time one request of the last release had been held in the buffer',
       labelNames: ['service'],
+      registers,
+    })
+    this.retries = new Counter({
+      name: 'handover_proxy_upstream_retries_total',
+      help: 'Idempotent requests retried on the other slot because this slot refused or reset before answering',
+      labelNames: ['service', 'slot'],
+      registers,
+    })
+    this.healthChanges = new Counter({
+      name: 'handover_proxy_slot_health_changes_total',
+      help: 'Times a slot was judged unhealthy (healthy="false") or healthy again (healthy="true")',
+      labelNames: ['service', 'slot', 'healthy'],
       registers,
     })
     registerGauges(registers, snapshot)
@@ -110,6 +127,14 @@ export class SlotMetrics {
 
   drained(seconds: number): void {
     this.metrics.drainDuration.labels(this.service, this.slot).observe(seconds)
+  }
+
+  retried(): void {
+    this.metrics.retries.labels(this.service, this.slot).inc()
+  }
+
+  healthChanged(healthy: boolean): void {
+    this.metrics.healthChanges.labels(this.service, this.slot, String(healthy)).inc()
   }
 }
 
@@ -174,6 +199,26 @@ function registerGauges(registers: Registry[], snapshot: () => readonly ServiceS
     collect() {
       this.reset()
       for (const s of snapshot()) for (const slot of s.slots) this.set({ service: s.service, slot: slot.slot }, slot.inFlight)
+    },
+  })
+  new Gauge({
+    name: 'handover_proxy_open_tunnels',
+    help: 'Upgraded connections (WebSockets) open through a slot; also counted in in-flight',
+    labelNames: ['service', 'slot'],
+    registers,
+    collect() {
+      this.reset()
+      for (const s of snapshot()) for (const slot of s.slots) this.set({ service: s.service, slot: slot.slot }, slot.tunnels)
+    },
+  })
+  new Gauge({
+    name: 'handover_proxy_slot_healthy',
+    help: 'Whether health checks (passive and active) let a slot receive traffic: 1 healthy, 0 not',
+    labelNames: ['service', 'slot'],
+    registers,
+    collect() {
+      this.reset()
+      for (const s of snapshot()) for (const slot of s.slots) this.set({ service: s.service, slot: slot.slot }, slot.healthy ? 1 : 0)
     },
   })
   new Gauge({

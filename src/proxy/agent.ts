@@ -1,5 +1,5 @@
 /**
- * `handover agent`: wires the proxy (router, services, forwarder), its admin API, the route
+ * `handover agent`: wires the proxy (router, services), its admin API, the route
  * store and the metrics listener into one object with one `close()`. Everything the agent
  * owns is per instance (including the Prometheus registry), so two agents can run in one
  * process, as the tests do.
@@ -11,11 +11,10 @@ import { UpgradeMetrics } from '../metrics/upgrade-metrics.js'
 import { startAdminApi, type AdminApi } from './admin-api.js'
 import { adminEndpoints } from './admin-endpoints.js'
 import { ListenError } from './errors.js'
-import { Forwarder } from './forwarder.js'
 import { stderrLogger, type Logger } from './log.js'
 import { RouteStore } from './route-store.js'
 import { Router } from './router.js'
-import { DEFAULT_UPSTREAM_IDLE_MS } from './upstream-pool.js'
+import { DEFAULT_UPSTREAM_IDLE_MS, DEFAULT_UPSTREAM_MAX_CONNECTIONS } from './upstream-pool.js'
 
 export interface AgentOptions {
   /** Admin API unix socket; its directory is created, a stale socket file replaced. */
@@ -30,6 +29,8 @@ export interface AgentOptions {
   log?: Logger
   /** Idle upstream sockets are closed after this; below every upstream's keep-alive timeout. Default 4000. */
   upstreamIdleMs?: number
+  /** Upstream connections per slot at most; more requests wait in order. Default 256. */
+  upstreamMaxConnections?: number
   /** How long closing listeners let in-flight requests finish. Default 10000. */
   closeGraceMs?: number
   /** Keep-alive idle timeout towards clients. Default 65. */
@@ -51,13 +52,14 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const proxyMetrics = new ProxyMetrics(registry, () => router?.snapshot() ?? [])
   const upgradeMetrics = new UpgradeMetrics(registry)
   const clientKeepAliveSeconds = options.clientKeepAliveSeconds ?? 65
-  const forwarder = new Forwarder(log, clientKeepAliveSeconds)
   router = new Router(
     {
-      forwarder,
       metrics: proxyMetrics,
       log,
-      upstream: { idleTimeoutMs: options.upstreamIdleMs ?? DEFAULT_UPSTREAM_IDLE_MS },
+      upstream: {
+        idleTimeoutMs: options.upstreamIdleMs ?? DEFAULT_UPSTREAM_IDLE_MS,
+        maxConnections: options.upstreamMaxConnections ?? DEFAULT_UPSTREAM_MAX_CONNECTIONS,
+      },
       clientKeepAliveSeconds,
       closeGraceMs: options.closeGraceMs ?? 10_000,
     },
@@ -69,7 +71,6 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     // Admin first, so no change arrives while the listeners shut.
     await admin?.close()
     await router?.close()
-    forwarder.close()
     await metricsServer?.close()
   }
   try {

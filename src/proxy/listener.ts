@@ -1,9 +1,9 @@
 /**
- * Binding and unbinding the HTTP servers the agent owns, with the two guarantees callers
- * rely on: a failed bind is an error (not a crash via an unhandled 'error' event), and a
- * close finishes within its grace period even when clients keep connections open.
+ * Binding and unbinding the servers the agent owns, with the two guarantees callers rely
+ * on: a failed bind is an error (not a crash via an unhandled 'error' event), and a close
+ * finishes within its grace period even when clients keep connections open.
  */
-import type { Server } from 'node:http'
+import type { Server } from 'node:net'
 import type { AddressInfo } from 'node:net'
 
 /** Resolves with the bound port (the actual one when `port` is 0). */
@@ -30,20 +30,29 @@ export function bindPath(server: Server, path: string): Promise<void> {
   })
 }
 
+/** What unbind needs of a connection. */
+export interface Closable {
+  closeIfIdle(): void
+  destroy(): void
+}
+
 /**
  * Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts what is
- * left. Idle keep-alive connections are closed at once; `quiet` resolves when the caller's
- * in-flight requests are done, and the connections they leave idle are closed then
- * (Node closes idle connections only once, when close() is called).
+ * left. Busy connections close after their response; `quiet` resolves when the caller's
+ * in-flight requests are done, and whatever is still open then is closed.
  */
-export function unbind(server: Server, graceMs: number, quiet: Promise<unknown>): Promise<void> {
+export function unbind(server: Server, connections: Iterable<Closable>, graceMs: number, quiet: Promise<unknown>): Promise<void> {
   return new Promise((resolve) => {
-    const cut = setTimeout(() => server.closeAllConnections(), graceMs)
+    const cutAll = (): void => {
+      for (const connection of [...connections]) connection.destroy()
+    }
+    const cut = setTimeout(cutAll, graceMs)
     server.close(() => {
       clearTimeout(cut)
       resolve()
     })
-    server.closeIdleConnections()
-    void quiet.then(() => server.closeIdleConnections())
+    void quiet.then(() => {
+      for (const connection of [...connections]) connection.closeIfIdle()
+    })
   })
 }

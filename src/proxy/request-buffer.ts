@@ -2,105 +2,147 @@
  * Holds a service's requests while a slot is `buffering` (the flip, while the old slot
  * drains and the contract DDL runs), then hands them back in arrival order.
  *
- * A held request's body is never read here: it stays in the socket and stream buffers and
- * flows to the upstream byte for byte when released. Because nobody reads it, Node stops
- * reading the socket once the request's stream buffer is full (its highWaterMark), so the
- * bytes held per request are bounded by Node's buffers and the kernel's, and the client waits.
- * Every hold is bounded by count (maxRequests) and by time (maxWaitSeconds), because a
- * buffer without a bound is an outage when the upgrade process that should release it has died.
+ * Every hold is bounded three ways, because a buffer without a bound is an outage when the
+ * upgrade process that should release it has died: by count (maxRequests), by the body bytes
+ * held in memory (maxBytes; a declared Content-Length is checked on arrival, a chunked body as
+ * it arrives) and by time (maxWaitSeconds). Over a bound, a request gets 503 with Retry-After
+ * and a body naming the reason, and the reason is counted.
+ *
+ * One timer serves the whole buffer: it fires at the oldest request's deadline (arrival order
+ * is deadline order), so holding 10,000 requests costs no timer each.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { RejectReason, ServiceMetrics } from '../metrics/proxy-metrics.js'
-import { answer, RETRY, RETRY_AND_CLOSE } from './responses.js'
-import type { BufferLimits } from './types.js'
+import type { Exchange } from './exchange.js'
+import { DEFAULT_BUFFER_MAX_BYTES, type BufferLimits } from './types.js'
 
-interface Held {
-  readonly req: IncomingMessage
-  readonly res: ServerResponse
-  readonly arrivedAt: number
-  timer: NodeJS.Timeout | undefined
-  onClose: (() => void) | undefined
-}
-
-export interface Released {
-  readonly req: IncomingMessage
-  readonly res: ServerResponse
+interface Limits {
+  maxRequests: number
+  maxBytes: number
+  maxWaitMs: number
 }
 
 export class RequestBuffer {
   // A Set keeps insertion (arrival) order and removes a disconnected client in O(1).
-  private readonly held = new Set<Held>()
+  private readonly held = new Set<Exchange>()
+  private bytes = 0
+  private limits: Limits
+  private timer: NodeJS.Timeout | undefined
 
   constructor(
     private readonly service: string,
-    private limits: BufferLimits,
+    limits: BufferLimits,
     private readonly metrics: ServiceMetrics,
-  ) {}
+  ) {
+    this.limits = toLimits(limits)
+  }
 
   get size(): number {
     return this.held.size
   }
 
-  /** New limits apply to requests that arrive from now on. */
-  setLimits(limits: BufferLimits): void {
-    this.limits = limits
+  get heldBytes(): number {
+    return this.bytes
   }
 
-  hold(req: IncomingMessage, res: ServerResponse): void {
-    if (this.held.size >= this.limits.maxRequests) {
-      this.reject(res, 'full', `buffer full: ${this.service} already holds ${this.held.size} requests during an upgrade; retry shortly`)
+  /** New limits apply to requests that arrive from now on. */
+  setLimits(limits: BufferLimits): void {
+    this.limits = toLimits(limits)
+  }
+
+  hold(exchange: Exchange): void {
+    const { maxRequests, maxBytes } = this.limits
+    if (this.held.size >= maxRequests) {
+      this.reject(exchange, 'full', `buffer full: ${this.service} already holds ${this.held.size} requests during an upgrade; retry shortly`)
       return
     }
-    const entry: Held = { req, res, arrivedAt: performance.now(), timer: undefined, onClose: undefined }
-    entry.timer = setTimeout(() => this.expire(entry), this.limits.maxWaitSeconds * 1000)
-    // The client gave up: forget it, so it is never forwarded after it left.
-    entry.onClose = () => this.forget(entry)
-    res.on('close', entry.onClose)
-    this.held.add(entry)
+    const declared = exchange.head.contentLength
+    if (declared > 0 && this.bytes + declared > maxBytes) {
+      this.reject(exchange, 'bytes', `buffer full: ${this.service} cannot hold another ${declared} body bytes during an upgrade (limit ${maxBytes}); retry shortly`)
+      return
+    }
+    exchange.state = 'held'
+    exchange.arrivedAt = performance.now()
+    exchange.bufferedBytes = 0
+    this.held.add(exchange)
+    if (this.timer === undefined) this.arm()
+  }
+
+  /** A held request's body grew; false (and the request answered 503) when over the byte limit. */
+  grow(exchange: Exchange, bytes: number): boolean {
+    exchange.bufferedBytes += bytes
+    this.bytes += bytes
+    if (this.bytes <= this.limits.maxBytes) return true
+    this.give(exchange, 'bytes', `buffer full: ${this.service} holds more than ${this.limits.maxBytes} body bytes during an upgrade; retry shortly`)
+    return false
+  }
+
+  /** The client left: forget it, so it is never forwarded after it left. */
+  forget(exchange: Exchange): void {
+    if (!this.held.delete(exchange)) return
+    this.bytes -= exchange.bufferedBytes
+    exchange.bufferedBytes = 0
+    if (this.held.size === 0) this.disarm()
   }
 
   /** Removes every held request, oldest first, for the caller to forward. */
-  takeAll(): Released[] {
-    const released: Released[] = []
+  takeAll(): Exchange[] {
+    const released = [...this.held]
+    this.held.clear()
+    this.bytes = 0
+    this.disarm()
+    if (released.length === 0) return released
     const now = performance.now()
-    let longestWait = 0
-    for (const entry of this.held) {
-      this.forget(entry)
-      if (entry.req.socket.destroyed) continue
-      const waited = (now - entry.arrivedAt) / 1000
-      this.metrics.waited(waited)
-      longestWait = Math.max(longestWait, waited)
-      released.push(entry)
+    for (const exchange of released) {
+      exchange.bufferedBytes = 0
+      this.metrics.waited((now - exchange.arrivedAt) / 1000)
     }
-    if (released.length > 0) this.metrics.releasedAfter(longestWait)
+    this.metrics.releasedAfter((now - released[0]!.arrivedAt) / 1000)
     return released
   }
 
   /** Answers every held request 503 (agent shutdown, service deleted). */
   rejectAll(reason: RejectReason, why: string): void {
-    for (const entry of this.held) this.give(entry, reason, why)
+    for (const exchange of [...this.held]) this.give(exchange, reason, why)
   }
 
-  private expire(entry: Held): void {
-    entry.timer = undefined
-    this.give(entry, 'timeout', `buffer wait exceeded: ${this.service} held this request ${this.limits.maxWaitSeconds}s while an upgrade switched versions; retry`)
+  private give(exchange: Exchange, reason: RejectReason, why: string): void {
+    this.forget(exchange)
+    this.metrics.waited((performance.now() - exchange.arrivedAt) / 1000)
+    this.reject(exchange, reason, why)
   }
 
-  private give(entry: Held, reason: RejectReason, why: string): void {
-    this.forget(entry)
-    this.metrics.waited((performance.now() - entry.arrivedAt) / 1000)
-    this.reject(entry.res, reason, why)
-  }
-
-  private reject(res: ServerResponse, reason: RejectReason, why: string): void {
+  private reject(exchange: Exchange, reason: RejectReason, why: string): void {
     this.metrics.rejected(reason)
     this.metrics.answeredByProxy(503)
-    answer(res, 503, `service unavailable: ${why}`, reason === 'shutdown' ? RETRY_AND_CLOSE : RETRY)
+    exchange.answer(503, `service unavailable: ${why}`, true, reason === 'shutdown')
   }
 
-  private forget(entry: Held): void {
-    if (!this.held.delete(entry)) return
-    if (entry.timer !== undefined) clearTimeout(entry.timer)
-    if (entry.onClose !== undefined) entry.res.off('close', entry.onClose)
+  /** One timer, set for the oldest held request's deadline. */
+  private arm(): void {
+    const oldest = this.held.values().next()
+    if (oldest.done === true) return
+    const due = oldest.value.arrivedAt + this.limits.maxWaitMs - performance.now()
+    this.timer = setTimeout(() => this.expire(), Math.max(0, due))
   }
+
+  private disarm(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  private expire(): void {
+    this.timer = undefined
+    const deadline = performance.now() - this.limits.maxWaitMs
+    const seconds = this.limits.maxWaitMs / 1000
+    for (const exchange of this.held) {
+      // Allow a millisecond of timer slack; later arrivals keep waiting.
+      if (exchange.arrivedAt > deadline + 1) break
+      this.give(exchange, 'timeout', `buffer wait exceeded: ${this.service} held this request ${seconds}s while an upgrade switched versions; retry`)
+    }
+    if (this.held.size > 0 && this.timer === undefined) this.arm()
+  }
+}
+
+function toLimits(limits: BufferLimits): Limits {
+  return { maxRequests: limits.maxRequests, maxBytes: limits.maxBytes ?? DEFAULT_BUFFER_MAX_BYTES, maxWaitMs: limits.maxWaitSeconds * 1000 }
 }

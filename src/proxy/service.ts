@@ -1,25 +1,32 @@
 /**
  * One proxied service: its listener, its two slots and its request buffer. It decides, per
- * request, whether to hold it (a slot is buffering), forward it (round robin over active
- * slots) or refuse it (no active slot). State changes arrive as whole batches that are
- * checked before any of them is applied, so a refused flip changes nothing.
+ * request, whether to hold it (a slot is buffering), forward it (round robin over active,
+ * healthy slots) or refuse it (no active slot). State changes arrive as whole batches that
+ * are checked before any of them is applied, so a refused flip changes nothing.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import net from 'node:net'
 import type { ProxyMetrics, ServiceMetrics, ServiceSnapshot } from '../metrics/proxy-metrics.js'
+import { ClientConnection, type ConnectionHost } from './client-connection.js'
 import { ListenError } from './errors.js'
-import type { Forwarder } from './forwarder.js'
+import type { Exchange } from './exchange.js'
 import { bind, unbind } from './listener.js'
 import type { Logger } from './log.js'
 import { RequestBuffer } from './request-buffer.js'
-import { answer, RETRY } from './responses.js'
 import { Slot } from './slot.js'
 import { transition } from './slot-state.js'
-import { MAX_BUFFER_WAIT_SECONDS } from './route-schema.js'
-import { otherSlot, SLOT_NAMES, type BufferLimits, type DrainResult, type ServiceRoute, type ServiceStatus, type SlotName, type SlotState } from './types.js'
+import {
+  DEFAULT_DRAIN_TIMEOUT_SECONDS,
+  otherSlot,
+  SLOT_NAMES,
+  type DrainResult,
+  type ServiceRoute,
+  type ServiceStatus,
+  type SlotName,
+  type SlotState,
+} from './types.js'
 import type { UpstreamOptions } from './upstream-pool.js'
 
 export interface ServiceDeps {
-  forwarder: Forwarder
   metrics: ProxyMetrics
   log: Logger
   upstream: UpstreamOptions
@@ -31,42 +38,45 @@ export interface ServiceDeps {
 
 export type StateChanges = Partial<Record<SlotName, SlotState>>
 
-export class Service {
+// A client that sends half a request head for this long is answered 408 and closed.
+const HEAD_TIMEOUT_MS = 30_000
+const SWEEP_MS = 1000
+
+export class Service implements ConnectionHost {
   readonly name: string
-  private listen: { host: string; port: number }
-  private limits: BufferLimits
+  private route_: ServiceRoute
   private readonly slots: Record<SlotName, Slot>
   private readonly buffer: RequestBuffer
   private readonly metrics: ServiceMetrics
+  private readonly connections = new Set<ClientConnection>()
   private active: Slot[] = []
   private holding = false
   private turn = 0
-  private server: http.Server | undefined
+  private server: net.Server | undefined
+  private readonly sweeper: NodeJS.Timeout
+  closing = false
 
   constructor(
     route: ServiceRoute,
     private readonly deps: ServiceDeps,
   ) {
     this.name = route.name
-    this.listen = { ...route.listen }
-    this.limits = { ...route.buffer }
-    const slotMetrics = (slot: SlotName) => deps.metrics.forSlot(route.name, slot)
-    this.slots = {
-      blue: new Slot(route.name, 'blue', route.slots.blue, slotMetrics('blue'), deps.log, deps.upstream),
-      green: new Slot(route.name, 'green', route.slots.green, slotMetrics('green'), deps.log, deps.upstream),
-    }
+    this.route_ = route
+    const drainMs = (route.drainTimeoutSeconds ?? DEFAULT_DRAIN_TIMEOUT_SECONDS) * 1000
+    const slot = (name: SlotName) =>
+      new Slot(route.name, name, route.slots[name], deps.metrics.forSlot(route.name, name), deps.log, deps.upstream, () => this.refresh(), drainMs)
+    this.slots = { blue: slot('blue'), green: slot('green') }
+    for (const name of SLOT_NAMES) this.slots[name].configure(route.health, drainMs)
     this.metrics = deps.metrics.forService(route.name)
-    this.buffer = new RequestBuffer(route.name, this.limits, this.metrics)
+    this.buffer = new RequestBuffer(route.name, route.buffer, this.metrics)
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS)
+    this.sweeper.unref()
     this.refresh()
   }
 
   /** Binds the service's listen address; on success the previous listener (if any) is closed. */
-  async start(host = this.listen.host, port = this.listen.port): Promise<void> {
-    const server = http.createServer(this.handle)
-    server.keepAliveTimeout = this.deps.clientKeepAliveSeconds * 1000
-    // A held request is not fully received until released: let the buffer's own deadline,
-    // not Node's request timeout, decide when it has waited too long.
-    server.requestTimeout = (MAX_BUFFER_WAIT_SECONDS + 300) * 1000
+  async start(host = this.route_.listen.host, port = this.route_.listen.port): Promise<void> {
+    const server = net.createServer({ noDelay: true }, (socket) => this.connections.add(new ClientConnection(socket, this)))
     let bound: number
     try {
       bound = await bind(server, host, port)
@@ -76,37 +86,64 @@ export class Service {
     server.on('error', (error) => this.deps.log({ level: 'error', msg: 'listener error', service: this.name, error: error.message }))
     const previous = this.server
     this.server = server
-    this.listen = { host, port: bound }
-    if (previous !== undefined) void unbind(previous, this.deps.closeGraceMs, this.quiet())
+    this.route_ = { ...this.route_, listen: { host, port: bound } }
+    // Connections accepted by the old listener stay with the service and finish normally.
+    if (previous !== undefined) previous.close()
     this.deps.log({ level: 'info', msg: 'service listening', service: this.name, listen: `${host}:${bound}` })
   }
 
-  private readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    if (this.holding) this.buffer.hold(req, res)
-    else this.dispatch(req, res)
+  // ---- ConnectionHost: called per request ----
+
+  accept(exchange: Exchange): void {
+    if (this.holding) this.buffer.hold(exchange)
+    else this.dispatch(exchange)
   }
 
-  private dispatch(req: IncomingMessage, res: ServerResponse): void {
+  alternative(failed: Slot): Slot | undefined {
+    const active = this.active
+    for (let i = 0; i < active.length; i++) if (active[i] !== failed) return active[i]
+    return undefined
+  }
+
+  heldBytes(exchange: Exchange, bytes: number): boolean {
+    return this.buffer.grow(exchange, bytes)
+  }
+
+  abandoned(exchange: Exchange): void {
+    this.buffer.forget(exchange)
+  }
+
+  connectionClosed(connection: ClientConnection): void {
+    this.connections.delete(connection)
+  }
+
+  private dispatch(exchange: Exchange): void {
     const active = this.active
     if (active.length === 0) {
       this.metrics.answeredByProxy(503)
-      answer(res, 503, `service unavailable: ${this.name} has no active slot (${this.describeSlots()})`, RETRY)
+      exchange.answer(503, `service unavailable: ${this.name} has no active slot (${this.describeSlots()})`, true)
       return
     }
-    const slot = active.length === 1 ? active[0]! : active[this.turn++ % active.length]!
-    this.deps.forwarder.forward(slot, req, res)
+    exchange.forward(active.length === 1 ? active[0]! : active[this.turn++ % active.length]!)
   }
+
+  // ---- state changes ----
 
   /** Replaces the route: transitions are checked first, then the listener moves if asked to. */
   async update(route: ServiceRoute): Promise<void> {
     const changes: StateChanges = { blue: route.slots.blue.state, green: route.slots.green.state }
     this.check(changes)
     const { host, port } = route.listen
+    const listen = this.route_.listen
     // Port 0 means "any port": keep the one already bound on the same host.
-    if (host !== this.listen.host || (port !== 0 && port !== this.listen.port)) await this.start(host, port)
-    for (const name of SLOT_NAMES) this.slots[name].retarget(route.slots[name].host, route.slots[name].port)
-    this.limits = { ...route.buffer }
-    this.buffer.setLimits(this.limits)
+    if (host !== listen.host || (port !== 0 && port !== listen.port)) await this.start(host, port)
+    const drainMs = (route.drainTimeoutSeconds ?? DEFAULT_DRAIN_TIMEOUT_SECONDS) * 1000
+    for (const name of SLOT_NAMES) {
+      this.slots[name].retarget(route.slots[name].host, route.slots[name].port)
+      this.slots[name].configure(route.health, drainMs)
+    }
+    this.route_ = { ...route, listen: this.route_.listen }
+    this.buffer.setLimits(route.buffer)
     this.apply(changes)
     this.flushIfNotHolding()
   }
@@ -139,7 +176,7 @@ export class Service {
     this.apply(changes)
     const target = this.slots[to]
     const held = this.buffer.takeAll()
-    for (const { req, res } of held) this.deps.forwarder.forward(target, req, res)
+    for (const exchange of held) exchange.forward(target)
     if (held.length > 0) this.deps.log({ level: 'info', msg: 'buffer released', service: this.name, slot: to, released: held.length })
     return held.length
   }
@@ -149,31 +186,37 @@ export class Service {
   }
 
   route(): ServiceRoute {
-    return {
-      name: this.name,
-      listen: { ...this.listen },
-      slots: { blue: this.slots.blue.route(), green: this.slots.green.route() },
-      buffer: { ...this.limits },
-    }
+    return { ...this.route_, slots: { blue: this.slots.blue.route(), green: this.slots.green.route() } }
   }
 
   status(): ServiceStatus {
-    return { ...this.route(), slots: { blue: this.slots.blue.status(), green: this.slots.green.status() }, buffered: this.buffer.size }
+    return {
+      ...this.route(),
+      slots: { blue: this.slots.blue.status(), green: this.slots.green.status() },
+      buffered: this.buffer.size,
+      bufferedBytes: this.buffer.heldBytes,
+    }
   }
 
   snapshot(): ServiceSnapshot {
     return {
       service: this.name,
       buffered: this.buffer.size,
-      slots: SLOT_NAMES.map((slot) => ({ slot, state: this.slots[slot].state, inFlight: this.slots[slot].drain.inFlight })),
+      slots: SLOT_NAMES.map((slot) => {
+        const s = this.slots[slot]
+        return { slot, state: s.state, inFlight: s.drain.inFlight, tunnels: s.tunnelCount, healthy: s.health.healthy }
+      }),
     }
   }
 
   /** Held requests are answered 503 at once; in-flight ones get the grace period. */
   async close(why: string): Promise<void> {
+    this.closing = true
     this.buffer.rejectAll('shutdown', why)
     this.holding = false
-    if (this.server !== undefined) await unbind(this.server, this.deps.closeGraceMs, this.quiet())
+    clearInterval(this.sweeper)
+    for (const connection of this.connections) connection.closeIfIdle()
+    if (this.server !== undefined) await unbind(this.server, this.connections, this.deps.closeGraceMs, this.quiet())
     for (const name of SLOT_NAMES) this.slots[name].close()
   }
 
@@ -193,21 +236,31 @@ export class Service {
     this.refresh()
   }
 
+  /** Which slots get new requests: active and healthy ones; all active ones if none is healthy. */
   private refresh(): void {
-    this.active = SLOT_NAMES.map((name) => this.slots[name]).filter((slot) => slot.state === 'active')
+    const active = SLOT_NAMES.map((name) => this.slots[name]).filter((slot) => slot.state === 'active')
+    const healthy = active.filter((slot) => slot.health.healthy)
+    // With no healthy slot, trying is better than refusing: the answer is then a clear 502.
+    this.active = healthy.length > 0 ? healthy : active
     this.holding = SLOT_NAMES.some((name) => this.slots[name].state === 'buffering')
   }
 
   /** The buffering slot went away without a release: held requests take the normal route. */
   private flushIfNotHolding(): void {
     if (this.holding || this.buffer.size === 0) return
-    for (const { req, res } of this.buffer.takeAll()) this.dispatch(req, res)
+    for (const exchange of this.buffer.takeAll()) this.dispatch(exchange)
   }
 
   /** Resolves when no slot has a request in flight (or after the grace period). */
   private quiet(): Promise<unknown> {
     const ms = this.deps.closeGraceMs
     return Promise.all(SLOT_NAMES.map((name) => this.slots[name].drain.wait(ms)))
+  }
+
+  private sweep(): void {
+    const now = performance.now()
+    const keepAliveMs = this.deps.clientKeepAliveSeconds * 1000
+    for (const connection of this.connections) connection.sweep(now, keepAliveMs, HEAD_TIMEOUT_MS)
   }
 
   private describeSlots(): string {

@@ -1,24 +1,25 @@
 /**
- * One slot of a service: its state, its upstream connections and its in-flight count.
- * State changes go through `transition` (slot-state.ts); this class only applies what a
- * state means for the slot's resources.
+ * One slot of a service: its state, its upstream connections, its health and its in-flight
+ * count (requests and upgraded connections). State changes go through `transition`
+ * (slot-state.ts); this class only applies what a state means for the slot's resources.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
 import type { SlotMetrics } from '../metrics/proxy-metrics.js'
 import { DrainTracker } from './drain-tracker.js'
+import { SlotHealth } from './health.js'
 import type { Logger } from './log.js'
-import { answer, PLAIN } from './responses.js'
 import { transition } from './slot-state.js'
-import type { SlotName, SlotRoute, SlotState, SlotStatus } from './types.js'
+import type { Tunnel, TunnelOwner } from './tunnel.js'
+import type { HealthCheck, SlotName, SlotRoute, SlotState, SlotStatus } from './types.js'
 import { UpstreamPool, type UpstreamOptions } from './upstream-pool.js'
 
-export class Slot {
+export class Slot implements TunnelOwner {
   private current: SlotState
   readonly drain: DrainTracker
-  readonly upstream: UpstreamPool
-  /** Bound once per slot so forwarding a request allocates no error handler. */
-  readonly onUpstreamError: (error: Error, req: IncomingMessage, res: ServerResponse | Socket) => void
+  readonly pool: UpstreamPool
+  readonly health: SlotHealth
+  private readonly tunnels = new Set<Tunnel>()
+  private drainCut: NodeJS.Timeout | undefined
+  private lastDrainSeconds: number | undefined
 
   constructor(
     readonly service: string,
@@ -27,15 +28,33 @@ export class Slot {
     private readonly metrics: SlotMetrics,
     private readonly log: Logger,
     upstreamOptions: UpstreamOptions,
+    /** The service re-reads which slots may get traffic. */
+    healthChanged: () => void,
+    private drainTimeoutMs: number,
   ) {
     this.current = route.state
-    this.drain = new DrainTracker((seconds) => metrics.drained(seconds))
-    this.upstream = new UpstreamPool(route.host, route.port, upstreamOptions)
-    this.onUpstreamError = (error, req, res) => this.upstreamFailed(error, req, res)
+    this.drain = new DrainTracker((seconds) => {
+      this.lastDrainSeconds = seconds
+      metrics.drained(seconds)
+    })
+    this.pool = new UpstreamPool(route.host, route.port, upstreamOptions, {
+      connected: () => this.health.connected(),
+      connectFailed: (error) => this.health.connectFailed(error.code ?? 'ERROR'),
+    })
+    this.health = new SlotHealth(this.pool, (healthy, why) => {
+      metrics.healthChanged(healthy)
+      this.log({ level: healthy ? 'info' : 'warn', msg: healthy ? 'slot healthy' : 'slot unhealthy', service, slot: name, target: this.pool.target, why })
+      healthChanged()
+    })
   }
 
   get state(): SlotState {
     return this.current
+  }
+
+  /** Active and not judged unhealthy. */
+  get serving(): boolean {
+    return this.current === 'active' && this.health.healthy
   }
 
   /** Validates and applies one state change; the caller has already checked the whole batch. */
@@ -43,16 +62,27 @@ export class Slot {
     const from = this.current
     if (from === to) return
     this.current = transition(this.service, this.name, from, to)
-    if (from === 'draining') this.drain.stopDraining()
-    if (to === 'draining') this.drain.startDraining()
-    // Disabled means the container is about to be stopped or replaced: its sockets are
+    if (from === 'draining') this.stopDraining()
+    if (to === 'draining') this.startDraining()
+    // Disabled means the container is about to be stopped or replaced: its connections are
     // worthless, and the next requests must reach the new process.
-    if (to === 'disabled') this.upstream.renew()
+    if (to === 'disabled') {
+      this.pool.renew()
+      this.closeTunnels()
+      this.health.reset()
+    }
     this.log({ level: 'info', msg: 'slot state changed', service: this.service, slot: this.name, from, to })
   }
 
+  configure(health: HealthCheck | undefined, drainTimeoutMs: number): void {
+    this.health.configure(health)
+    this.drainTimeoutMs = drainTimeoutMs
+  }
+
   retarget(host: string, port: number): void {
-    this.upstream.retarget(host, port)
+    if (host === this.pool.host && port === this.pool.port) return
+    this.pool.retarget(host, port)
+    this.health.reset()
   }
 
   begin(): void {
@@ -64,23 +94,70 @@ export class Slot {
     this.metrics.answered(code, seconds)
   }
 
+  /** The request left this slot without an answer from it (retried elsewhere). */
+  abandon(): void {
+    this.drain.end()
+  }
+
+  failed(code: string, method: string): void {
+    this.log({ level: 'warn', msg: 'upstream request failed', service: this.service, slot: this.name, target: this.pool.target, code, method })
+  }
+
+  retried(code: string, connected: boolean, method: string): void {
+    this.metrics.retried()
+    this.log({ level: 'warn', msg: 'upstream failed before answering; retrying on the other slot', service: this.service, slot: this.name, target: this.pool.target, code, connected, method })
+  }
+
+  tunnelOpened(tunnel: Tunnel): void {
+    this.tunnels.add(tunnel)
+    this.drain.begin()
+  }
+
+  tunnelClosed(tunnel: Tunnel): void {
+    if (this.tunnels.delete(tunnel)) this.drain.end()
+  }
+
   route(): SlotRoute {
-    return { host: this.upstream.host, port: this.upstream.port, state: this.current }
+    return { host: this.pool.host, port: this.pool.port, state: this.current }
   }
 
   status(): SlotStatus {
-    return { ...this.route(), inFlight: this.drain.inFlight }
+    const status: SlotStatus = { ...this.route(), inFlight: this.drain.inFlight, tunnels: this.tunnels.size, healthy: this.health.healthy }
+    if (this.lastDrainSeconds !== undefined) status.lastDrainSeconds = this.lastDrainSeconds
+    return status
+  }
+
+  get tunnelCount(): number {
+    return this.tunnels.size
   }
 
   close(): void {
+    this.stopDraining()
+    this.closeTunnels()
     this.drain.cancelWaits()
-    this.upstream.close()
+    this.pool.close()
+    this.health.close()
   }
 
-  private upstreamFailed(error: Error, req: IncomingMessage, res: ServerResponse | Socket): void {
-    const code = (error as NodeJS.ErrnoException).code ?? 'ERROR'
-    this.log({ level: 'warn', msg: 'upstream request failed', service: this.service, slot: this.name, target: this.upstream.target, code, method: req.method })
-    if ('writeHead' in res) answer(res, 502, `bad gateway: ${this.service} slot ${this.name} (${this.upstream.target}) failed: ${code}`, PLAIN)
-    else res.destroy()
+  /** Requests finish on their own; upgraded connections get until the drain timeout. */
+  private startDraining(): void {
+    this.drain.startDraining()
+    this.drainCut = setTimeout(() => {
+      this.drainCut = undefined
+      if (this.tunnels.size === 0) return
+      this.log({ level: 'warn', msg: 'drain timeout: closing upgraded connections', service: this.service, slot: this.name, tunnels: this.tunnels.size })
+      this.closeTunnels()
+    }, this.drainTimeoutMs)
+    this.drainCut.unref()
+  }
+
+  private stopDraining(): void {
+    clearTimeout(this.drainCut)
+    this.drainCut = undefined
+    this.drain.stopDraining()
+  }
+
+  private closeTunnels(): void {
+    for (const tunnel of [...this.tunnels]) tunnel.close()
   }
 }

@@ -17,6 +17,20 @@ export interface SlotRoute {
 export interface BufferLimits {
   maxRequests: number
   maxWaitSeconds: number
+  /** Body bytes all held requests may hold in memory together. Default DEFAULT_BUFFER_MAX_BYTES. */
+  maxBytes?: number
+}
+
+export const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024
+export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 30
+
+/** Active health check of each slot: GET `path` every interval (see health.ts). */
+export interface HealthCheck {
+  path: string
+  intervalSeconds: number
+  timeoutSeconds: number
+  unhealthyThreshold: number
+  healthyThreshold: number
 }
 
 export interface ServiceRoute {
@@ -24,11 +38,21 @@ export interface ServiceRoute {
   listen: { host: string; port: number }
   slots: Record<SlotName, SlotRoute>
   buffer: BufferLimits
+  /** Optional: without it only passive checks (failed connections) judge a slot's health. */
+  health?: HealthCheck
+  /** How long a draining slot's upgraded connections (WebSockets) may stay open. Default 30. */
+  drainTimeoutSeconds?: number
 }
 
 /** What the admin API reports about a slot: its route plus live counts. */
 export interface SlotStatus extends SlotRoute {
+  /** Requests in flight plus open upgraded connections. */
   inFlight: number
+  /** Open upgraded (WebSocket) connections, part of inFlight. */
+  tunnels: number
+  healthy: boolean
+  /** Seconds the last completed drain of this slot took, if it ever drained. */
+  lastDrainSeconds?: number
 }
 
 export interface ServiceStatus {
@@ -36,7 +60,11 @@ export interface ServiceStatus {
   listen: { host: string; port: number }
   slots: Record<SlotName, SlotStatus>
   buffer: BufferLimits
+  health?: HealthCheck
+  drainTimeoutSeconds?: number
   buffered: number
+  /** Body bytes the held requests hold. */
+  bufferedBytes?: number
 }
 
 export interface DrainResult {

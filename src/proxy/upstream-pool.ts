@@ -1,38 +1,55 @@
 /**
- * The keep-alive connections from the proxy to one slot's container.
+ * The keep-alive connections from the proxy to one slot's container, and the queue of
+ * requests waiting for one. Connections are reused last-in first-out (the warm ones), capped
+ * per slot, and handed to waiting requests first-in first-out, so a released buffer reaches
+ * the upstream in arrival order.
  *
- * Two ways a reused upstream socket fails with ECONNRESET, and what we do about each:
- * - the upstream closes an idle socket just as we reuse it: our idle timeout (a few
+ * Two ways a reused upstream connection fails, and what we do about each:
+ * - the upstream closes an idle connection just as we reuse it: our idle timeout (a few
  *   seconds) is far below the upstream's (65 s in the demo), so we always close first;
  * - the container behind the port is stopped and replaced: when the slot is disabled we
- *   retire the whole pool, and the slot's next requests open sockets to the new process.
+ *   renew the pool, and the slot's next requests open connections to the new process.
  */
-import http from 'node:http'
-import type Server from 'http-proxy'
+import { UpstreamConnection, type ConnectionOwner } from './upstream-connection.js'
 
 export interface UpstreamOptions {
-  /** Idle sockets are closed by us after this long; keep it below every upstream's keep-alive timeout. */
+  /** Idle connections are closed by us after this long; keep it below every upstream's keep-alive timeout. */
   idleTimeoutMs: number
+  /** Connections per slot at most; further requests wait in order. */
+  maxConnections: number
 }
 
 export const DEFAULT_UPSTREAM_IDLE_MS = 4000
+export const DEFAULT_UPSTREAM_MAX_CONNECTIONS = 256
 
-// http-proxy copies the client's Connection header to the upstream request; a client's
-// `Connection: close` would then cost us the upstream socket. We always ask to keep it.
-const UPSTREAM_HEADERS = Object.freeze({ connection: 'keep-alive' })
+/** A request that waits for a connection. */
+export interface PoolWaiter {
+  attach(connection: UpstreamConnection): void
+  /** False once the request is gone (client left), so it is skipped. */
+  readonly waiting: boolean
+}
 
-export class UpstreamPool {
-  private agent: http.Agent
-  /** What `proxy.web` needs for this slot; rebuilt only when the target or agent changes. */
-  proxyOptions: Server.ServerOptions
+export interface PoolEvents {
+  connected(): void
+  connectFailed(error: NodeJS.ErrnoException): void
+}
+
+export class UpstreamPool implements ConnectionOwner {
+  private idle: UpstreamConnection[] = []
+  private open = 0
+  private generation = 0
+  private readonly queue: PoolWaiter[] = []
+  private queueHead = 0
+  private readonly sweeper: NodeJS.Timeout
 
   constructor(
     private addressHost: string,
     private addressPort: number,
     private readonly options: UpstreamOptions,
+    private readonly events: PoolEvents,
   ) {
-    this.agent = this.newAgent()
-    this.proxyOptions = this.buildProxyOptions()
+    this.sweeper = setInterval(() => this.closeIdle(), Math.max(10, Math.min(1000, options.idleTimeoutMs / 2)))
+    this.sweeper.unref()
   }
 
   get host(): string {
@@ -48,6 +65,35 @@ export class UpstreamPool {
     return `${this.addressHost}:${this.addressPort}`
   }
 
+  /** Attaches a connection to `waiter` now, or as soon as one is free. */
+  acquire(waiter: PoolWaiter): void {
+    const connection = this.take()
+    if (connection !== undefined) waiter.attach(connection)
+    else this.queue.push(waiter)
+  }
+
+  /** A connection of its own, outside the pool's reuse (protocol upgrades keep theirs). */
+  dedicated(): UpstreamConnection {
+    this.open++
+    return new UpstreamConnection(this.addressHost, this.addressPort, this.generation, this)
+  }
+
+  /** The exchange is done with `connection`; it is reused only when the response left it clean. */
+  release(connection: UpstreamConnection, reusable: boolean): void {
+    connection.user = undefined
+    if (!reusable || connection.generation !== this.generation || !connection.usable) {
+      connection.destroy()
+      return
+    }
+    const waiter = this.nextWaiter()
+    if (waiter !== undefined) {
+      waiter.attach(connection)
+      return
+    }
+    connection.idleSince = performance.now()
+    this.idle.push(connection)
+  }
+
   /** Points at another address; connections to the old one are retired. */
   retarget(host: string, port: number): void {
     if (host === this.addressHost && port === this.addressPort) return
@@ -56,41 +102,69 @@ export class UpstreamPool {
     this.renew()
   }
 
-  /**
-   * Starts a fresh pool. Requests in flight on the old one finish on their sockets, which
-   * are then closed instead of kept; its idle sockets are closed now.
-   */
+  /** Connections in use finish their exchange and are then closed; idle ones close now. */
   renew(): void {
-    retire(this.agent)
-    this.agent = this.newAgent()
-    this.proxyOptions = this.buildProxyOptions()
+    this.generation++
+    const idle = this.idle
+    this.idle = []
+    for (const connection of idle) connection.destroy()
   }
 
   close(): void {
-    this.agent.destroy()
+    clearInterval(this.sweeper)
+    this.renew()
   }
 
-  private newAgent(): http.Agent {
-    return new http.Agent({
-      keepAlive: true,
-      timeout: this.options.idleTimeoutMs,
-      scheduling: 'lifo',
-      maxFreeSockets: 256,
-    })
+  closed(connection: UpstreamConnection): void {
+    this.open--
+    const at = this.idle.indexOf(connection)
+    if (at >= 0) this.idle.splice(at, 1)
+    // A slot freed up: a waiting request may open a new connection.
+    const waiter = this.open < this.options.maxConnections ? this.nextWaiter() : undefined
+    if (waiter !== undefined) waiter.attach(this.connect())
   }
 
-  private buildProxyOptions(): Server.ServerOptions {
-    return {
-      target: { protocol: 'http:', host: this.addressHost, hostname: this.addressHost, port: String(this.addressPort) },
-      agent: this.agent,
-      headers: UPSTREAM_HEADERS,
+  connected(): void {
+    this.events.connected()
+  }
+
+  connectFailed(error: NodeJS.ErrnoException): void {
+    this.events.connectFailed(error)
+  }
+
+  private take(): UpstreamConnection | undefined {
+    while (this.idle.length > 0) {
+      const connection = this.idle.pop()!
+      if (connection.usable) return connection
+      connection.destroy()
     }
+    return this.open < this.options.maxConnections ? this.connect() : undefined
   }
-}
 
-function retire(agent: http.Agent): void {
-  agent.keepSocketAlive = () => false
-  for (const sockets of Object.values(agent.freeSockets)) {
-    for (const socket of sockets ?? []) socket.destroy()
+  private connect(): UpstreamConnection {
+    this.open++
+    return new UpstreamConnection(this.addressHost, this.addressPort, this.generation, this)
+  }
+
+  private nextWaiter(): PoolWaiter | undefined {
+    while (this.queueHead < this.queue.length) {
+      const waiter = this.queue[this.queueHead]!
+      this.queue[this.queueHead++] = undefined as unknown as PoolWaiter
+      if (this.queueHead === this.queue.length) {
+        this.queue.length = 0
+        this.queueHead = 0
+      }
+      if (waiter.waiting) return waiter
+    }
+    return undefined
+  }
+
+  /** The oldest idle connections sit at the bottom of the LIFO stack. */
+  private closeIdle(): void {
+    const cutoff = performance.now() - this.options.idleTimeoutMs
+    let expired = 0
+    while (expired < this.idle.length && this.idle[expired]!.idleSince <= cutoff) expired++
+    if (expired === 0) return
+    for (const connection of this.idle.splice(0, expired)) connection.destroy()
   }
 }

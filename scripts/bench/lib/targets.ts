@@ -1,0 +1,120 @@
+/**
+ * The proxies a bench compares, each started in its own temp dir on a free port, in front of
+ * the same upstream, and stopped by the PID it was started with. nginx and HAProxy are
+ * installed with apt-get when missing (Debian's nginx-light and haproxy).
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { AdminClient } from '../../../src/proxy/admin-client.js'
+import { freePort, start, waitForPort, type Started } from './processes.js'
+
+export interface Target {
+  name: string
+  port: number
+  stop(): Promise<void>
+}
+
+const HANDOVER_BIN = fileURLToPath(new URL('../../../bin/handover.js', import.meta.url))
+
+export function ensureInstalled(binary: string, aptPackage: string): string {
+  const path = `/usr/sbin/${binary}`
+  try {
+    execFileSync('sh', ['-c', `command -v ${binary} || test -x ${path}`], { stdio: 'ignore' })
+  } catch {
+    process.stderr.write(`installing ${aptPackage}\n`)
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' })
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', aptPackage], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+  }
+  return path
+}
+
+export async function startNginx(dir: string, upstreamPort: number): Promise<Target> {
+  const binary = ensureInstalled('nginx', 'nginx-light')
+  const port = await freePort()
+  const home = join(dir, 'nginx')
+  mkdirSync(join(home, 'logs'), { recursive: true })
+  const conf = join(home, 'nginx.conf')
+  writeFileSync(
+    conf,
+    `worker_processes 1;
+daemon off;
+pid ${join(home, 'nginx.pid')};
+error_log ${join(home, 'logs', 'error.log')} warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
+    }
+  }
+}
+`,
+  )
+  const process = start(binary, ['-p', home, '-c', conf], { stdio: 'ignore' })
+  await waitForPort(port)
+  return target('nginx', port, process)
+}
+
+export async function startHaproxy(dir: string, upstreamPort: number): Promise<Target> {
+  const binary = ensureInstalled('haproxy', 'haproxy')
+  const port = await freePort()
+  const conf = join(dir, 'haproxy.cfg')
+  writeFileSync(
+    conf,
+    `global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  option http-keep-alive
+  option forwardfor
+  http-reuse always
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+frontend bench
+  bind 127.0.0.1:${port}
+  default_backend app
+backend app
+  server app1 127.0.0.1:${upstreamPort}
+`,
+  )
+  const process = start(binary, ['-db', '-f', conf], { stdio: 'ignore' })
+  await waitForPort(port)
+  return target('haproxy', port, process)
+}
+
+/** The real agent (bin/handover.js over dist/), one service whose two slots are the same upstream. */
+export async function startHandover(dir: string, upstreamPort: number): Promise<Target> {
+  const socket = join(dir, 'agent.sock')
+  const metrics = `127.0.0.1:${await freePort()}`
+  const agent = start(process.execPath, [HANDOVER_BIN, 'agent', '--socket', socket, '--state-file', join(dir, 'routes.json'), '--metrics', metrics], { stdio: 'ignore' })
+  const client = new AdminClient(socket, 5)
+  await until(() => client.health().then(() => true, () => false), 'the agent admin socket')
+  const slot = { host: '127.0.0.1', port: upstreamPort, state: 'active' as const }
+  const { listen } = await client.putService({ name: 'bench', listen: { host: '127.0.0.1', port: 0 }, slots: { blue: slot, green: { ...slot, state: 'disabled' } }, buffer: { maxRequests: 10_000, maxWaitSeconds: 60 } })
+  return target('handover', listen.port, agent)
+}
+
+export function target(name: string, port: number, started: Started): Target {
+  return { name, port, stop: () => started.stop() }
+}
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}

@@ -1,0 +1,75 @@
+/**
+ * Proxy throughput in one run: the same Node upstream measured direct, behind nginx
+ * (1 worker, upstream keep-alive), HAProxy (1 thread) and the handover agent, with the same
+ * wrk load (keep-alive, bounded time), rounds interleaved so drift hits every target alike.
+ * Prints req/s and p50/p99 per target (medians over rounds) and the ratios that matter.
+ *
+ *   npx tsx scripts/bench/proxy-throughput.ts [--seconds 5] [--rounds 3] [--connections 50]
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { firstLine, start, stopAll } from './lib/processes.js'
+import { startHandover, startHaproxy, startNginx, type Target } from './lib/targets.js'
+import { median, wrk, type WrkResult } from './lib/wrk.js'
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '50' },
+    'no-build': { type: 'boolean', default: false },
+  },
+})
+const seconds = Number(values.seconds)
+const rounds = Number(values.rounds)
+const connections = Number(values.connections)
+
+async function main(): Promise<void> {
+  if (!values['no-build']) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' })
+  const dir = mkdtempSync(join(tmpdir(), 'hov-bench-'))
+  try {
+    const upstream = start(process.execPath, ['--import', 'tsx', new URL('./lib/upstream-server.ts', import.meta.url).pathname])
+    const upstreamPort = Number(await firstLine(upstream))
+    const targets: Target[] = [
+      { name: 'direct', port: upstreamPort, stop: async () => {} },
+      await startNginx(dir, upstreamPort),
+      await startHaproxy(dir, upstreamPort),
+      await startHandover(dir, upstreamPort),
+    ]
+    const results = new Map<string, WrkResult[]>(targets.map((t) => [t.name, []]))
+    console.log(`load before: ${loadavg().map((n) => n.toFixed(2)).join(' ')}; wrk -t1 -c${connections} -d${seconds}s, ${rounds} rounds`)
+    for (const t of targets) await wrk(`http://127.0.0.1:${t.port}/`, { threads: 1, connections, seconds: 1 }) // warm-up
+    for (let round = 0; round < rounds; round++) {
+      for (const t of targets) {
+        const result = await wrk(`http://127.0.0.1:${t.port}/`, { threads: 1, connections, seconds })
+        if (result.errors > 0) throw new Error(`${t.name}: ${result.errors} errors under load; the figures would be meaningless`)
+        results.get(t.name)!.push(result)
+      }
+    }
+    report(results)
+    console.log(`load after: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`)
+  } finally {
+    await stopAll()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+function report(results: Map<string, WrkResult[]>): void {
+  const summary = new Map<string, { rps: number; p50: number; p99: number }>()
+  for (const [name, runs] of results) {
+    summary.set(name, { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50Ms)), p99: median(runs.map((r) => r.p99Ms)) })
+  }
+  console.log('target      req/s     p50 ms   p99 ms   (medians)')
+  for (const [name, s] of summary) console.log(`${name.padEnd(10)} ${s.rps.toFixed(0).padStart(7)}  ${s.p50.toFixed(3).padStart(7)}  ${s.p99.toFixed(3).padStart(7)}`)
+  const rps = (name: string) => summary.get(name)!.rps
+  console.log(`handover/direct ${(rps('handover') / rps('direct')).toFixed(2)}  handover/nginx ${(rps('handover') / rps('nginx')).toFixed(2)}  haproxy/nginx ${(rps('haproxy') / rps('nginx')).toFixed(2)}`)
+}
+
+main().catch(async (error: unknown) => {
+  await stopAll()
+  console.error(error)
+  process.exitCode = 1
+})

@@ -1,0 +1,353 @@
+/**
+ * One request and its response, from the moment its head is read until the last response
+ * byte is written to the client. It may wait in the buffer, wait for an upstream connection,
+ * be retried once on the other slot, or turn into a tunnel (WebSocket). Body bytes in both
+ * directions are forwarded as they came; only the heads are rewritten.
+ */
+import type { Socket } from 'node:net'
+import { HeadError } from './errors.js'
+import { isIdempotent, parseResponseHead, type RequestHead, type ResponseHead } from './http-head.js'
+import { answerText } from './responses.js'
+import type { Slot } from './slot.js'
+import { Tunnel } from './tunnel.js'
+import type { UpstreamConnection, UpstreamUser } from './upstream-connection.js'
+import type { PoolWaiter } from './upstream-pool.js'
+
+/** Status recorded when the client connection closed before the response finished (nginx's convention). */
+export const CLIENT_CLOSED = 499
+
+const CRLFCRLF = Buffer.from('\r\n\r\n')
+const MAX_RESPONSE_HEAD = 64 * 1024
+// Request bytes kept for a possible retry; a bigger request is not retried.
+const MAX_RETAINED = 64 * 1024
+// Body bytes read ahead of an upstream connection before the client is paused.
+const MAX_UNSENT = 64 * 1024
+
+/** The client connection as an exchange sees it. */
+export interface ClientSide {
+  readonly socket: Socket
+  /** The exchange is over; with `close` the connection ends after what was written. */
+  exchangeDone(close: boolean): void
+  becomeTunnel(tunnel: Tunnel): void
+  pause(): void
+  resume(): void
+}
+
+/** The service as an exchange sees it. */
+export interface ExchangeHost {
+  readonly name: string
+  /** An active, healthy slot other than `failed`, for one retry. */
+  alternative(failed: Slot): Slot | undefined
+  /** A held request's body grew by `bytes`; false when that breaks the buffer's byte limit. */
+  heldBytes(exchange: Exchange, bytes: number): boolean
+  /** The client left; a held or queued request is forgotten. */
+  abandoned(exchange: Exchange): void
+  /** Closing: exchanges end their client connection after the response. */
+  readonly closing: boolean
+}
+
+export type ExchangeState = 'new' | 'held' | 'queued' | 'forwarding' | 'done'
+
+export class Exchange implements UpstreamUser, PoolWaiter {
+  state: ExchangeState = 'new'
+  /** Set by the buffer while held. */
+  arrivedAt = 0
+  bufferedBytes = 0
+  slot: Slot | undefined
+  private upstream: UpstreamConnection | undefined
+  /** Request body bytes not yet written upstream, or kept for a retry. */
+  private chunks: Buffer[] = []
+  private unsent = 0
+  private retained = 0
+  private retryable: boolean
+  private requestDone = false
+  private responseStarted = false
+  private response: ResponseHead | undefined
+  private headBytes: Buffer | undefined
+  private sentHead = false
+  private closeAfter: boolean
+  private startedAt = 0
+  private retried = false
+
+  constructor(
+    readonly client: ClientSide,
+    readonly head: RequestHead,
+    /** The head as the upstream gets it (forwarding headers added), CRLF CRLF included. */
+    private readonly upstreamHead: string,
+    private readonly host: ExchangeHost,
+  ) {
+    this.retryable = isIdempotent(head.method)
+    this.closeAfter = !head.keepAlive || head.http10
+    this.retained = upstreamHead.length
+  }
+
+  get waiting(): boolean {
+    return this.state === 'queued'
+  }
+
+  get bodyComplete(): boolean {
+    return this.requestDone
+  }
+
+  // ---- from the client connection ----
+
+  body(chunk: Buffer): void {
+    if (this.state === 'done') return
+    if (this.state === 'forwarding' && this.upstream !== undefined) {
+      this.keep(chunk)
+      if (!this.upstream.socket.write(chunk)) this.client.pause()
+      return
+    }
+    this.chunks.push(chunk)
+    this.unsent += chunk.length
+    if (this.state === 'held' && !this.host.heldBytes(this, chunk.length)) return
+    if (this.state !== 'held' && this.unsent > MAX_UNSENT) this.client.pause()
+  }
+
+  bodyEnd(): void {
+    this.requestDone = true
+  }
+
+  /** The client connection closed before the exchange was over. */
+  clientGone(): void {
+    if (this.state === 'done') return
+    const state = this.state
+    this.state = 'done'
+    if (state === 'held' || state === 'queued' || state === 'new') this.host.abandoned(this)
+    if (this.upstream !== undefined) {
+      this.upstream.destroy()
+      this.upstream = undefined
+    }
+    this.slot?.end(CLIENT_CLOSED, this.seconds())
+  }
+
+  // ---- routing ----
+
+  forward(slot: Slot): void {
+    this.slot = slot
+    this.state = 'queued'
+    slot.begin()
+    if (this.startedAt === 0) this.startedAt = performance.now()
+    if (this.head.upgrade !== undefined) this.attach(slot.pool.dedicated())
+    else slot.pool.acquire(this)
+  }
+
+  attach(connection: UpstreamConnection): void {
+    this.state = 'forwarding'
+    this.upstream = connection
+    connection.user = this
+    const socket = connection.socket
+    socket.cork()
+    socket.write(this.upstreamHead, 'latin1')
+    for (const chunk of this.chunks) socket.write(chunk)
+    socket.uncork()
+    if (!this.retryable) this.chunks = []
+    this.unsent = 0
+    this.client.resume()
+  }
+
+  /** Answers without an upstream (no slot, buffer limits, bad request). */
+  answer(status: number, body: string, retry: boolean, close = false): void {
+    if (this.state === 'done') return
+    const wasHeld = this.state === 'held'
+    this.state = 'done'
+    if (!this.requestDone || close || this.host.closing) this.closeAfter = true
+    if (this.client.socket.writable) this.client.socket.write(answerText(status, body, { retry, close: this.closeAfter }), 'latin1')
+    void wasHeld
+    this.client.exchangeDone(this.closeAfter)
+  }
+
+  // ---- from the upstream connection ----
+
+  onUpstreamData(chunk: Buffer): void {
+    if (!this.responseStarted) {
+      this.responseStarted = true
+      this.chunks = []
+      this.retryable = false
+    }
+    if (this.response === undefined || !this.sentHead) this.readHead(chunk)
+    else this.relayBody(chunk, 0)
+  }
+
+  onUpstreamDrain(): void {
+    this.client.resume()
+  }
+
+  onClientDrain(): void {
+    this.upstream?.socket.resume()
+  }
+
+  onUpstreamClose(error: NodeJS.ErrnoException | undefined, connected: boolean): void {
+    this.upstream = undefined
+    if (this.state !== 'forwarding') return
+    if (this.sentHead && this.response?.bodyKind === 'close') {
+      this.complete(false)
+      return
+    }
+    if (this.mayRetry(error)) {
+      const other = this.slot === undefined ? undefined : this.host.alternative(this.slot)
+      if (other !== undefined) {
+        this.retry(other, error, connected)
+        return
+      }
+    }
+    this.fail(error, connected)
+  }
+
+  private readHead(chunk: Buffer): void {
+    let data = this.headBytes === undefined ? chunk : Buffer.concat([this.headBytes, chunk])
+    this.headBytes = undefined
+    // Interim (1xx) responses come before the final one, possibly in the same read.
+    for (;;) {
+      const end = data.indexOf(CRLFCRLF)
+      if (end === -1) {
+        if (data.length > MAX_RESPONSE_HEAD) this.badResponse(new HeadError(502, 'response head too large'))
+        else this.headBytes = data
+        return
+      }
+      let head: ResponseHead
+      try {
+        head = parseResponseHead(data.toString('latin1', 0, end), this.head.method)
+      } catch (error) {
+        this.badResponse(error as HeadError)
+        return
+      }
+      const rest = data.subarray(end + 4)
+      if (head.status === 101) {
+        this.upgrade(head, rest)
+        return
+      }
+      if (head.status >= 100 && head.status < 200) {
+        if (!this.head.http10) this.client.socket.write(head.lines + '\r\n', 'latin1')
+        data = rest
+        continue
+      }
+      this.startResponse(head)
+      if (rest.length > 0 || head.bodyKind === 'none') this.relayBody(rest, 0)
+      return
+    }
+  }
+
+  private startResponse(head: ResponseHead): void {
+    this.response = head
+    this.sentHead = true
+    if (!head.keepAlive && head.bodyKind === 'close') this.closeAfter = true
+    // A slot that is draining or gone sheds its keep-alive clients with this response.
+    if (this.slot !== undefined && this.slot.state !== 'active') this.closeAfter = true
+    if (this.host.closing) this.closeAfter = true
+    this.upstream!.response.reset(head.bodyKind, head.contentLength)
+    this.client.socket.cork()
+    this.client.socket.write(this.closeAfter ? head.lines + 'connection: close\r\n\r\n' : head.lines + '\r\n', 'latin1')
+    process.nextTick(uncork, this.client.socket)
+  }
+
+  private relayBody(data: Buffer, at: number): void {
+    const upstream = this.upstream!
+    let end: number
+    try {
+      end = upstream.response.scan(data, at)
+    } catch (error) {
+      this.badResponse(error as HeadError)
+      return
+    }
+    const socket = this.client.socket
+    if (end === -1) {
+      if (!socket.write(at === 0 ? data : data.subarray(at))) upstream.socket.pause()
+      return
+    }
+    if (end > at) socket.write(at === 0 && end === data.length ? data : data.subarray(at, end))
+    // Bytes after the response's end break the upstream's framing: do not reuse it.
+    this.complete(end === data.length)
+  }
+
+  private complete(clean: boolean): void {
+    const upstream = this.upstream
+    this.upstream = undefined
+    // An upstream that answered before the whole request body arrived leaves both sides mid-message.
+    if (!this.requestDone) this.closeAfter = true
+    if (upstream !== undefined && this.slot !== undefined) {
+      this.slot.pool.release(upstream, clean && this.requestDone && this.response!.keepAlive && this.slot.state !== 'draining')
+    }
+    this.finish(this.response!.status)
+  }
+
+  private finish(status: number): void {
+    this.state = 'done'
+    this.slot?.end(status, this.seconds())
+    this.client.exchangeDone(this.closeAfter)
+  }
+
+  private upgrade(head: ResponseHead, rest: Buffer): void {
+    const upstream = this.upstream
+    if (this.head.upgrade === undefined || upstream === undefined || this.slot === undefined) {
+      this.badResponse(new HeadError(502, 'upstream switched protocols without being asked'))
+      return
+    }
+    this.upstream = undefined
+    this.response = head
+    this.sentHead = true
+    const tunnel = new Tunnel(this.slot, this.client.socket, upstream)
+    this.client.socket.write(head.lines + head.upgradeLines + '\r\n', 'latin1')
+    if (rest.length > 0) this.client.socket.write(rest)
+    this.state = 'done'
+    this.slot.end(101, this.seconds())
+    this.client.becomeTunnel(tunnel)
+  }
+
+  private mayRetry(error: NodeJS.ErrnoException | undefined): boolean {
+    if (this.retried || this.responseStarted || !this.retryable || !this.requestDone) return false
+    // Refused: the request never arrived. Reset or closed before any byte of an answer: an
+    // idempotent request may run again by definition. Anything later is never retried.
+    const code = error?.code
+    return code === undefined || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE'
+  }
+
+  private retry(other: Slot, error: NodeJS.ErrnoException | undefined, connected: boolean): void {
+    const failed = this.slot!
+    failed.retried(error?.code ?? 'CLOSED', connected, this.head.method)
+    this.retried = true
+    failed.abandon()
+    this.forward(other)
+  }
+
+  private fail(error: NodeJS.ErrnoException | undefined, connected: boolean): void {
+    const slot = this.slot!
+    const code = error?.code ?? (connected ? 'closed before a complete response' : 'ERROR')
+    slot.failed(code, this.head.method)
+    if (this.sentHead) {
+      // Part of a response already went out; the only honest signal left is to cut it.
+      this.state = 'done'
+      slot.end(502, this.seconds())
+      this.client.socket.destroy()
+      return
+    }
+    slot.end(502, this.seconds())
+    this.slot = undefined
+    this.state = 'new'
+    this.answer(502, `bad gateway: ${this.host.name} slot ${slot.name} (${slot.pool.target}) failed: ${code}`, false)
+  }
+
+  private badResponse(error: HeadError): void {
+    const upstream = this.upstream
+    this.upstream = undefined
+    upstream?.destroy()
+    this.fail(Object.assign(new Error(error.problem), { code: 'BAD_RESPONSE' }) as NodeJS.ErrnoException, true)
+  }
+
+  private keep(chunk: Buffer): void {
+    if (!this.retryable) return
+    this.retained += chunk.length
+    if (this.retained > MAX_RETAINED) {
+      this.retryable = false
+      this.chunks = []
+    } else this.chunks.push(chunk)
+  }
+
+  private seconds(): number {
+    return this.startedAt === 0 ? 0 : (performance.now() - this.startedAt) / 1000
+  }
+}
+
+function uncork(socket: Socket): void {
+  socket.uncork()
+}
