@@ -45,6 +45,7 @@ t.test('a failed contract rolls back to v1 under load with no request failed and
   t.match(upgrade.stderr, /contract failed: \[STATEMENT_FAILED\] v2\.sql:\d+ \(contract\)/, 'the error names the script, line and part')
   t.match(upgrade.stderr, /rolled back to handover-demo:1 \(version 1\)/, 'and says where it rolled back to')
   t.equal(report.failed, 0, 'no request failed', { failures: report.failures })
+  t.match(upgrade.stdout, /kept as _handover_name/, 'the contract had renamed name before it failed')
   t.same(Object.keys(report.versions), ['1'], 'only v1 ever answered')
 
   const check = await verifyRows(svc.proxyUrl, report.written)

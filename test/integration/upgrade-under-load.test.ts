@@ -36,6 +36,8 @@ t.test('v1 → v2 under concurrent writes and reads: nothing fails, nothing is l
 
   t.equal(upgrade.code, 0, 'upgrade succeeds', { output: upgrade.stdout + upgrade.stderr })
   t.equal(report.failed, 0, 'no request failed', { failures: report.failures })
+  t.match(upgrade.stdout, /contract v2\.sql:\d+ \d+ms \(kept as _handover_name until finalize\)/, 'the contract renamed the old column instead of dropping it')
+  t.match(upgrade.stdout, /dropped for real: people\._handover_name/, 'and finalize dropped it')
   t.ok(writtenDuring > writtenBefore, 'rows were written while the upgrade ran')
   t.ok(report.versions['1']! > 0 && report.versions['2']! > 0, 'clients were served by v1, then by v2')
   t.ok(report.versionSpans['1']!.lastAtMs <= report.versionSpans['2']!.firstAtMs, 'no v1 answer after the first v2 answer')
