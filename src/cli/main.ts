@@ -3,11 +3,12 @@ import type { Command, Output } from './command.js'
 import { agentCommand } from './commands/agent-command.js'
 import { backupCommand } from './commands/backup-command.js'
 import { deployCommand } from './commands/deploy-command.js'
+import { migrateCommand } from './commands/migrate-command.js'
 import { planCommand } from './commands/plan-command.js'
 import { statusCommand } from './commands/status-command.js'
 import { upgradeCommand } from './commands/upgrade-command.js'
 
-const COMMANDS: readonly Command[] = [agentCommand, deployCommand, planCommand, upgradeCommand, statusCommand, backupCommand]
+const COMMANDS: readonly Command[] = [agentCommand, deployCommand, planCommand, upgradeCommand, statusCommand, migrateCommand, backupCommand]
 
 const consoleOutput: Output = {
   out: (line) => process.stdout.write(`${line}\n`),

@@ -1,5 +1,5 @@
 import type { DatabaseConfig } from '../config/config.js'
-import type { Connection } from './connection.js'
+import { quoteName, type Connection } from './connection.js'
 import { MigrationExecutor } from './migration-executor.js'
 import { MigrationHistory } from './migration-history.js'
 import { SoftDropTable } from './soft-drop-ledger.js'
@@ -17,6 +17,7 @@ export function serviceExecutor(connection: Connection, database: DatabaseConfig
 
 /** The tool's migration tables, created when missing. */
 export async function ensureMigrationTables(connection: Connection, journalSchema: string): Promise<void> {
+  await connection.query(`CREATE DATABASE IF NOT EXISTS ${quoteName(journalSchema)}`)
   await MigrationHistory.ensureTable(connection, journalSchema)
   await SoftDropTable.ensureTable(connection, journalSchema)
 }

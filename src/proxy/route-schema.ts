@@ -3,18 +3,31 @@
  * field that is wrong. Nothing is changed until a whole route has passed.
  */
 import { InvalidInputError } from '../errors.js'
-import { SLOT_NAMES, SLOT_STATES, type BufferLimits, type ServiceRoute, type SlotRoute } from './types.js'
+import {
+  DEFAULT_BUFFER_MAX_BYTES,
+  DEFAULT_DRAIN_TIMEOUT_SECONDS,
+  SLOT_NAMES,
+  SLOT_STATES,
+  type BufferLimits,
+  type HealthCheck,
+  type ServiceRoute,
+  type SlotRoute,
+} from './types.js'
 import * as v from './validate.js'
 
 export const MAX_BUFFERED_REQUESTS = 100_000
 export const MAX_BUFFER_WAIT_SECONDS = 3600
+export const MAX_BUFFER_BYTES = 64 * 1024 * 1024 * 1024
+export const MAX_DRAIN_TIMEOUT_SECONDS = 3600
+
+const HEALTH_DEFAULTS = { intervalSeconds: 5, timeoutSeconds: 2, unhealthyThreshold: 2, healthyThreshold: 2 }
 
 /**
  * `where` prefixes field names (`body`, `services[2]`). The name comes from the body, or from
  * the URL path when `pathName` is given, in which case a body name must agree with it.
  */
 export function parseServiceRoute(value: unknown, where: string, pathName?: string): ServiceRoute {
-  const body = v.object(value, where, ['name', 'listen', 'slots', 'buffer'])
+  const body = v.object(value, where, ['name', 'listen', 'slots', 'buffer', 'health', 'drainTimeoutSeconds'])
   // Checked in document order, so the first error reported is the first one in the file.
   const name = routeName(body.name, where, pathName)
   const listen = parseListen(body.listen, `${where}.listen`)
@@ -27,6 +40,11 @@ export function parseServiceRoute(value: unknown, where: string, pathName?: stri
       green: parseSlot(slots.green, `${where}.slots.green`),
     },
     buffer: parseBuffer(body.buffer, `${where}.buffer`),
+    ...(body.health === undefined ? {} : { health: parseHealth(body.health, `${where}.health`) }),
+    drainTimeoutSeconds:
+      body.drainTimeoutSeconds === undefined
+        ? DEFAULT_DRAIN_TIMEOUT_SECONDS
+        : v.finite(body.drainTimeoutSeconds, `${where}.drainTimeoutSeconds`, 0, MAX_DRAIN_TIMEOUT_SECONDS),
   }
 }
 
@@ -55,9 +73,29 @@ function parseSlot(value: unknown, where: string): SlotRoute {
 }
 
 function parseBuffer(value: unknown, where: string): BufferLimits {
-  const buffer = v.object(value, where, ['maxRequests', 'maxWaitSeconds'])
+  const buffer = v.object(value, where, ['maxRequests', 'maxWaitSeconds', 'maxBytes'])
   return {
     maxRequests: v.integer(buffer.maxRequests, `${where}.maxRequests`, 0, MAX_BUFFERED_REQUESTS),
     maxWaitSeconds: v.finite(buffer.maxWaitSeconds, `${where}.maxWaitSeconds`, 0.001, MAX_BUFFER_WAIT_SECONDS),
+    // Optional so that routes from an older handover (and old state files) stay valid.
+    maxBytes: buffer.maxBytes === undefined ? DEFAULT_BUFFER_MAX_BYTES : v.integer(buffer.maxBytes, `${where}.maxBytes`, 0, MAX_BUFFER_BYTES),
+  }
+}
+
+/** `path` is required; every other field has a default. */
+function parseHealth(value: unknown, where: string): HealthCheck {
+  const health = v.object(value, where, ['path', 'intervalSeconds', 'timeoutSeconds', 'unhealthyThreshold', 'healthyThreshold'])
+  const path = v.text(health.path, `${where}.path`, 1024)
+  if (!path.startsWith('/') || /[\s\x00-\x1f]/.test(path)) throw new InvalidInputError(`${where}.path`, 'must start with "/" and contain no spaces or control characters')
+  const or = <T>(field: unknown, fallback: T, parse: (x: unknown) => T): T => (field === undefined ? fallback : parse(field))
+  const intervalSeconds = or(health.intervalSeconds, HEALTH_DEFAULTS.intervalSeconds, (x) => v.finite(x, `${where}.intervalSeconds`, 0.05, 3600))
+  const timeoutSeconds = or(health.timeoutSeconds, Math.min(HEALTH_DEFAULTS.timeoutSeconds, intervalSeconds), (x) => v.finite(x, `${where}.timeoutSeconds`, 0.01, 60))
+  if (timeoutSeconds > intervalSeconds) throw new InvalidInputError(`${where}.timeoutSeconds`, `must not exceed intervalSeconds (${intervalSeconds})`)
+  return {
+    path,
+    intervalSeconds,
+    timeoutSeconds,
+    unhealthyThreshold: or(health.unhealthyThreshold, HEALTH_DEFAULTS.unhealthyThreshold, (x) => v.integer(x, `${where}.unhealthyThreshold`, 1, 100)),
+    healthyThreshold: or(health.healthyThreshold, HEALTH_DEFAULTS.healthyThreshold, (x) => v.integer(x, `${where}.healthyThreshold`, 1, 100)),
   }
 }

@@ -72,7 +72,7 @@ t.test('list, replace and delete services', async (t) => {
   await client.putService(route('cart', { blue: blue.port, green: green.port }))
   t.same((await client.listServices()).map((s) => s.name).sort(), ['cart', 'shop'])
   const replaced = await client.putService({ ...route('shop', { blue: blue.port, green: green.port }), listen: first.listen, buffer: { maxRequests: 7, maxWaitSeconds: 3 } })
-  t.same([replaced.listen, replaced.buffer], [first.listen, { maxRequests: 7, maxWaitSeconds: 3 }])
+  t.same([replaced.listen, replaced.buffer], [first.listen, { maxRequests: 7, maxWaitSeconds: 3, maxBytes: 64 * 1024 * 1024 }], 'maxBytes defaults when omitted')
   await client.deleteService('cart')
   t.same((await client.listServices()).map((s) => s.name), ['shop'])
 })

@@ -19,7 +19,8 @@ function problem(body: unknown, pathName?: string): string {
 }
 
 t.test('a good body becomes a route named by the path', async (t) => {
-  t.same(parseServiceRoute(good, 'body', 'shop'), { name: 'shop', ...good })
+  const defaults = { buffer: { ...good.buffer, maxBytes: 64 * 1024 * 1024 }, drainTimeoutSeconds: 30 }
+  t.same(parseServiceRoute(good, 'body', 'shop'), { name: 'shop', ...good, ...defaults }, 'fields added later get defaults, so older bodies stay valid')
   t.same(parseServiceRoute({ ...good, name: 'shop' }, 'body', 'shop').name, 'shop')
 })
 
@@ -37,4 +38,21 @@ t.test('each bad field is named', async (t) => {
   t.match(problem(good, 'bad name'), /^path\.name:/)
   t.match(problem([], 'shop'), /^body: must be a JSON object/)
   t.match(problem(good), /^body\.name:/, 'without a path the body must name the service')
+})
+
+t.test('buffer bytes, health check and drain timeout: defaults and named errors', async (t) => {
+  const health = parseServiceRoute({ ...good, health: { path: '/healthz' }, drainTimeoutSeconds: 5, buffer: { ...good.buffer, maxBytes: 1000 } }, 'body', 'shop')
+  t.same(health.health, { path: '/healthz', intervalSeconds: 5, timeoutSeconds: 2, unhealthyThreshold: 2, healthyThreshold: 2 })
+  t.equal(health.drainTimeoutSeconds, 5)
+  t.equal(health.buffer.maxBytes, 1000)
+  t.match(problem({ ...good, buffer: { ...good.buffer, maxBytes: -5 } }, 'shop'), /^body\.buffer\.maxBytes: must be an integer/)
+  t.match(problem({ ...good, buffer: { ...good.buffer, maxBytes: 1.5 } }, 'shop'), /^body\.buffer\.maxBytes:/)
+  t.match(problem({ ...good, health: {} }, 'shop'), /^body\.health\.path:/)
+  t.match(problem({ ...good, health: { path: 'healthz' } }, 'shop'), /^body\.health\.path: must start with "\/"/)
+  t.match(problem({ ...good, health: { path: '/a b' } }, 'shop'), /^body\.health\.path:/)
+  t.match(problem({ ...good, health: { path: '/h', intervalSeconds: 0 } }, 'shop'), /^body\.health\.intervalSeconds:/)
+  t.match(problem({ ...good, health: { path: '/h', intervalSeconds: 1, timeoutSeconds: 2 } }, 'shop'), /^body\.health\.timeoutSeconds: must not exceed intervalSeconds/)
+  t.match(problem({ ...good, health: { path: '/h', unhealthyThreshold: 0 } }, 'shop'), /^body\.health\.unhealthyThreshold:/)
+  t.match(problem({ ...good, health: { path: '/h', every: 3 } }, 'shop'), /^body\.health\.every: unknown field/)
+  t.match(problem({ ...good, drainTimeoutSeconds: -1 }, 'shop'), /^body\.drainTimeoutSeconds:/)
 })

@@ -24,6 +24,15 @@ t.test('saves and loads routes; no temp file is left behind', async (t) => {
   t.same(readdirSync(join(dir, 'deep')), ['routes.json'])
 })
 
+t.test('a state file written before buffer.maxBytes, health and drainTimeoutSeconds existed still loads', async (t) => {
+  const dir = scratch(t)
+  const path = join(dir, 'routes.json')
+  const old = { name: 'shop', listen: { host: '127.0.0.1', port: 8080 }, slots: route('x', { blue: 1, green: 2 }).slots, buffer: { maxRequests: 5, maxWaitSeconds: 9 } }
+  writeFileSync(path, JSON.stringify({ version: 1, services: [old] }))
+  const [loaded] = await new RouteStore(path).load()
+  t.same(loaded, { ...old, buffer: { ...old.buffer, maxBytes: 64 * 1024 * 1024 }, drainTimeoutSeconds: 30 })
+})
+
 t.test('a damaged file stops the load with the file named', async (t) => {
   const dir = scratch(t)
   const path = join(dir, 'routes.json')

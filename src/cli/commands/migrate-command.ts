@@ -1,0 +1,103 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { lintScript, type LintFinding } from '../../db/classifier/index.js'
+import { connect } from '../../db/connection.js'
+import { parseScript } from '../../db/migration-script.js'
+import { serviceExecutor, ensureMigrationTables } from '../../db/service-executor.js'
+import { tokenizeScript } from '../../db/sql-statements.js'
+import { loadConfig } from '../../config/load-config.js'
+import { HandoverError, InvalidInputError } from '../../errors.js'
+import { parseOptions, requireOption, type Command, type Output } from '../command.js'
+
+export const migrateCommand: Command = {
+  name: 'migrate',
+  summary: 'lint migration scripts (no database), or purge soft-dropped objects past the retention',
+  usage: `handover migrate lint (--dir DIR | --config FILE)
+handover migrate purge --config FILE
+
+  lint    classifies every statement of every script as expand or contract, with the reason,
+          and reports everything that would stop an upgrade; touches no database. Exit 1 on errors.
+  purge   drops for real the columns and tables contracts renamed to _handover_<name>,
+          once older than migrations.softDropRetentionHours`,
+  async run(args, output) {
+    const [action, ...rest] = args
+    if (action === 'lint') return lint(rest, output)
+    if (action === 'purge') return purge(rest, output)
+    throw new InvalidInputError('handover migrate', 'expected lint or purge (see handover migrate --help)')
+  },
+}
+
+function lint(args: string[], output: Output): number {
+  const values = parseOptions('migrate lint', args, { dir: { type: 'string' }, config: { type: 'string' } })
+  const dir = values.dir ?? (values.config ? loadConfig(values.config).migrations.dir : undefined)
+  if (!dir) throw new InvalidInputError('handover migrate lint', 'give --dir or --config (see handover migrate --help)')
+  let errors = 0
+  let warnings = 0
+  for (const name of scriptFiles(dir)) {
+    const file = join(dir, name)
+    const text = readFileSync(file, 'utf8')
+    const report = lintScript(file, markedStatements(text))
+    for (const finding of report.findings) output.out(formatFinding(finding))
+    const problems = scriptProblems(file, name, text)
+    for (const problem of problems) output.out(`${problem}  error`)
+    errors += report.errors + problems.length
+    warnings += report.warnings
+  }
+  output.out(`${errors} error(s), ${warnings} warning(s)`)
+  return errors > 0 ? 1 : 0
+}
+
+function scriptFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((name) => name.endsWith('.sql')).sort()
+  } catch (error) {
+    throw new InvalidInputError(dir, `cannot read the migrations directory (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+}
+
+/**
+ * What lintScript cannot see: the file's name and markers, and whether a failed upgrade could
+ * roll the script back. The classifier's own errors are already among lintScript's findings.
+ */
+function scriptProblems(file: string, name: string, text: string): string[] {
+  try {
+    return parseScript(file, name, text).undoProblems.map((problem) => `${problem}: no automatic rollback`)
+  } catch (error) {
+    if (error instanceof InvalidInputError) return [error.message]
+    if (error instanceof HandoverError) return []
+    throw error
+  }
+}
+
+/** The statements of a file with the part their marker gives them, if any. */
+function markedStatements(text: string): { sql: string; line: number; marked?: 'expand' | 'contract' }[] {
+  let part: string | undefined
+  const statements: { sql: string; line: number; marked?: 'expand' | 'contract' }[] = []
+  for (const token of tokenizeScript(text)) {
+    if (token.kind === 'marker') part = token.marker.name
+    else if (part === undefined) statements.push(token.statement)
+    else if (part === 'expand' || part === 'contract') statements.push({ ...token.statement, marked: part })
+  }
+  return statements
+}
+
+function formatFinding(finding: LintFinding): string {
+  const where = `${finding.file}:${finding.line}`
+  const what = finding.severity === 'info' ? `${finding.part} ${finding.kind}` : `${finding.severity}${finding.code ? ` ${finding.code}` : ''}`
+  return `${where}  ${what}: ${finding.reason}`
+}
+
+async function purge(args: string[], output: Output): Promise<number> {
+  const values = parseOptions('migrate purge', args, { config: { type: 'string' } })
+  const config = loadConfig(requireOption('migrate purge', 'config', values.config))
+  const db = await connect(config.database)
+  try {
+    await ensureMigrationTables(db, config.database.journalSchema)
+    const purged = await serviceExecutor(db, config.database, config.service.name, 'purge').purgeSoftDrops(config.migrations.softDropRetentionHours)
+    for (const drop of purged) output.out(`dropped ${drop.column ? `${drop.table}.${drop.softName}` : drop.softName} (from ${drop.script})`)
+    output.out(`${purged.length} soft-dropped object(s) older than ${config.migrations.softDropRetentionHours}h dropped`)
+  } finally {
+    await db.end()
+  }
+  return 0
+}
