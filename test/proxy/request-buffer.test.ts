@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import type { Registry } from 'prom-client'
 import { route, startTestAgent, type Teardown } from './fixtures/agent.js'
-import { send, waitFor } from './fixtures/http-client.js'
-import { startUpstreams } from './fixtures/upstream.js'
+import { send, sha256, waitFor } from './fixtures/http-client.js'
+import { startUpstreams, type Echo } from './fixtures/upstream.js'
 
 async function rejections(registry: Registry, reason: string): Promise<number> {
   const metric = registry.getSingleMetric('handover_proxy_buffer_rejections_total')
@@ -10,7 +11,7 @@ async function rejections(registry: Registry, reason: string): Promise<number> {
   return values.find((v) => v.labels.service === 'shop' && v.labels.reason === reason)?.value ?? 0
 }
 
-async function flipped(t: Teardown, buffer: { maxRequests: number; maxWaitSeconds: number }) {
+async function flipped(t: Teardown, buffer: { maxRequests: number; maxWaitSeconds: number; maxBytes?: number }) {
   const { blue, green } = await startUpstreams(t)
   const test = await startTestAgent(t)
   const { listen } = await test.client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }, buffer))
@@ -65,4 +66,35 @@ t.test('disabling the buffering slot without a release sends held requests to th
   await client.setSlotState('shop', 'blue', 'active')
   await client.setSlotState('shop', 'green', 'disabled')
   t.equal((await held.reply).headers['x-served-by'], 'blue')
+})
+
+t.test('a body that would take the buffer over maxBytes gets 503 naming the byte limit', async (t) => {
+  const { client, agent, port, green, buffered } = await flipped(t, { maxRequests: 10, maxWaitSeconds: 30, maxBytes: 1000 })
+  const held = send(port, { method: 'POST', body: Buffer.alloc(600, 1), headers: { 'x-test-id': 'fits' } })
+  await buffered(1)
+  t.equal((await client.getService('shop')).bufferedBytes, 600, 'the held body bytes are counted')
+  const declared = await send(port, { method: 'POST', body: Buffer.alloc(500, 2) }).reply
+  t.equal(declared.status, 503, 'a declared Content-Length over the limit is refused on arrival')
+  t.equal(declared.headers['retry-after'], '1')
+  t.match(declared.body, /cannot hold another 500 body bytes during an upgrade \(limit 1000\)/)
+  const chunked = await send(port, { method: 'POST', body: Buffer.alloc(800, 3), chunked: true }).reply
+  t.equal(chunked.status, 503, 'a chunked body is refused when its bytes pass the limit')
+  t.match(chunked.body, /holds more than 1000 body bytes/)
+  t.equal(await rejections(agent.registry, 'bytes'), 2, 'each counted with reason "bytes"')
+  t.equal((await client.getService('shop')).bufferedBytes, 600, 'a refused body no longer counts')
+  await client.release('shop', 'green')
+  t.equal((await held.reply).status, 200)
+  t.same(green.received.map((r) => r.testId), ['fits'])
+})
+
+t.test('held bodies larger than one read, chunked or not, arrive byte-identical', async (t) => {
+  const { client, port, buffered } = await flipped(t, { maxRequests: 10, maxWaitSeconds: 30 })
+  const bodies = [randomBytes(3 * 1024 * 1024), randomBytes(1024 * 1024 + 7), randomBytes(70_000)]
+  const sent = bodies.map((body, i) => send(port, { method: i === 1 ? 'PUT' : 'POST', body, chunked: i !== 0 }))
+  await buffered(3)
+  await waitFor(async () => (await client.getService('shop')).bufferedBytes! >= bodies[0]!.length, 'the bodies to be read into the buffer', 10_000)
+  await client.release('shop', 'green')
+  const echoes = (await Promise.all(sent.map((s) => s.reply))).map((r) => JSON.parse(r.body) as Echo)
+  t.same(echoes.map((e) => e.sha256), bodies.map(sha256))
+  t.same(echoes.map((e) => e.length), bodies.map((b) => b.length))
 })

@@ -1,0 +1,78 @@
+import t from 'tap'
+import { route, startTestAgent } from './fixtures/agent.js'
+import { waitFor } from './fixtures/http-client.js'
+import { get, RawClient } from './fixtures/raw-client.js'
+import { startUpstreams } from './fixtures/upstream.js'
+
+t.test('a keep-alive connection whose request a draining slot answers is closed after that response', async (t) => {
+  const { blue, green } = await startUpstreams(t)
+  const { client } = await startTestAgent(t)
+  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
+  const kept = await RawClient.connect(listen.port)
+  const draining = await RawClient.connect(listen.port)
+  t.teardown(() => [kept.close(), draining.close()])
+  kept.write(get('/'))
+  t.equal((await kept.response()).headers.connection, undefined, 'an active slot keeps the connection')
+  draining.write(get('/slow'))
+  await waitFor(() => blue.parkedCount === 1, 'the slow request to reach blue')
+  await client.setSlotState('shop', 'green', 'active')
+  await client.setSlotState('shop', 'blue', 'draining')
+  blue.openGate()
+  const answer = await draining.response()
+  t.equal(answer.status, 200, 'the in-flight request finishes')
+  t.equal(answer.headers.connection, 'close', 'and says the connection ends')
+  t.ok(await draining.closedByPeer(), 'the proxy closes it')
+  kept.write(get('/'))
+  t.equal((await kept.response()).headers['x-served-by'], 'green', 'a connection that was kept alive serves on, from the active slot')
+  t.notOk(kept.closed)
+})
+
+t.test('a WebSocket is proxied, counted on its slot, and outlives the drain start', async (t) => {
+  const { blue, green } = await startUpstreams(t)
+  const { client, agent } = await startTestAgent(t)
+  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }, undefined, { drainTimeoutSeconds: 30 }))
+  const ws = await RawClient.connect(listen.port)
+  t.teardown(() => ws.close())
+  ws.write(get('/chat', { connection: 'Upgrade', upgrade: 'websocket', 'x-test-id': 'ws' }))
+  const switched = await ws.response()
+  t.equal(switched.status, 101)
+  t.equal(switched.headers.upgrade, 'websocket')
+  t.equal(blue.received[0]!.headers.upgrade, 'websocket', 'the upstream saw the upgrade request')
+  ws.write('ping-1')
+  t.equal(await ws.bytes(6), 'ping-1', 'bytes flow both ways')
+  const status = await client.getService('shop')
+  t.same([status.slots.blue.tunnels, status.slots.blue.inFlight], [1, 1], 'counted as one open tunnel, in flight')
+
+  await client.setSlotState('shop', 'green', 'active')
+  await client.setSlotState('shop', 'blue', 'draining')
+  ws.write('ping-2')
+  t.equal(await ws.bytes(6), 'ping-2', 'still open while its slot drains')
+  t.same(await client.waitDrained('shop', 'blue', 0.05), { drained: false, inFlight: 1 })
+
+  blue.tunnels.forEach((socket) => socket.end())
+  t.same(await client.waitDrained('shop', 'blue', 5), { drained: true, inFlight: 0 }, 'the drain completes when the tunnel ends on its own')
+  t.ok(await ws.closedByPeer(), 'the client side is closed too')
+  const drained = await client.getService('shop')
+  t.ok((drained.slots.blue.lastDrainSeconds ?? -1) >= 0, 'the drain is timed in the status')
+  const text = await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`).then((r) => r.text())
+  t.match(text, /^handover_proxy_drain_duration_seconds_count\{service="shop",slot="blue"\} 1$/m)
+  t.match(text, /^handover_proxy_open_tunnels\{service="shop",slot="blue"\} 0$/m)
+})
+
+t.test('a WebSocket still open at the drain timeout is closed, and the drain completes', async (t) => {
+  const { blue, green } = await startUpstreams(t)
+  const { client } = await startTestAgent(t)
+  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'active' }, undefined, { drainTimeoutSeconds: 0.3 }))
+  const ws = await RawClient.connect(listen.port)
+  t.teardown(() => ws.close())
+  ws.write(get('/chat', { connection: 'upgrade', upgrade: 'websocket' }))
+  t.equal((await ws.response()).status, 101)
+  const slot = blue.tunnels.size === 1 ? 'blue' : 'green'
+  await client.setSlotState('shop', slot, 'draining')
+  const started = Date.now()
+  const result = await client.waitDrained('shop', slot, 10)
+  t.same(result, { drained: true, inFlight: 0 })
+  t.ok(Date.now() - started >= 250, 'not cut before the drain timeout')
+  t.ok(await ws.closedByPeer(), 'the client connection was closed')
+  await waitFor(() => blue.tunnels.size + green.tunnels.size === 0, 'the upstream side to close')
+})
