@@ -1,6 +1,7 @@
 /**
  * The agent's admin API: JSON over HTTP on a unix socket that only the agent's user can
- * open (mode 0600). Errors answer `{"error":{"code","message"}}` with a status derived
+ * open (mode 0600), and optionally on TCP, where every request must carry the admin token
+ * (admin-auth.ts). Errors answer `{"error":{"code","message"}}` with a status derived
  * from the error's stable code, so the client can rebuild a typed error.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
@@ -8,9 +9,10 @@ import { connect } from 'node:net'
 import { chmod, lstat, mkdir, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { HandoverError, InvalidInputError } from '../errors.js'
+import type { AdminToken } from './admin-auth.js'
 import type { Endpoint } from './admin-endpoints.js'
-import { AgentAlreadyRunningError, BodyTooLargeError, NoSuchEndpointError } from './errors.js'
-import { bindPath } from './listener.js'
+import { AgentAlreadyRunningError, BodyTooLargeError, ListenError, NoSuchEndpointError } from './errors.js'
+import { bind, bindPath } from './listener.js'
 import type { Logger } from './log.js'
 
 const MAX_BODY_BYTES = 1024 * 1024
@@ -26,6 +28,38 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
 
 export interface AdminApi {
   close(): Promise<void>
+}
+
+export interface TcpAdminApi extends AdminApi {
+  /** The bound port (the actual one when 0 was asked for). */
+  readonly port: number
+}
+
+/** The admin API on TCP: refused (401) without the token, before the endpoint is even looked up. */
+export async function startTcpAdminApi(host: string, port: number, token: AdminToken, endpoints: readonly Endpoint[], log: Logger): Promise<TcpAdminApi> {
+  const server = http.createServer((req, res) => {
+    if (token.allows(req.headers)) {
+      void handle(req, res, endpoints, log)
+      return
+    }
+    log({ level: 'warn', msg: 'admin request without a valid token refused', remote: req.socket.remoteAddress, method: req.method, url: req.url })
+    req.resume()
+    send(res, 401, { error: { code: 'UNAUTHORIZED', message: 'missing or wrong admin token: send Authorization: Bearer <token>' } })
+  })
+  let bound: number
+  try {
+    bound = await bind(server, host, port)
+  } catch (error) {
+    throw new ListenError('admin API', `${host}:${port}`, error)
+  }
+  return {
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
 }
 
 export async function startAdminApi(socketPath: string, endpoints: readonly Endpoint[], log: Logger): Promise<AdminApi> {

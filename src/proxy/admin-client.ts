@@ -1,5 +1,6 @@
 /**
- * How `handover` commands talk to the agent: JSON over the agent's unix socket. Every
+ * How `handover` commands talk to the agent: JSON over the agent's unix socket, or over TCP
+ * with the admin token (never logged, never part of an error). Every
  * failure is typed: the agent is not there (AgentUnreachableError), did not answer in
  * time (TimeoutError), or refused (AgentRequestError, with the agent's own error code).
  */
@@ -11,16 +12,29 @@ import type { DrainResult, ServiceRoute, ServiceStatus, SlotName, SlotState } fr
 
 export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 15
 
+/** The agent's TCP admin listener and the token it wants. */
+export interface AdminTcpTarget {
+  host: string
+  port: number
+  token: string
+}
+
 export interface ReleaseResult {
   released: number
   service: ServiceStatus
 }
 
 export class AdminClient {
+  /** With `tcp`, requests go there with the token and `socketPath` is unused. */
   constructor(
     readonly socketPath: string,
     private readonly timeoutSeconds = DEFAULT_REQUEST_TIMEOUT_SECONDS,
+    private readonly tcp?: AdminTcpTarget,
   ) {}
+
+  static overTcp(target: AdminTcpTarget, timeoutSeconds = DEFAULT_REQUEST_TIMEOUT_SECONDS): AdminClient {
+    return new AdminClient(`${target.host}:${target.port}`, timeoutSeconds, target)
+  }
 
   async health(): Promise<void> {
     await this.call('GET', '/v1/health')
@@ -72,7 +86,9 @@ export class AdminClient {
     const what = `${method} ${path}`
     return new Promise((resolve, reject) => {
       const headers: http.OutgoingHttpHeaders = text === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }
-      const request = http.request({ socketPath: this.socketPath, method, path, headers, agent: false }, (response) => {
+      const where = this.tcp === undefined ? { socketPath: this.socketPath } : { host: this.tcp.host, port: this.tcp.port }
+      if (this.tcp !== undefined) headers.authorization = `Bearer ${this.tcp.token}`
+      const request = http.request({ ...where, method, path, headers, agent: false }, (response) => {
         const chunks: Buffer[] = []
         response.on('data', (chunk: Buffer) => chunks.push(chunk))
         response.on('error', (error) => reject(new AgentUnreachableError(this.socketPath, error)))

@@ -8,7 +8,8 @@ import { collectDefaultMetrics, Registry } from 'prom-client'
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js'
 import { ProxyMetrics } from '../metrics/proxy-metrics.js'
 import { UpgradeMetrics } from '../metrics/upgrade-metrics.js'
-import { startAdminApi, type AdminApi } from './admin-api.js'
+import { startAdminApi, startTcpAdminApi, type AdminApi, type TcpAdminApi } from './admin-api.js'
+import type { AdminToken } from './admin-auth.js'
 import { adminEndpoints } from './admin-endpoints.js'
 import { ListenError } from './errors.js'
 import { stderrLogger, type Logger } from './log.js'
@@ -19,6 +20,8 @@ import { DEFAULT_UPSTREAM_IDLE_MS, DEFAULT_UPSTREAM_MAX_CONNECTIONS } from './up
 export interface AgentOptions {
   /** Admin API unix socket; its directory is created, a stale socket file replaced. */
   socketPath: string
+  /** Also serve the admin API on TCP; every request must carry the token. */
+  adminTcp?: { host: string; port: number; token: AdminToken }
   /** Route table, restored on start and rewritten atomically on every change. */
   stateFile: string
   /** Where GET /metrics is served; port 0 picks a free port (see Agent.metricsPort). */
@@ -40,6 +43,8 @@ export interface AgentOptions {
 export interface Agent {
   readonly socketPath: string
   readonly metricsPort: number
+  /** The TCP admin listener's port, when one was asked for. */
+  readonly adminTcpPort: number | undefined
   readonly registry: Registry
   /** Answers held requests 503, closes every listener (in-flight requests get the grace period). */
   close(): Promise<void>
@@ -66,28 +71,36 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     new RouteStore(options.stateFile),
   )
   let admin: AdminApi | undefined
+  let adminTcp: TcpAdminApi | undefined
   let metricsServer: MetricsServer | undefined
   const close = async (): Promise<void> => {
     // Admin first, so no change arrives while the listeners shut.
     await admin?.close()
+    await adminTcp?.close()
     await router?.close()
     await metricsServer?.close()
   }
   try {
     // The admin socket first: a second agent on the same socket fails here, before it
     // touches any service port.
-    admin = await startAdminApi(options.socketPath, adminEndpoints(router, upgradeMetrics), log)
+    const endpoints = adminEndpoints(router, upgradeMetrics)
+    admin = await startAdminApi(options.socketPath, endpoints, log)
+    if (options.adminTcp !== undefined) {
+      const { host, port, token } = options.adminTcp
+      adminTcp = await startTcpAdminApi(host, port, token, endpoints, log)
+    }
     await router.restore()
     metricsServer = await listenMetrics(registry, options.metrics)
   } catch (error) {
     await close()
     throw error
   }
-  log({ level: 'info', msg: 'agent started', socket: options.socketPath, stateFile: options.stateFile, metricsPort: metricsServer.port })
+  log({ level: 'info', msg: 'agent started', socket: options.socketPath, adminTcpPort: adminTcp?.port, stateFile: options.stateFile, metricsPort: metricsServer.port })
   let closing: Promise<void> | undefined
   return {
     socketPath: options.socketPath,
     metricsPort: metricsServer.port,
+    adminTcpPort: adminTcp?.port,
     registry,
     close: () => (closing ??= close().then(() => log({ level: 'info', msg: 'agent stopped' }))),
   }
