@@ -42,7 +42,7 @@ interface Edge {
  */
 export function planChain(scripts: readonly MigrationScript[], current: Version, target: Version): PlannedScript[] {
   if (compareVersions(current, target) >= 0) return []
-  const edges = edgesOf(scripts).filter((edge) => compareVersions(edge.to, target) <= 0)
+  const edges = edgesOf(scripts, current).filter((edge) => compareVersions(edge.to, target) <= 0)
   const previous = shortestPaths(edges, current)
   const path: Edge[] = []
   for (let at = key(target); at !== key(current); ) {
@@ -56,12 +56,14 @@ export function planChain(scripts: readonly MigrationScript[], current: Version,
 }
 
 /**
- * Every version a script names is a release. A single script starts from the release just
- * below its own, so a release named only by a bundle (v4.0-v5.9.1.sql) must be reached by
+ * Every version a script names is a release, and so is the schema's current one (a release
+ * that changed nothing in the schema has no script). A single script starts from the release
+ * just below its own, so a release named only by a bundle (v4.0-v5.9.1.sql) must be reached by
  * some script too: otherwise that is a gap, and the planner says so.
  */
-function edgesOf(scripts: readonly MigrationScript[]): Edge[] {
-  const releases = uniqueSorted([[0], ...scripts.flatMap((script) => (script.bundleFrom ? [script.bundleFrom, script.version] : [script.version]))])
+function edgesOf(scripts: readonly MigrationScript[], current: Version): Edge[] {
+  const named = scripts.flatMap((script) => (script.bundleFrom ? [script.bundleFrom, script.version] : [script.version]))
+  const releases = uniqueSorted([[0], current, ...named])
   const below = (version: Version): Version => releases.filter((release) => compareVersions(release, version) < 0).pop() ?? [0]
   const edges: Edge[] = scripts.map((script) => ({ script, from: script.bundleFrom ?? below(script.version), to: script.version }))
   // Names decide between chains of equal length, so a plan never depends on directory order.

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { InvalidInputError } from '../errors.js'
+import type { SchemaModel } from './classifier/index.js'
 import { classifyMarked, deriveParts, SCRIPT_PARTS, type ScriptPart, type ScriptParts } from './script-parts.js'
 import { tokenizeScript, type SqlToken } from './sql-statements.js'
 import { compareVersions, parseVersion, type Version } from './version.js'
@@ -27,7 +28,11 @@ const VERSION = '(\\d+(?:\\.\\d+)*)'
 const SCRIPT_NAME_PATTERN = new RegExp(`^v${VERSION}(?:-v${VERSION})?\\.sql$`)
 const NAMING = 'a migration script is named v<version>.sql (v5.9.1.sql) or v<from>-v<to>.sql for a bundle (v2.8.1-v3.2.1.sql)'
 
-export function parseScript(file: string, name: string, text: string): MigrationScript {
+/**
+ * Reads one script. With the live schema's model the classifier tells widening from
+ * narrowing; without it, a MODIFY counts as contract.
+ */
+export function parseScript(file: string, name: string, text: string, schema?: SchemaModel): MigrationScript {
   const match = SCRIPT_NAME_PATTERN.exec(name)
   if (!match) throw new InvalidInputError(file, NAMING)
   const first = parseVersion(match[1]!, file)
@@ -38,9 +43,9 @@ export function parseScript(file: string, name: string, text: string): Migration
   const base = { file, name, checksum, ...(second ? { version: second, bundleFrom: first } : { version: first }) }
   if (!tokens.some((token) => token.kind === 'marker')) {
     const statements = tokens.flatMap((token) => (token.kind === 'statement' ? [token.statement] : []))
-    return { ...base, marked: false, ...deriveParts(file, statements) }
+    return { ...base, marked: false, ...deriveParts(file, statements, schema) }
   }
-  return { ...base, marked: true, parts: classifyMarked(file, markedParts(file, tokens)), undoProblems: [] }
+  return { ...base, marked: true, parts: classifyMarked(file, markedParts(file, tokens), schema), undoProblems: [] }
 }
 
 function markedParts(file: string, tokens: SqlToken[]): ScriptParts {
@@ -63,7 +68,7 @@ function markedParts(file: string, tokens: SqlToken[]): ScriptParts {
 }
 
 /** Every script in a directory, ordered by version; other files are ignored. */
-export function readScripts(dir: string): MigrationScript[] {
+export function readScripts(dir: string, schema?: SchemaModel): MigrationScript[] {
   let names: string[]
   try {
     names = readdirSync(dir).filter((name) => name.endsWith('.sql'))
@@ -72,7 +77,7 @@ export function readScripts(dir: string): MigrationScript[] {
   }
   const scripts = names.map((name) => {
     const file = join(dir, name)
-    return parseScript(file, name, readFileSync(file, 'utf8'))
+    return parseScript(file, name, readFileSync(file, 'utf8'), schema)
   })
   scripts.sort((a, b) => compareVersions(a.version, b.version) || compareVersions(a.bundleFrom ?? [], b.bundleFrom ?? []))
   for (let i = 1; i < scripts.length; i++) {

@@ -1,4 +1,4 @@
-import { classifyScript, splitStatements, type ClassifiedStatement } from './classifier/index.js'
+import { classifyScript, splitStatements, type ClassifiedStatement, type SchemaModel } from './classifier/index.js'
 import { tokenizeScript, type SqlStatement } from './sql-statements.js'
 
 /**
@@ -24,16 +24,16 @@ export interface DerivedParts {
 
 /** Contract changes the executor makes reversible by itself (soft contract). */
 const SOFT_KINDS = new Set(['drop-column', 'drop-table'])
-/** Expand changes with nothing to reverse. */
-const NOTHING_TO_UNDO = new Set(['backfill', 'restate-column'])
+/** Expand changes that need no reversing: the old version works with them in place. */
+const NOTHING_TO_UNDO = new Set(['backfill', 'restate-column', 'widen-column', 'drop-not-null'])
 
 /**
  * Parts for a script without markers: the classifier splits it. Backfills run again first
  * in the contract, for the rows the old version wrote after the expand; the expand undo
  * is each statement's derived inverse, newest first.
  */
-export function deriveParts(file: string, statements: readonly SqlStatement[]): DerivedParts {
-  const split = splitStatements(file, statements)
+export function deriveParts(file: string, statements: readonly SqlStatement[], schema?: SchemaModel): DerivedParts {
+  const split = splitStatements(file, statements, schema)
   const catchUps = split.expand.filter((classified) => classified.catchUp)
   const undoProblems: string[] = []
   for (const classified of split.expand) {
@@ -58,9 +58,9 @@ export function deriveParts(file: string, statements: readonly SqlStatement[]): 
 }
 
 /** Classifies what markers already placed, for soft contract and lint; unreadable statements stay as marked. */
-export function classifyMarked(file: string, parts: ScriptParts): ScriptParts {
+export function classifyMarked(file: string, parts: ScriptParts, schema?: SchemaModel): ScriptParts {
   const classifyPart = (part: 'expand' | 'contract'): PartStatement[] =>
-    classifyScript(file, parts[part].map((statement) => ({ sql: statement.sql, line: statement.line, marked: part }))).map((entry, i) =>
+    classifyScript(file, parts[part].map((statement) => ({ sql: statement.sql, line: statement.line, marked: part })), schema).map((entry, i) =>
       'classified' in entry && entry.classified.kind !== 'marked' ? { ...parts[part][i]!, classified: entry.classified } : parts[part][i]!,
     )
   return { ...parts, expand: classifyPart('expand'), contract: classifyPart('contract') }

@@ -4,6 +4,7 @@ import { withServiceLock } from '../db/locked-session.js'
 import { planChain } from '../db/migration-planner.js'
 import { readScripts } from '../db/migration-script.js'
 import { serviceExecutor } from '../db/service-executor.js'
+import { loadSchemaModel } from '../db/schema-model.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
 import { readSchemaVersion, writeSchemaVersion } from '../db/version-table.js'
 import { HandoverError } from '../errors.js'
@@ -58,7 +59,7 @@ async function installSchema(db: Connection, config: HandoverConfig, version: st
     return
   }
   await db.query(`CREATE DATABASE IF NOT EXISTS \`${config.database.schema}\``)
-  const scripts = planChain(readScripts(config.migrations.dir), current, target).map((step) => step.script)
+  const scripts = planChain(readScripts(config.migrations.dir, await loadSchemaModel(db, config.database.schema)), current, target).map((step) => step.script)
   const executor = serviceExecutor(db, config.database, config.service.name, 'deploy')
   for (const script of scripts) {
     await executor.applyPart([script], 'expand')

@@ -5,6 +5,7 @@ import { readScripts } from '../db/migration-script.js'
 import { rehearse, type RehearsedStatement } from '../db/rehearsal.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
 import { readSchemaVersion } from '../db/version-table.js'
+import { loadSchemaModel } from '../db/schema-model.js'
 
 export interface UpgradePlan {
   schema: string
@@ -18,9 +19,9 @@ export interface UpgradePlan {
 /** What an upgrade to `target` would run, rehearsed on a copy. Changes nothing real. */
 export async function planUpgrade(config: HandoverConfig, target: string): Promise<UpgradePlan> {
   const targetVersion = parseVersion(target, '--version')
-  const scripts = readScripts(config.migrations.dir)
   const db = await connect(config.database)
   try {
+    const scripts = readScripts(config.migrations.dir, await loadSchemaModel(db, config.database.schema))
     const current = await readSchemaVersion(db, config.database)
     const base = { schema: config.database.schema, current: formatVersion(current), target }
     if (compareVersions(current, targetVersion) >= 0) return { ...base, steps: [], rehearsed: [] }

@@ -4,7 +4,8 @@ import type { HandoverConfig, SlotName } from '../config/config.js'
 import type { Connection } from '../db/connection.js'
 import { Journal } from '../db/journal.js'
 import { planChain } from '../db/migration-planner.js'
-import { readScripts } from '../db/migration-script.js'
+import { readScripts, type MigrationScript } from '../db/migration-script.js'
+import { loadSchemaModel } from '../db/schema-model.js'
 import { serviceExecutor } from '../db/service-executor.js'
 import { withServiceLock } from '../db/locked-session.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
@@ -67,7 +68,8 @@ async function runLocked(request: UpgradeRequest, docker: DockerRuntime, db: Con
   const runId = randomUUID()
   const journal = new Journal(db, config.database.journalSchema)
   bus.subscribe(journalRecorder(journal), { required: true })
-  const context = buildContext(request, docker, db, journal, { runId, standby, active, from, to, targetVersion, schemaVersion })
+  const scripts = planChain(readScripts(config.migrations.dir, await loadSchemaModel(db, config.database.schema)), schemaVersion, targetVersion).map((step) => step.script)
+  const context = buildContext(request, docker, db, journal, { runId, standby, active, from, to, scripts })
   await journal.startRun({ id: runId, service: config.service.name, fromVersion: from.version, toVersion: to.version, fromImage: from.image, toImage: to.image, standbySlot: standby }, userInfo().username, hostname())
   const began = performance.now()
   await bus.emit({ type: 'run-started', service: config.service.name, runId, fromVersion: from.version, toVersion: to.version, mode: 'strict' })
@@ -83,8 +85,7 @@ interface RunFacts {
   active: SlotName
   from: UpgradeReport['from']
   to: UpgradeReport['to']
-  targetVersion: readonly number[]
-  schemaVersion: readonly number[]
+  scripts: MigrationScript[]
 }
 
 function buildContext(request: UpgradeRequest, docker: DockerRuntime, db: Connection, journal: Journal, facts: RunFacts): UpgradeContext {
@@ -96,7 +97,7 @@ function buildContext(request: UpgradeRequest, docker: DockerRuntime, db: Connec
     active: facts.active,
     from: facts.from,
     to: facts.to,
-    scripts: planChain(readScripts(config.migrations.dir), facts.schemaVersion, facts.targetVersion).map((step) => step.script),
+    scripts: facts.scripts,
     docker,
     proxy: request.proxy,
     db,

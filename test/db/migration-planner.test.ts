@@ -48,10 +48,14 @@ t.test('a gap is named', async (t) => {
   t.match(error.message, /nothing covers 3\.2\.1 → 4\.0/)
 })
 
-t.test('a current version no script starts from is a gap too', async (t) => {
-  const error = t.throws(() => planChain(fixtures, v('2.5'), v('3.0'))) as NoMigrationChainError
-  t.equal(error.reachedUpTo, '2.5')
-  t.equal(error.missingTo, '2.8.1')
+t.test('a current version no script names is a release without schema changes', async (t) => {
+  t.same(names('2.5', '3.0'), ['v2.8.1.sql', 'v2.9.sql', 'v3.0.sql'], 'v2.8.1 applies from 2.5 as it would from 2.1')
+})
+
+t.test('a release named only by a bundle and reached by nothing is a gap, whatever the current version', async (t) => {
+  const error = t.throws(() => planChain(fixtures, v('3.2.1'), v('5.9.1'))) as NoMigrationChainError
+  t.equal(error.reachedUpTo, '3.2.1')
+  t.equal(error.missingTo, '4.0')
 })
 
 t.test('a target no script ends at is named', async (t) => {

@@ -3,7 +3,8 @@
  * the chain is chosen over singles and bundles, rehearsed on a copy, and a gap is named.
  */
 import t, { type Test } from 'tap'
-import { writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runHandover } from '../../scripts/lib/handover-process.js'
@@ -29,8 +30,8 @@ t.test('plans the demo upgrade with each statement and its algorithm', async (t)
   t.equal(result.code, 0, 'plan succeeds', { output: result.stdout + result.stderr })
   t.match(result.stdout, `schema ${test.schema}: 1 → 2 in 1 script(s)`)
   t.match(result.stdout, /v2\.sql {2}1 → 2/)
-  t.match(result.stdout, /expand +line \d+ +ALTER TABLE people ADD COLUMN first_name .*\[INSTANT\]/)
-  t.match(result.stdout, /contract +line \d+ +ALTER TABLE people DROP COLUMN name +\[INSTANT\]/)
+  t.match(result.stdout, /expand +line \d+ +ALTER TABLE people ADD COLUMN first_name .*\(add-column\) +\[INSTANT\]/)
+  t.match(result.stdout, /contract +line \d+ +ALTER TABLE people DROP COLUMN name \(drop-column\) +\[INSTANT\] +\[kept as _handover_name until finalize\]/)
   t.same(await columnsOf(test.db, test.schema, 'people'), ['id', 'name'], 'the real schema is unchanged')
 })
 
@@ -49,4 +50,20 @@ t.test('over singles and bundles, the fewest scripts; a gap is named', async (t)
   const done = await runHandover(['plan', '--config', config, '--version', '2'])
   t.equal(done.code, 0)
   t.match(done.stdout, /at version 2\.1, the target is 2: nothing to do/)
+})
+
+t.test('an unmarked script is split with the live column types: widening is expand, narrowing contract', async (t) => {
+  // Not t.testdir: withSchemaAt takes this test's one testdir for the config.
+  const migrations = mkdtempSync(join(tmpdir(), 'handover-plan-'))
+  t.teardown(() => rmSync(migrations, { recursive: true, force: true }))
+  writeFileSync(join(migrations, 'v2.sql'), 'ALTER TABLE people MODIFY name VARCHAR(300) NOT NULL;\nALTER TABLE people ADD COLUMN nick VARCHAR(20) NULL;\n')
+  writeFileSync(join(migrations, 'v3.sql'), 'ALTER TABLE people MODIFY name VARCHAR(100) NOT NULL;\n')
+  const { config } = await withSchemaAt(t, '1', migrations)
+  const widen = await runHandover(['plan', '--config', config, '--version', '2'])
+  t.equal(widen.code, 0, 'plan succeeds', { output: widen.stdout + widen.stderr })
+  t.match(widen.stdout, /expand +line 1 +ALTER TABLE people MODIFY name VARCHAR\(300\) NOT NULL \(widen-column\)/, 'VARCHAR(200) to 300 widens: expand')
+  t.match(widen.stdout, /expand +line 2 +ALTER TABLE people ADD COLUMN nick VARCHAR\(20\) NULL \(add-column\)/)
+  const narrow = await runHandover(['plan', '--config', config, '--version', '3'])
+  t.equal(narrow.code, 1, 'narrowing cannot be undone by handover: refused')
+  t.match(narrow.stderr, /v3\.sql:1 \(narrow-column\): handover cannot undo this contract change by itself/)
 })
