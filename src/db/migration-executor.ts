@@ -138,6 +138,9 @@ export class MigrationExecutor {
       if (dataChange) return this.changeDataAndRecord(sql, () => history.record(script, part, index, runId, performance.now() - started))
       if (probeAlgorithms && isAlterTable(sql)) algorithm = await alterCheapest(connection, sql)
       else await connection.query(algorithm ? withAlgorithm(sql, algorithm) : sql)
+    }).catch(async (error: unknown) => {
+      await history.recordFailure(script, part, index, runId, performance.now() - started, errorMessage(error))
+      throw error
     })
     const durationMs = performance.now() - started
     if (soft) await this.options.softDrops.record(soft.drop, runId)

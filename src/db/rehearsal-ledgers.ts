@@ -18,6 +18,8 @@ export class RehearsalHistory implements StatementLedger {
     this.applied.set(key, (this.applied.get(key) ?? new Set()).add(index))
   }
 
+  async recordFailure(): Promise<void> {}
+
   async forget(script: MigrationScript, part: ScriptPart): Promise<void> {
     this.applied.delete(`${script.name}/${part}`)
   }

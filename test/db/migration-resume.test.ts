@@ -82,3 +82,25 @@ async function waitingOnGate(connection: mysql.Connection): Promise<number> {
   const [rows] = await connection.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE 'INSERT INTO gate%' AND state LIKE '%lock%'")
   return Number(rows[0]!.n)
 }
+
+t.test('the history says who ran each statement, when, how long, and its result, failures included', async (t) => {
+  const test = await createTestDatabase('resume_hist')
+  t.teardown(test.cleanup)
+  await test.db.query('CREATE TABLE counter (n INT NOT NULL)')
+  const migrations = t.testdir({ 'v2.sql': '-- handover:expand\nINSERT INTO counter VALUES (1);\nINSERT INTO missing_table VALUES (2);\n' })
+  const env = { HANDOVER_FIXTURE_SCHEMA: test.schema, HANDOVER_FIXTURE_JOURNAL: test.journalSchema, HANDOVER_FIXTURE_MIGRATIONS: migrations }
+  const failed = applyExpand(env)
+  t.equal(await failed.exited, 1, 'the second statement fails')
+  const history = async () =>
+    (await test.db.query<RowDataPacket[]>(`SELECT statement_index AS i, result, error, applied_by AS who, duration_ms AS ms, applied_at AS at FROM \`${test.journalSchema}\`.handover_migrations ORDER BY i`))[0]
+  const rows = await history()
+  t.same(rows.map((row) => `${row.i} ${row.result}`), ['0 applied', '1 failed'])
+  t.match(rows[1]!.error, /missing_table/, 'the failure says why')
+  t.ok(rows.every((row) => /.+@.+/.test(String(row.who)) && row.at !== null && Number(row.ms) >= 0), 'who, when and how long are recorded')
+
+  await test.db.query('CREATE TABLE missing_table (n INT NOT NULL)')
+  const retried = applyExpand(env)
+  t.equal(await retried.exited, 0, 'the retry succeeds')
+  t.equal(retried.output(), 'skipped v2.sql #0\napplied v2.sql #1\n', 'only the failed statement runs again')
+  t.same((await history()).map((row) => `${row.i} ${row.result}`), ['0 applied', '1 applied'])
+})
