@@ -80,7 +80,7 @@ function indexOrEnd(text: string, needle: string, from: number): number {
 }
 
 /** End (exclusive) of a quoted string starting at `start`; doubled quotes and backslashes escape. */
-function quotedEnd(text: string, start: number): number {
+export function quotedEnd(text: string, start: number): number {
   const quote = text[start]
   let i = start + 1
   while (i < text.length) {

@@ -8,6 +8,8 @@
  * backticked name is ever touched.
  */
 
+import { quotedEnd } from '../sql-statements.js'
+
 export interface Modifiers {
   /** An `IF NOT EXISTS` was cut from an ADD clause or CREATE INDEX: the addition may be a no-op. */
   ifNotExists: boolean
@@ -87,22 +89,3 @@ export function maskQuoted(sql: string): string {
   return out
 }
 
-function quotedEnd(text: string, start: number): number {
-  const quote = text[start]
-  let i = start + 1
-  while (i < text.length) {
-    if (text[i] === '\\' && quote !== '`') {
-      i += 2
-      continue
-    }
-    if (text[i] === quote) {
-      if (text[i + 1] === quote) {
-        i += 2
-        continue
-      }
-      return i + 1
-    }
-    i++
-  }
-  return text.length
-}
