@@ -1,4 +1,4 @@
-import { SLOT_NAMES } from '../../config/config.js'
+import { SLOT_NAMES, type SlotName } from '../../config/config.js'
 import { loadConfig } from '../../config/load-config.js'
 import { connect } from '../../db/connection.js'
 import { Journal } from '../../db/journal.js'
@@ -7,6 +7,7 @@ import { readSchemaVersion } from '../../db/version-table.js'
 import { errorMessage } from '../../errors.js'
 import { AdminClient } from '../../proxy/admin-client.js'
 import { DockerRuntime } from '../../runtime/docker-runtime.js'
+import { httpGet } from '../../runtime/http-probe.js'
 import { parseOptions, requireOption, type Command, type Output } from '../command.js'
 import type { HandoverConfig } from '../../config/config.js'
 
@@ -35,7 +36,17 @@ async function printSlots(config: HandoverConfig, output: Output): Promise<void>
     const container = await docker.inspectSlot(config.service.name, slot)
     const state = route ? `${route.slots[slot].state}, ${route.slots[slot].inFlight} in flight` : 'unknown'
     const runtime = container ? `${container.image} ${container.running ? 'running' : `stopped (exit ${container.exitCode})`}` : 'no container'
-    output.out(`  ${slot.padEnd(6)} port ${config.service.slots[slot].port}  proxy: ${state}  container: ${runtime}`)
+    const version = container?.running ? `, answers version ${await answeredVersion(config, slot)}` : ''
+    output.out(`  ${slot.padEnd(6)} port ${config.service.slots[slot].port}  proxy: ${state}  container: ${runtime}${version}`)
+  }
+}
+
+async function answeredVersion(config: HandoverConfig, slot: SlotName): Promise<string> {
+  try {
+    const answer = await httpGet(`http://127.0.0.1:${config.service.slots[slot].port}${config.service.versionPath}`, 1000)
+    return answer.status === 200 ? String((JSON.parse(answer.body) as { version?: unknown }).version) : `? (status ${answer.status})`
+  } catch {
+    return '? (no answer)'
   }
 }
 
