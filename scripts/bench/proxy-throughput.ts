@@ -12,7 +12,7 @@ import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { firstLine, start, stopAll } from './lib/processes.js'
-import { startHandover, startHaproxy, startNginx, type Target } from './lib/targets.js'
+import { cpuSeconds, startHandover, startHaproxy, startNginx, target, type Target } from './lib/targets.js'
 import { median, wrk, type WrkResult } from './lib/wrk.js'
 
 const { values } = parseArgs({
@@ -34,22 +34,26 @@ async function main(): Promise<void> {
     const upstream = start(process.execPath, ['--import', 'tsx', new URL('./lib/upstream-server.ts', import.meta.url).pathname])
     const upstreamPort = Number(await firstLine(upstream))
     const targets: Target[] = [
-      { name: 'direct', port: upstreamPort, stop: async () => {} },
+      { ...target('direct', upstreamPort, upstream), stop: async () => {} },
       await startNginx(dir, upstreamPort),
       await startHaproxy(dir, upstreamPort),
       await startHandover(dir, upstreamPort),
     ]
     const results = new Map<string, WrkResult[]>(targets.map((t) => [t.name, []]))
+    const cpu = new Map<string, number[]>(targets.map((t) => [t.name, []]))
     console.log(`load before: ${loadavg().map((n) => n.toFixed(2)).join(' ')}; wrk -t1 -c${connections} -d${seconds}s, ${rounds} rounds`)
     for (const t of targets) await wrk(`http://127.0.0.1:${t.port}/`, { threads: 1, connections, seconds: 1 }) // warm-up
     for (let round = 0; round < rounds; round++) {
       for (const t of targets) {
+        const before = cpuSeconds(t.pids())
         const result = await wrk(`http://127.0.0.1:${t.port}/`, { threads: 1, connections, seconds })
+        // For "direct" this is the upstream's own CPU; for a proxy, the proxy's alone.
+        cpu.get(t.name)!.push(((cpuSeconds(t.pids()) - before) * 1e6) / (result.rps * seconds))
         if (result.errors > 0) throw new Error(`${t.name}: ${result.errors} errors under load; the figures would be meaningless`)
         results.get(t.name)!.push(result)
       }
     }
-    report(results)
+    report(results, cpu)
     console.log(`load after: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`)
   } finally {
     await stopAll()
@@ -57,13 +61,13 @@ async function main(): Promise<void> {
   }
 }
 
-function report(results: Map<string, WrkResult[]>): void {
-  const summary = new Map<string, { rps: number; p50: number; p99: number }>()
+function report(results: Map<string, WrkResult[]>, cpu: Map<string, number[]>): void {
+  const summary = new Map<string, { rps: number; p50: number; p99: number; cpu: number }>()
   for (const [name, runs] of results) {
-    summary.set(name, { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50Ms)), p99: median(runs.map((r) => r.p99Ms)) })
+    summary.set(name, { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50Ms)), p99: median(runs.map((r) => r.p99Ms)), cpu: median(cpu.get(name)!) })
   }
-  console.log('target      req/s     p50 ms   p99 ms   (medians)')
-  for (const [name, s] of summary) console.log(`${name.padEnd(10)} ${s.rps.toFixed(0).padStart(7)}  ${s.p50.toFixed(3).padStart(7)}  ${s.p99.toFixed(3).padStart(7)}`)
+  console.log('target      req/s     p50 ms   p99 ms   CPU us/req (medians; CPU of the proxy process, or the upstream for direct)')
+  for (const [name, s] of summary) console.log(`${name.padEnd(10)} ${s.rps.toFixed(0).padStart(7)}  ${s.p50.toFixed(3).padStart(7)}  ${s.p99.toFixed(3).padStart(7)}  ${s.cpu.toFixed(1).padStart(7)}`)
   const rps = (name: string) => summary.get(name)!.rps
   console.log(`handover/direct ${(rps('handover') / rps('direct')).toFixed(2)}  handover/nginx ${(rps('handover') / rps('nginx')).toFixed(2)}  haproxy/nginx ${(rps('haproxy') / rps('nginx')).toFixed(2)}`)
 }

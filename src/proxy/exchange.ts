@@ -222,13 +222,15 @@ export class Exchange implements UpstreamUser, PoolWaiter {
         data = rest
         continue
       }
-      this.startResponse(head)
-      if (rest.length > 0 || head.bodyKind === 'none') this.relayBody(rest, 0)
+      const text = this.startResponse(head)
+      if (rest.length > 0 || head.bodyKind === 'none') this.relayBody(rest, 0, text)
+      else this.client.socket.write(text, 'latin1')
       return
     }
   }
 
-  private startResponse(head: ResponseHead): void {
+  /** Returns the head to write to the client. */
+  private startResponse(head: ResponseHead): string {
     this.response = head
     this.sentHead = true
     if (!head.keepAlive && head.bodyKind === 'close') this.closeAfter = true
@@ -236,12 +238,11 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     if (this.slot !== undefined && this.slot.state !== 'active') this.closeAfter = true
     if (this.host.closing) this.closeAfter = true
     this.upstream!.response.reset(head.bodyKind, head.contentLength)
-    this.client.socket.cork()
-    this.client.socket.write(this.closeAfter ? head.lines + 'connection: close\r\n\r\n' : head.lines + '\r\n', 'latin1')
-    process.nextTick(uncork, this.client.socket)
+    return this.closeAfter ? head.lines + 'connection: close\r\n\r\n' : head.lines + '\r\n'
   }
 
-  private relayBody(data: Buffer, at: number): void {
+  /** With `head`, the head and the body bytes go out in one write (one syscall, no writev). */
+  private relayBody(data: Buffer, at: number, head?: string): void {
     const upstream = this.upstream!
     let end: number
     try {
@@ -251,11 +252,13 @@ export class Exchange implements UpstreamUser, PoolWaiter {
       return
     }
     const socket = this.client.socket
+    const stop = end === -1 ? data.length : end
+    const out = head === undefined ? (at === 0 && stop === data.length ? data : data.subarray(at, stop)) : withHead(head, data, at, stop)
     if (end === -1) {
-      if (!socket.write(at === 0 ? data : data.subarray(at))) upstream.socket.pause()
+      if (!socket.write(out)) upstream.socket.pause()
       return
     }
-    if (end > at) socket.write(at === 0 && end === data.length ? data : data.subarray(at, end))
+    if (out.length > 0) socket.write(out)
     // Bytes after the response's end break the upstream's framing: do not reuse it.
     this.complete(end === data.length)
   }
@@ -348,6 +351,9 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   }
 }
 
-function uncork(socket: Socket): void {
-  socket.uncork()
+function withHead(head: string, data: Buffer, from: number, to: number): Buffer {
+  const out = Buffer.allocUnsafe(head.length + to - from)
+  out.write(head, 0, 'latin1')
+  data.copy(out, head.length, from, to)
+  return out
 }

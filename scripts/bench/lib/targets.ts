@@ -4,7 +4,7 @@
  * installed with apt-get when missing (Debian's nginx-light and haproxy).
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AdminClient } from '../../../src/proxy/admin-client.js'
@@ -13,6 +13,8 @@ import { freePort, start, waitForPort, type Started } from './processes.js'
 export interface Target {
   name: string
   port: number
+  /** The processes doing the proxying (nginx: its worker), for CPU time per request. */
+  pids(): number[]
   stop(): Promise<void>
 }
 
@@ -107,7 +109,29 @@ export async function startHandover(dir: string, upstreamPort: number): Promise<
 }
 
 export function target(name: string, port: number, started: Started): Target {
-  return { name, port, stop: () => started.stop() }
+  return { name, port, pids: () => [started.pid, ...childrenOf(started.pid)], stop: () => started.stop() }
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+  } catch {
+    return []
+  }
+}
+
+/** User + system CPU seconds the processes have used so far (from /proc, in clock ticks of 10 ms). */
+export function cpuSeconds(pids: readonly number[]): number {
+  let ticks = 0
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // gone: counts nothing
+    }
+  }
+  return ticks / 100
 }
 
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
