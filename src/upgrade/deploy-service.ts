@@ -1,16 +1,14 @@
 import { SLOT_NAMES, type HandoverConfig } from '../config/config.js'
 import type { Connection } from '../db/connection.js'
 import { withServiceLock } from '../db/locked-session.js'
-import { planChain } from '../db/migration-planner.js'
-import { readScripts } from '../db/migration-script.js'
 import { serviceExecutor } from '../db/service-executor.js'
-import { loadSchemaModel } from '../db/schema-model.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
 import { readSchemaVersion, writeSchemaVersion } from '../db/version-table.js'
 import { HandoverError } from '../errors.js'
 import type { ServiceRoute } from '../proxy/types.js'
 import { DockerRuntime } from '../runtime/docker-runtime.js'
 import type { ProxyControl } from './proxy-control.js'
+import { planScripts } from './plan-upgrade.js'
 import { slotEnv } from './slot-env.js'
 import { expectVersion, slotUrl, waitSlotHealthy } from './slot-health.js'
 import { resolveTarget } from './target-release.js'
@@ -59,7 +57,7 @@ async function installSchema(db: Connection, config: HandoverConfig, version: st
     return
   }
   await db.query(`CREATE DATABASE IF NOT EXISTS \`${config.database.schema}\``)
-  const scripts = planChain(readScripts(config.migrations.dir, await loadSchemaModel(db, config.database.schema)), current, target).map((step) => step.script)
+  const scripts = (await planScripts(db, config, current, target)).map((step) => step.script)
   const executor = serviceExecutor(db, config.database, config.service.name, 'deploy')
   for (const script of scripts) {
     await executor.applyPart([script], 'expand')

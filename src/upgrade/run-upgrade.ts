@@ -3,9 +3,7 @@ import { hostname, userInfo } from 'node:os'
 import type { HandoverConfig, SlotName } from '../config/config.js'
 import type { Connection } from '../db/connection.js'
 import { Journal } from '../db/journal.js'
-import { planChain } from '../db/migration-planner.js'
-import { readScripts, type MigrationScript } from '../db/migration-script.js'
-import { loadSchemaModel } from '../db/schema-model.js'
+import type { MigrationScript } from '../db/migration-script.js'
 import { serviceExecutor } from '../db/service-executor.js'
 import { withServiceLock } from '../db/locked-session.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
@@ -15,6 +13,7 @@ import { DockerRuntime } from '../runtime/docker-runtime.js'
 import { EventBus } from './event-bus.js'
 import { journalRecorder } from './journal-recorder.js'
 import { runPhases, type RunOutcome } from './phase-runner.js'
+import { planScripts } from './plan-upgrade.js'
 import type { ProxyControl } from './proxy-control.js'
 import { slotEnv } from './slot-env.js'
 import { STRICT_PHASES } from './strict-phases.js'
@@ -68,7 +67,7 @@ async function runLocked(request: UpgradeRequest, docker: DockerRuntime, db: Con
   const runId = randomUUID()
   const journal = new Journal(db, config.database.journalSchema)
   bus.subscribe(journalRecorder(journal), { required: true })
-  const scripts = planChain(readScripts(config.migrations.dir, await loadSchemaModel(db, config.database.schema)), schemaVersion, targetVersion).map((step) => step.script)
+  const scripts = (await planScripts(db, config, schemaVersion, targetVersion)).map((step) => step.script)
   const context = buildContext(request, docker, db, journal, { runId, standby, active, from, to, scripts })
   await journal.startRun({ id: runId, service: config.service.name, fromVersion: from.version, toVersion: to.version, fromImage: from.image, toImage: to.image, standbySlot: standby }, userInfo().username, hostname())
   const began = performance.now()
