@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { SLOT_STATES } from '../proxy/types.js'
+import { HotCounter, HotHistogram, type CounterChild, type HistogramChild } from './hot-path-metrics.js'
 
 export type RejectReason = 'full' | 'bytes' | 'timeout' | 'shutdown'
 
@@ -31,8 +32,8 @@ const WAIT_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120]
 const DRAIN_BUCKETS = [0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300]
 
 export class ProxyMetrics {
-  readonly requests: Counter<'service' | 'slot' | 'code'>
-  readonly duration: Histogram<'service' | 'slot'>
+  readonly requests: HotCounter
+  readonly duration: HotHistogram
   readonly bufferWait: Histogram<'service'>
   readonly rejections: Counter<'service' | 'reason'>
   readonly drainDuration: Histogram<'service' | 'slot'>
@@ -42,19 +43,17 @@ export class ProxyMetrics {
 
   constructor(registry: Registry, snapshot: () => readonly ServiceSnapshot[]) {
     const registers = [registry]
-    this.requests = new Counter({
-      name: 'handover_proxy_requests_total',
-      help: 'Requests answered by the proxy, by slot and HTTP status (slot "none": answered by the proxy itself; code 499: client left first)',
-      labelNames: ['service', 'slot', 'code'],
-      registers,
-    })
-    this.duration = new Histogram({
-      name: 'handover_proxy_request_duration_seconds',
-      help: 'Time from forwarding a request to a slot until its response finished',
-      labelNames: ['service', 'slot'],
-      buckets: REQUEST_BUCKETS,
-      registers,
-    })
+    this.requests = new HotCounter(
+      'handover_proxy_requests_total',
+      'Requests answered by the proxy, by slot and HTTP status (slot "none": answered by the proxy itself; code 499: client left first)',
+      registry,
+    )
+    this.duration = new HotHistogram(
+      'handover_proxy_request_duration_seconds',
+      'Time from forwarding a request to a slot until its response finished',
+      REQUEST_BUCKETS,
+      registry,
+    )
     this.bufferWait = new Histogram({
       name: 'handover_proxy_buffer_wait_seconds',
       help: 'Time a request was held in the buffer before it was released or rejected',
@@ -109,7 +108,7 @@ export class ProxyMetrics {
 /** Label-bound children for one slot, so the hot path does no label hashing. */
 export class SlotMetrics {
   private readonly codes: CodeCounters
-  private readonly duration: Histogram.Internal<'service' | 'slot'>
+  private readonly duration: HistogramChild
 
   constructor(
     private readonly metrics: ProxyMetrics,
@@ -117,7 +116,7 @@ export class SlotMetrics {
     private readonly slot: string,
   ) {
     this.codes = new CodeCounters(metrics.requests, service, slot)
-    this.duration = metrics.duration.labels(service, slot)
+    this.duration = metrics.duration.child({ service, slot })
   }
 
   answered(code: number, seconds: number): void {
@@ -170,10 +169,10 @@ export class ServiceMetrics {
 
 /** One cached counter child per status code seen. */
 class CodeCounters {
-  private readonly byCode = new Map<number, Counter.Internal>()
+  private readonly byCode = new Map<number, CounterChild>()
 
   constructor(
-    private readonly requests: Counter<'service' | 'slot' | 'code'>,
+    private readonly requests: HotCounter,
     private readonly service: string,
     private readonly slot: string,
   ) {}
@@ -181,10 +180,10 @@ class CodeCounters {
   inc(code: number): void {
     let counter = this.byCode.get(code)
     if (counter === undefined) {
-      counter = this.requests.labels(this.service, this.slot, String(code))
+      counter = this.requests.child({ service: this.service, slot: this.slot, code: String(code) })
       this.byCode.set(code, counter)
     }
-    counter.inc()
+    counter.value++
   }
 }
 
