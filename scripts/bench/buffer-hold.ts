@@ -1,30 +1,44 @@
 /**
- * The buffer under a flip: the agent's RSS with 10,000 requests held (GETs: no bodies), and
- * the time from the release call until the last of them is answered. Also the RSS of 10,000
- * idle keep-alive connections, so the cost of holding a request can be told apart from the
- * cost of the client connection it arrived on.
+ * The buffer under a flip: the agent's memory with 10,000 requests held (GETs: no bodies),
+ * and the time from the release call until the last of them is answered. Also the memory of
+ * 10,000 idle keep-alive connections, so the cost of holding a request can be told apart
+ * from the cost of the client connection it arrived on. The agent runs in its own process
+ * (lib/agent-process.ts) and collects garbage before each measurement, so RSS and heap count
+ * what is live, not what a collection would free.
  *
- *   npx tsx scripts/bench/buffer-hold.ts [--requests 10000] [--no-build]
+ *   npx tsx scripts/bench/buffer-hold.ts [--requests 10000]
  */
-import { execFileSync } from 'node:child_process'
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { fileURLToPath } from 'node:url'
+import { createInterface } from 'node:readline'
 import { AdminClient } from '../../src/proxy/admin-client.js'
-import { firstLine, freePort, start, stopAll } from './lib/processes.js'
+import { firstLine, freePort, start, stopAll, type Started } from './lib/processes.js'
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '10000' }, 'no-build': { type: 'boolean', default: false } } })
+const { values } = parseArgs({ options: { requests: { type: 'string', default: '10000' } } })
 const COUNT = Number(values.requests)
 const BATCH = 500
-const HANDOVER_BIN = fileURLToPath(new URL('../../bin/handover.js', import.meta.url))
 
-function rssKiB(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  if (match === null) throw new Error(`no VmRSS for ${pid}`)
-  return Number(match[1])
+interface Memory {
+  rss: number
+  heapUsed: number
+}
+
+/** Asks the agent process to collect garbage and report its memory. */
+function measurer(agent: Started): () => Promise<Memory> {
+  const lines = createInterface({ input: agent.child.stdout! })[Symbol.asyncIterator]()
+  return async () => {
+    agent.child.stdin!.write('measure\n')
+    // Lines before the answer (the agent's "ready") are skipped; bounded by what it printed.
+    for (let skipped = 0; skipped < 10; skipped++) {
+      const line = await lines.next()
+      if (line.done === true) throw new Error('the agent process ended')
+      if (line.value.startsWith('{')) return JSON.parse(line.value) as Memory
+    }
+    throw new Error('the agent did not report its memory')
+  }
 }
 
 async function until(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
@@ -66,13 +80,14 @@ function answered(sockets: net.Socket[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (!values['no-build']) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' })
   const dir = mkdtempSync(join(tmpdir(), 'hov-hold-'))
   try {
     const upstream = start(process.execPath, ['--import', 'tsx', new URL('./lib/upstream-server.ts', import.meta.url).pathname])
     const upstreamPort = Number(await firstLine(upstream))
     const socket = join(dir, 'agent.sock')
-    const agent = start(process.execPath, [HANDOVER_BIN, 'agent', '--socket', socket, '--state-file', join(dir, 'routes.json'), '--metrics', `127.0.0.1:${await freePort()}`], { stdio: 'ignore' })
+    const script = new URL('./lib/agent-process.ts', import.meta.url).pathname
+    const agent = start(process.execPath, ['--expose-gc', '--import', 'tsx', script, socket, join(dir, 'routes.json'), String(await freePort())], { stdio: ['pipe', 'pipe', 'inherit'] })
+    const measure = measurer(agent)
     const client = new AdminClient(socket, 30)
     await until(() => client.health().then(() => true, () => false), 'the agent', 15_000)
     const slot = { host: '127.0.0.1', port: upstreamPort }
@@ -83,11 +98,11 @@ async function main(): Promise<void> {
       buffer: { maxRequests: COUNT, maxWaitSeconds: 120 },
     })
     const port = route.listen.port
-    const base = rssKiB(agent.pid)
+    const base = await measure()
 
     const idle = await connectAll(port, COUNT)
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    const withIdle = rssKiB(agent.pid)
+    await until(async () => (await client.getService('hold')).buffered === 0, 'the agent to settle', 1000)
+    const withIdle = await measure()
     for (const s of idle) s.destroy()
 
     await client.flip('hold', 'green')
@@ -95,7 +110,7 @@ async function main(): Promise<void> {
     const done = answered(sockets)
     for (const s of sockets) s.write('GET / HTTP/1.1\r\nhost: bench\r\n\r\n')
     await until(async () => (await client.getService('hold')).buffered === COUNT, `${COUNT} requests to be held`, 60_000)
-    const held = rssKiB(agent.pid)
+    const held = await measure()
 
     const started = performance.now()
     const { released } = await client.release('hold', 'green')
@@ -103,10 +118,10 @@ async function main(): Promise<void> {
     const releaseMs = performance.now() - started
     for (const s of sockets) s.destroy()
 
-    const perConnection = ((withIdle - base) * 1024) / COUNT
-    const perHeld = ((held - base) * 1024) / COUNT
-    console.log(`agent RSS: ${(base / 1024).toFixed(1)} MiB at rest, ${(withIdle / 1024).toFixed(1)} MiB with ${COUNT} idle connections, ${(held / 1024).toFixed(1)} MiB with ${COUNT} held requests`)
-    console.log(`per held request: ${(perHeld / 1024).toFixed(2)} KiB including its client connection; ${((perHeld - perConnection) / 1024).toFixed(2)} KiB beyond an idle connection`)
+    const mib = (bytes: number) => (bytes / 1048576).toFixed(1)
+    const kib = (bytes: number) => (bytes / 1024 / COUNT).toFixed(2)
+    console.log(`agent after GC: RSS ${mib(base.rss)} MiB at rest, ${mib(withIdle.rss)} MiB with ${COUNT} idle connections, ${mib(held.rss)} MiB with ${COUNT} held requests`)
+    console.log(`per held request: RSS ${kib(held.rss - base.rss)} KiB including its client connection, ${kib(held.rss - withIdle.rss)} KiB beyond an idle connection; JS heap ${kib(held.heapUsed - withIdle.heapUsed)} KiB beyond an idle connection`)
     console.log(`released ${released}; last answered ${releaseMs.toFixed(0)} ms after the release call`)
   } finally {
     await stopAll()

@@ -4,7 +4,6 @@
  * at a time: bytes of a pipelined next request wait (and the socket pauses) until the
  * current response is written, so the requests of one connection are never reordered.
  */
-import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
 import { BodyFraming } from './body-framing.js'
 import { HeadError } from './errors.js'
@@ -38,7 +37,7 @@ export class ClientConnection implements ClientSide {
   private tunnel: Tunnel | undefined
   private mode = Mode.Head
   private consuming = false
-  private readonly address: string
+  readonly address: string
   /** performance.now() of the last finished exchange (or the connect); for the idle sweep. */
   lastActive = performance.now()
   /** When the first byte of a not yet complete head arrived; 0 when none is pending. */
@@ -200,7 +199,7 @@ export class ClientConnection implements ClientSide {
   }
 
   private start(head: RequestHead): void {
-    const exchange = new Exchange(this, head, this.upstreamHead(head), this.host)
+    const exchange = new Exchange(this, head, this.host)
     this.exchange = exchange
     this.framing.reset(head.bodyKind, head.contentLength)
     if (head.bodyKind === 'none') {
@@ -208,17 +207,6 @@ export class ClientConnection implements ClientSide {
       exchange.bodyEnd()
     } else this.mode = Mode.Body
     this.host.accept(exchange)
-  }
-
-  /** The request head the upstream gets: the client's end-to-end headers plus ours. */
-  private upstreamHead(head: RequestHead): string {
-    let text = head.lines
-    text += `x-forwarded-for: ${head.forwardedFor === undefined ? this.address : `${head.forwardedFor}, ${this.address}`}\r\n`
-    text += `x-forwarded-proto: ${head.forwardedProto ?? 'http'}\r\n`
-    if (head.host !== undefined) text += `x-forwarded-host: ${head.host}\r\n`
-    if (head.requestId === undefined) text += `x-request-id: ${randomUUID()}\r\n`
-    if (head.upgrade !== undefined) text += `connection: upgrade\r\nupgrade: ${head.upgrade}\r\n`
-    return text + '\r\n'
   }
 
   /** A request the proxy cannot read: answered, and the connection closed (its framing is lost). */

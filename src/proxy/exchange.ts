@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net'
 import { HeadError } from './errors.js'
-import { isIdempotent, parseResponseHead, type RequestHead, type ResponseHead } from './http-head.js'
+import { isIdempotent, parseResponseHead, upstreamHead, type RequestHead, type ResponseHead } from './http-head.js'
 import { answerText } from './responses.js'
 import type { Slot } from './slot.js'
 import { Tunnel } from './tunnel.js'
@@ -26,6 +26,8 @@ const MAX_UNSENT = 64 * 1024
 /** The client connection as an exchange sees it. */
 export interface ClientSide {
   readonly socket: Socket
+  /** The client's IP address, for X-Forwarded-For. */
+  readonly address: string
   /** The exchange is over; with `close` the connection ends after what was written. */
   exchangeDone(close: boolean): void
   becomeTunnel(tunnel: Tunnel): void
@@ -72,13 +74,10 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   constructor(
     readonly client: ClientSide,
     readonly head: RequestHead,
-    /** The head as the upstream gets it (forwarding headers added), CRLF CRLF included. */
-    private readonly upstreamHead: string,
     private readonly host: ExchangeHost,
   ) {
     this.retryable = isIdempotent(head.method)
     this.closeAfter = !head.keepAlive || head.http10
-    this.retained = upstreamHead.length
   }
 
   get waiting(): boolean {
@@ -100,6 +99,9 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     }
     this.chunks.push(chunk)
     this.unsent += chunk.length
+    // Kept until sent anyway; only a small request stays retryable after that.
+    this.retained += chunk.length
+    if (this.retained > MAX_RETAINED) this.retryable = false
     if (this.state === 'held' && !this.host.heldBytes(this, chunk.length)) return
     if (this.state !== 'held' && this.unsent > MAX_UNSENT) this.client.pause()
   }
@@ -138,7 +140,8 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     connection.user = this
     const socket = connection.socket
     socket.cork()
-    socket.write(this.upstreamHead, 'latin1')
+    // Built when sent, not when read: a held request keeps only its parsed head.
+    socket.write(upstreamHead(this.head, this.client.address), 'latin1')
     for (const chunk of this.chunks) socket.write(chunk)
     socket.uncork()
     if (!this.retryable) this.chunks = []

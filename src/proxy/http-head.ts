@@ -8,6 +8,7 @@
  * Transfer-Encoding, differing Content-Lengths, a transfer coding other than a final
  * `chunked`, obsolete line folding, or a malformed header line is refused.
  */
+import { randomUUID } from 'node:crypto'
 import { HeadError } from './errors.js'
 
 export type BodyKind = 'none' | 'length' | 'chunked' | 'close'
@@ -227,4 +228,15 @@ export function parseResponseHead(text: string, method: string): ResponseHead {
     head.keepAlive = false
   }
   return head
+}
+
+/** The request head the upstream gets: the client's end-to-end headers plus ours, CRLF CRLF included. */
+export function upstreamHead(head: RequestHead, clientAddress: string): string {
+  let text = head.lines
+  text += `x-forwarded-for: ${head.forwardedFor === undefined ? clientAddress : `${head.forwardedFor}, ${clientAddress}`}\r\n`
+  text += `x-forwarded-proto: ${head.forwardedProto ?? 'http'}\r\n`
+  if (head.host !== undefined) text += `x-forwarded-host: ${head.host}\r\n`
+  if (head.requestId === undefined) text += `x-request-id: ${randomUUID()}\r\n`
+  if (head.upgrade !== undefined) text += `connection: upgrade\r\nupgrade: ${head.upgrade}\r\n`
+  return text + '\r\n'
 }
