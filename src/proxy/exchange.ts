@@ -205,7 +205,8 @@ export class Exchange implements UpstreamUser, PoolWaiter {
       const end = data.indexOf(CRLFCRLF)
       if (end === -1) {
         if (data.length > MAX_RESPONSE_HEAD) this.badResponse(new HeadError(502, 'response head too large'))
-        else this.headBytes = data
+        // A copy: `chunk` is the upstream connection's read buffer, reused by its next read.
+        else this.headBytes = Buffer.from(data)
         return
       }
       let head: ResponseHead
@@ -259,9 +260,13 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     const out = head === undefined ? (at === 0 && stop === data.length ? data : data.subarray(at, stop)) : withHead(head, data, at, stop)
     if (end === -1) {
       if (!socket.write(out)) upstream.socket.pause()
+      if (socket.writableLength > 0) upstream.kept()
       return
     }
-    if (out.length > 0) socket.write(out)
+    if (out.length > 0) {
+      socket.write(out)
+      if (socket.writableLength > 0) upstream.kept()
+    }
     // Bytes after the response's end break the upstream's framing: do not reuse it.
     this.complete(end === data.length)
   }
@@ -294,7 +299,7 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     this.sentHead = true
     const tunnel = new Tunnel(this.slot, this.client.socket, upstream)
     this.client.socket.write(head.lines + head.upgradeLines + '\r\n', 'latin1')
-    if (rest.length > 0) this.client.socket.write(rest)
+    if (rest.length > 0) this.client.socket.write(Buffer.from(rest))
     this.state = 'done'
     this.slot.end(101, this.seconds())
     this.client.becomeTunnel(tunnel)

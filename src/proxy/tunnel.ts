@@ -30,6 +30,8 @@ export class Tunnel implements UpstreamUser {
 
   onUpstreamData(chunk: Buffer): void {
     if (!this.client.write(chunk)) this.upstream.socket.pause()
+    // `chunk` is the upstream connection's read buffer: a write still pending keeps it.
+    if (this.client.writableLength > 0) this.upstream.kept()
   }
 
   onUpstreamDrain(): void {

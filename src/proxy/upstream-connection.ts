@@ -3,6 +3,11 @@
  * once per connection and hand every event to whichever exchange currently uses it, so a
  * request reusing a pooled connection allocates no listener. The response's framing state
  * lives here too: it belongs to the byte stream, not to the request.
+ *
+ * Reads go into a buffer the connection owns (net's `onread`), which skips the readable
+ * stream machinery and a buffer allocation per read. The bytes handed to the user are a view
+ * of that buffer, valid only during the call: a user that lets them outlive it (a write that
+ * did not complete at once) calls `kept()`, and the next read goes into a fresh buffer.
  */
 import net, { type Socket } from 'node:net'
 import { BodyFraming } from './body-framing.js'
@@ -23,6 +28,8 @@ export interface ConnectionOwner {
   connectFailed(error: NodeJS.ErrnoException): void
 }
 
+const READ_BUFFER_BYTES = 16 * 1024
+
 export class UpstreamConnection {
   readonly socket: Socket
   readonly response = new BodyFraming(502)
@@ -31,6 +38,8 @@ export class UpstreamConnection {
   /** performance.now() when it went idle; the pool closes it after the idle timeout. */
   idleSince = 0
   private error: NodeJS.ErrnoException | undefined
+  private readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES)
+  private fresh = false
 
   constructor(
     host: string,
@@ -38,15 +47,15 @@ export class UpstreamConnection {
     readonly generation: number,
     owner: ConnectionOwner,
   ) {
-    this.socket = net.connect({ host, port, noDelay: true })
+    this.socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: { buffer: () => this.nextBuffer(), callback: (length: number, buffer: Uint8Array) => this.onRead(length, buffer as Buffer) },
+    })
     this.socket.on('connect', () => {
       this.connected = true
       owner.connected()
-    })
-    this.socket.on('data', (chunk: Buffer) => {
-      if (this.user !== undefined) this.user.onUpstreamData(chunk)
-      // Bytes on an idle connection break HTTP framing: it cannot be trusted again.
-      else this.socket.destroy()
     })
     this.socket.on('drain', () => this.user?.onUpstreamDrain())
     this.socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -61,6 +70,11 @@ export class UpstreamConnection {
     })
   }
 
+  /** The bytes of the last read are still referenced: the next read must not overwrite them. */
+  kept(): void {
+    this.fresh = true
+  }
+
   get usable(): boolean {
     return !this.socket.destroyed && this.socket.writable
   }
@@ -68,5 +82,20 @@ export class UpstreamConnection {
   destroy(): void {
     this.user = undefined
     this.socket.destroy()
+  }
+
+  private onRead(length: number, buffer: Buffer): boolean {
+    if (this.user !== undefined) this.user.onUpstreamData(buffer.subarray(0, length))
+    // Bytes on an idle connection break HTTP framing: it cannot be trusted again.
+    else this.socket.destroy()
+    return true
+  }
+
+  private nextBuffer(): Buffer {
+    if (this.fresh) {
+      this.fresh = false
+      this.readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES)
+    }
+    return this.readBuffer
   }
 }

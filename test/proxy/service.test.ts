@@ -1,9 +1,10 @@
+import http from 'node:http'
 import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { route, startTestAgent } from './fixtures/agent.js'
 import { send, sha256, waitFor, type Reply } from './fixtures/http-client.js'
-import { startUpstreams, type Echo } from './fixtures/upstream.js'
+import { BIG, startUpstreams, type Echo } from './fixtures/upstream.js'
 
 t.test('active slots share requests round robin', async (t) => {
   const { blue, green } = await startUpstreams(t)
@@ -125,4 +126,28 @@ t.test('upstream requests carry forwarding headers and a request id, not hop-by-
   t.equal(seen.connection, undefined, "the client's Connection header is its own, not the upstream's")
   t.equal(seen['x-hop'], undefined, 'a header named in Connection is hop-by-hop too')
   t.match((JSON.parse((await send(listen.port).reply).body) as Echo).headers['x-request-id'], /^[0-9a-f-]{36}$/, 'an id is added when missing')
+})
+
+t.test('a large chunked response reaches a client that stops reading, byte-identical', async (t) => {
+  const { blue, green } = await startUpstreams(t)
+  const { client } = await startTestAgent(t)
+  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
+  for (let i = 0; i < 2; i++) {
+    const backedUp = once(blue, 'backpressure')
+    const received = await new Promise<Buffer>((resolve, reject) => {
+      const request = http.get({ host: '127.0.0.1', port: listen.port, path: '/big', agent: false }, (response) => {
+        // Not reading until the upstream feels backpressure: the proxy's writes to us are
+        // then pending, so its read buffers must not be reused under them.
+        response.pause()
+        const chunks: Buffer[] = []
+        response.on('data', (chunk: Buffer) => chunks.push(chunk))
+        response.on('end', () => resolve(Buffer.concat(chunks)))
+        response.on('error', reject)
+        void backedUp.then(() => response.resume())
+      })
+      request.on('error', reject)
+    })
+    t.equal(received.length, BIG.length)
+    t.equal(sha256(received), sha256(BIG), `response ${i + 1} is byte-identical`)
+  }
 })
