@@ -42,7 +42,6 @@ export interface ResponseHead {
   upgradeLines: string
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const DIGITS = /^[0-9]{1,15}$/
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
@@ -53,39 +52,81 @@ export function isIdempotent(method: string): boolean {
   return IDEMPOTENT.has(method)
 }
 
-interface Fields {
-  names: string[]
-  values: string[]
-  raw: string[]
+// Parsing is synchronous, so one scratch space serves every head: a parse allocates the
+// strings it keeps and nothing else. Entries past `count` are stale and never read.
+const NAMES: string[] = []
+const VALUES: string[] = []
+const RAW: string[] = []
+
+interface Scan {
+  firstLine: string
+  count: number
+  /** Lower-cased Connection header value(s), comma-joined. */
   connection: string
 }
 
-/** Splits header lines into lower-cased names and trimmed values; throws HeadError on a malformed one. */
-function fields(lines: string[], status: number): Fields {
-  const names: string[] = []
-  const values: string[] = []
-  const raw: string[] = []
-  let connection = ''
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!
-    const colon = line.indexOf(':')
-    if (colon <= 0) throw new HeadError(status, `malformed header line ${i}`)
-    const rawName = line.slice(0, colon)
-    if (!TOKEN.test(rawName)) throw new HeadError(status, `invalid header name on line ${i}`)
-    const value = line.slice(colon + 1).trim()
-    if (value.includes('\n') || value.includes('\r') || value.includes('\0')) throw new HeadError(status, `invalid header value on line ${i}`)
-    const name = rawName.toLowerCase()
-    if (name === 'connection') connection = connection === '' ? value.toLowerCase() : `${connection},${value.toLowerCase()}`
-    names.push(name)
-    values.push(value)
-    raw.push(line)
+const SCAN: Scan = { firstLine: '', count: 0, connection: '' }
+
+// Only names of these lengths can be ones the proxy acts on (te, host, trailer, upgrade,
+// connection, keep-alive, x-request-id, content-length, x-forwarded-*, proxy-connection,
+// transfer-encoding); other names are kept as sent, without lower-casing them.
+const ACTED_ON_LENGTHS = new Set([2, 4, 7, 10, 12, 14, 15, 16, 17])
+const TOKEN_CHARS = new Uint8Array(128)
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN_CHARS[c.charCodeAt(0)] = 1
+
+function isToken(text: string, end: number): boolean {
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (c > 127 || TOKEN_CHARS[c] !== 1) return false
   }
-  return { names, values, raw, connection }
+  return end > 0
+}
+
+/** Splits the head into its first line and header fields; throws HeadError on a malformed line. */
+function scan(text: string, status: number): Scan {
+  if (text.indexOf('\0') !== -1) throw new HeadError(status, 'NUL in the head')
+  let end = text.indexOf('\r\n')
+  const firstLine = end === -1 ? text : text.slice(0, end)
+  if (firstLine.indexOf('\n') !== -1 || firstLine.indexOf('\r') !== -1) throw new HeadError(status, 'bare CR or LF in the first line')
+  SCAN.firstLine = firstLine
+  let count = 0
+  let connection = ''
+  while (end !== -1) {
+    const start = end + 2
+    end = text.indexOf('\r\n', start)
+    const line = end === -1 ? text.slice(start) : text.slice(start, end)
+    // A CR or LF inside a line is not part of a line ending: two parsers could split it differently.
+    if (line.indexOf('\n') !== -1 || line.indexOf('\r') !== -1) throw new HeadError(status, `bare CR or LF in header line ${count + 1}`)
+    const colon = line.indexOf(':')
+    if (colon <= 0) throw new HeadError(status, `malformed header line ${count + 1}`)
+    if (!isToken(line, colon)) throw new HeadError(status, `invalid header name on line ${count + 1}`)
+    const value = line.slice(colon + 1).trim()
+    // '' for a name the proxy never acts on: it cannot match any name compared below.
+    const name = ACTED_ON_LENGTHS.has(colon) ? line.slice(0, colon).toLowerCase() : ''
+    if (name === 'connection') connection = connection === '' ? value.toLowerCase() : `${connection},${value.toLowerCase()}`
+    NAMES[count] = name
+    VALUES[count] = value
+    RAW[count] = line
+    count++
+  }
+  SCAN.count = count
+  SCAN.connection = connection
+  return SCAN
+}
+
+/** True when scanned header `i` is hop-by-hop: a fixed one, or one named in Connection. */
+function hopByHop(i: number, extra: Set<string> | undefined): boolean {
+  const name = NAMES[i]!
+  if (name !== '' && HOP_BY_HOP.has(name)) return true
+  if (extra === undefined) return false
+  const raw = RAW[i]!
+  return extra.has(raw.slice(0, raw.indexOf(':')).toLowerCase())
 }
 
 function hasToken(list: string, token: string): boolean {
-  if (list === '') return false
   if (list === token) return true
+  // Most lists do not mention the token at all: answer that without splitting.
+  if (list.indexOf(token) === -1) return false
   for (const part of list.split(',')) if (part.trim() === token) return true
   return false
 }
@@ -122,17 +163,16 @@ function endsChunked(value: string): boolean {
 
 /** `text` is the head without its final CRLF CRLF. */
 export function parseRequestHead(text: string): RequestHead {
-  const lines = text.split('\r\n')
-  const requestLine = lines[0]!
+  const f = scan(text, 400)
+  const requestLine = f.firstLine
   const first = requestLine.indexOf(' ')
   const second = requestLine.indexOf(' ', first + 1)
   if (first <= 0 || second <= first + 1 || requestLine.indexOf(' ', second + 1) !== -1) throw new HeadError(400, 'malformed request line')
   const method = requestLine.slice(0, first)
   const version = requestLine.slice(second + 1)
-  if (!TOKEN.test(method)) throw new HeadError(400, 'invalid method')
+  if (!isToken(method, method.length)) throw new HeadError(400, 'invalid method')
   if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') throw new HeadError(505, 'only HTTP/1.0 and HTTP/1.1 are supported')
   const http10 = version === 'HTTP/1.0'
-  const f = fields(lines, 400)
   const extra = listed(f.connection)
   const upgrading = hasToken(f.connection, 'upgrade')
   const head: RequestHead = {
@@ -150,11 +190,11 @@ export function parseRequestHead(text: string): RequestHead {
   }
   let out = requestLine + '\r\n'
   let chunked = false
-  for (let i = 0; i < f.names.length; i++) {
-    const name = f.names[i]!
-    const value = f.values[i]!
+  for (let i = 0; i < f.count; i++) {
+    const name = NAMES[i]!
+    const value = VALUES[i]!
     if (name === 'upgrade' && upgrading) head.upgrade = value
-    if (HOP_BY_HOP.has(name) || (extra !== undefined && extra.has(name))) continue
+    if (hopByHop(i, extra)) continue
     switch (name) {
       case 'content-length':
         head.contentLength = contentLengthOf(head.contentLength, value, 400)
@@ -180,7 +220,7 @@ export function parseRequestHead(text: string): RequestHead {
         // Ours replaces it: only the Host this proxy saw is vouched for.
         continue
     }
-    out += f.raw[i] + '\r\n'
+    out += RAW[i] + '\r\n'
   }
   if (chunked && head.contentLength >= 0) throw new HeadError(400, 'both Content-Length and Transfer-Encoding')
   if (!http10 && head.host === undefined) throw new HeadError(400, 'HTTP/1.1 request without Host')
@@ -192,13 +232,12 @@ export function parseRequestHead(text: string): RequestHead {
 
 /** `method` is the request's: a response to HEAD has no body whatever its headers say. */
 export function parseResponseHead(text: string, method: string): ResponseHead {
-  const lines = text.split('\r\n')
-  const statusLine = lines[0]!
+  const f = scan(text, 502)
+  const statusLine = f.firstLine
   if (!(statusLine.startsWith('HTTP/1.1 ') || statusLine.startsWith('HTTP/1.0 ')) || statusLine.length < 12) throw new HeadError(502, 'malformed status line')
   const status = Number(statusLine.slice(9, 12))
   if (!Number.isInteger(status) || status < 100 || status > 999 || (statusLine.length > 12 && statusLine[12] !== ' ')) throw new HeadError(502, 'malformed status code')
   const http10 = statusLine.charCodeAt(7) === 48
-  const f = fields(lines, 502)
   const extra = listed(f.connection)
   const head: ResponseHead = {
     status,
@@ -210,20 +249,24 @@ export function parseResponseHead(text: string, method: string): ResponseHead {
   }
   let out = (http10 ? 'HTTP/1.1' + statusLine.slice(8) : statusLine) + '\r\n'
   let chunked = false
-  for (let i = 0; i < f.names.length; i++) {
-    const name = f.names[i]!
-    if (status === 101 && (name === 'connection' || name === 'upgrade')) head.upgradeLines += f.raw[i] + '\r\n'
-    if (HOP_BY_HOP.has(name) || (extra !== undefined && extra.has(name))) continue
-    if (name === 'content-length') head.contentLength = contentLengthOf(head.contentLength, f.values[i]!, 502)
-    else if (name === 'transfer-encoding') chunked = endsChunked(f.values[i]!)
-    out += f.raw[i] + '\r\n'
+  let transferEncoding = false
+  for (let i = 0; i < f.count; i++) {
+    const name = NAMES[i]!
+    if (status === 101 && (name === 'connection' || name === 'upgrade')) head.upgradeLines += RAW[i] + '\r\n'
+    if (hopByHop(i, extra)) continue
+    if (name === 'content-length') head.contentLength = contentLengthOf(head.contentLength, VALUES[i]!, 502)
+    else if (name === 'transfer-encoding') {
+      transferEncoding = true
+      chunked = endsChunked(VALUES[i]!)
+    }
+    out += RAW[i] + '\r\n'
   }
   head.lines = out
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) head.bodyKind = 'none'
   else if (chunked) head.bodyKind = 'chunked'
   else if (head.contentLength >= 0) head.bodyKind = head.contentLength === 0 ? 'none' : 'length'
   // A body delimited by the upstream closing cannot share the upstream connection.
-  if (head.bodyKind === 'close' || (f.names.includes('transfer-encoding') && !chunked)) {
+  if (head.bodyKind === 'close' || (transferEncoding && !chunked)) {
     head.bodyKind = 'close'
     head.keepAlive = false
   }

@@ -1,0 +1,74 @@
+import t from 'tap'
+import { HeadError } from '../../src/proxy/errors.js'
+import { parseRequestHead, parseResponseHead, upstreamHead } from '../../src/proxy/http-head.js'
+
+function refused(parse: () => unknown): HeadError {
+  try {
+    parse()
+  } catch (error) {
+    if (error instanceof HeadError) return error
+    throw error
+  }
+  throw new Error('accepted')
+}
+
+t.test('a request head: hop-by-hop headers dropped, framing and forwarding facts picked out', async (t) => {
+  const head = parseRequestHead(
+    'POST /a?b=1 HTTP/1.1\r\nHost: shop\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 5\r\nTE: trailers\r\nContent-Length: 12\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Host: evil\r\nAccept: */*',
+  )
+  t.equal(head.method, 'POST')
+  t.equal(head.bodyKind, 'length')
+  t.equal(head.contentLength, 12)
+  t.equal(head.keepAlive, true)
+  t.equal(head.lines, 'POST /a?b=1 HTTP/1.1\r\nHost: shop\r\nContent-Length: 12\r\nAccept: */*\r\n')
+  const sent = upstreamHead(head, '127.0.0.1')
+  t.match(sent, /\r\nx-forwarded-for: 10\.0\.0\.1, 127\.0\.0\.1\r\nx-forwarded-proto: http\r\nx-forwarded-host: shop\r\nx-request-id: [0-9a-f-]{36}\r\n\r\n$/)
+  t.notMatch(sent, /evil/, "a client's X-Forwarded-Host is replaced by the Host the proxy saw")
+  t.equal(parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: gzip, chunked').bodyKind, 'chunked')
+  t.equal(parseRequestHead('GET / HTTP/1.0').keepAlive, false, 'HTTP/1.0 closes unless asked')
+  t.equal(parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\nconnection: close').keepAlive, false)
+  t.equal(parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: websocket').upgrade, 'websocket')
+  t.equal(parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\nupgrade: websocket').upgrade, undefined, 'Upgrade without Connection: upgrade is ignored')
+})
+
+t.test('request heads that could be read two ways are refused', async (t) => {
+  const cases: Array<[string, number, RegExp]> = [
+    ['GET / HTTP/1.1\r\nhost: x\r\nfoo: a\nbar: b', 400, /bare CR or LF/],
+    ['GET / HTTP/1.1\nhost: x', 400, /bare CR or LF/],
+    ['GET / HTTP/1.1\r\nhost: x\r\nfoo: a\rb', 400, /bare CR or LF/],
+    ['GET / HTTP/1.1\r\nhost: x\r\nfoo: a\0', 400, /NUL/],
+    ['GET / HTTP/1.1\r\nhost: x\r\n folded: value', 400, /invalid header name/],
+    ['GET / HTTP/1.1\r\nhost: x\r\ncontent-length : 5', 400, /invalid header name/],
+    ['GET / HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\ncontent-length: 6', 400, /conflicting/],
+    ['GET / HTTP/1.1\r\nhost: x\r\ncontent-length: -1', 400, /invalid Content-Length/],
+    ['GET / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked, gzip', 400, /unsupported Transfer-Encoding/],
+    ['GET / HTTP/1.0\r\ntransfer-encoding: chunked', 400, /unsupported Transfer-Encoding/],
+    ['GET / HTTP/1.1\r\nhost: a\r\nhost: b', 400, /more than one Host/],
+    ['GET  / HTTP/1.1\r\nhost: x', 400, /malformed request line/],
+    ['G(T / HTTP/1.1\r\nhost: x', 400, /invalid method/],
+  ]
+  for (const [text, status, problem] of cases) {
+    const error = refused(() => parseRequestHead(text))
+    t.equal(error.status, status, JSON.stringify(text))
+    t.match(error.problem, problem)
+  }
+  t.equal(parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\ncontent-length: 5, 5').contentLength, 5, 'a repeated equal length is one length')
+})
+
+t.test('a response head: framing by method, status and headers', async (t) => {
+  const ok = parseResponseHead('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5', 'GET')
+  t.same([ok.status, ok.bodyKind, ok.contentLength, ok.keepAlive], [200, 'length', 3, true])
+  t.equal(ok.lines, 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n', "the upstream's connection headers are its own")
+  t.equal(parseResponseHead('HTTP/1.1 200 OK\r\ncontent-length: 3', 'HEAD').bodyKind, 'none', 'no body after HEAD')
+  t.equal(parseResponseHead('HTTP/1.1 304 Not Modified\r\ncontent-length: 3', 'GET').bodyKind, 'none')
+  t.equal(parseResponseHead('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked', 'GET').bodyKind, 'chunked')
+  const closing = parseResponseHead('HTTP/1.1 200 OK\r\ncontent-type: text/plain', 'GET')
+  t.same([closing.bodyKind, closing.keepAlive], ['close', false], 'no length: delimited by the close, never reused')
+  t.equal(parseResponseHead('HTTP/1.0 200 OK\r\ncontent-length: 1', 'GET').keepAlive, false)
+  t.equal(parseResponseHead('HTTP/1.0 200 OK\r\ncontent-length: 1', 'GET').lines.startsWith('HTTP/1.1 200 OK'), true, 'relayed as HTTP/1.1')
+  const switched = parseResponseHead('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket', 'GET')
+  t.equal(switched.upgradeLines, 'Connection: Upgrade\r\nUpgrade: websocket\r\n')
+  t.equal(refused(() => parseResponseHead('HTTP/1.1 2000 OK', 'GET')).status, 502)
+  t.equal(refused(() => parseResponseHead('HTTP/1.1 200 OK\r\nx: a\nb', 'GET')).status, 502)
+  t.equal(refused(() => parseResponseHead('SPDY/3 200 OK', 'GET')).status, 502)
+})
