@@ -24,6 +24,17 @@ interface MetricData {
   aggregator: 'sum'
 }
 
+/** The one child per label set, created on first use. */
+function childFor<T>(children: Map<string, T>, labels: Labels, create: () => T): T {
+  const key = JSON.stringify(labels)
+  let child = children.get(key)
+  if (child === undefined) {
+    child = create()
+    children.set(key, child)
+  }
+  return child
+}
+
 export class CounterChild {
   value = 0
 
@@ -49,13 +60,7 @@ export class HotCounter {
 
   /** Resolve once, keep the child: its inc() is one addition. */
   child(labels: Labels): CounterChild {
-    const key = JSON.stringify(labels)
-    let child = this.children.get(key)
-    if (child === undefined) {
-      child = new CounterChild(labels)
-      this.children.set(key, child)
-    }
-    return child
+    return childFor(this.children, labels, () => new CounterChild(labels))
   }
 
   async get(): Promise<MetricData> {
@@ -105,13 +110,7 @@ export class HotHistogram {
   }
 
   child(labels: Labels): HistogramChild {
-    const key = JSON.stringify(labels)
-    let child = this.children.get(key)
-    if (child === undefined) {
-      child = new HistogramChild(labels, this.bounds)
-      this.children.set(key, child)
-    }
-    return child
+    return childFor(this.children, labels, () => new HistogramChild(labels, this.bounds))
   }
 
   async get(): Promise<MetricData> {
