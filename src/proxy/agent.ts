@@ -38,6 +38,8 @@ export interface AgentOptions {
   closeGraceMs?: number
   /** Keep-alive idle timeout towards clients. Default 65. */
   clientKeepAliveSeconds?: number
+  /** A client has this long to send a whole request head, else 408 and closed. Default 30. */
+  clientHeadTimeoutSeconds?: number
 }
 
 export interface Agent {
@@ -66,6 +68,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         maxConnections: options.upstreamMaxConnections ?? DEFAULT_UPSTREAM_MAX_CONNECTIONS,
       },
       clientKeepAliveSeconds,
+      clientHeadTimeoutSeconds: options.clientHeadTimeoutSeconds ?? 30,
       closeGraceMs: options.closeGraceMs ?? 10_000,
     },
     new RouteStore(options.stateFile),

@@ -32,14 +32,14 @@ export interface ServiceDeps {
   upstream: UpstreamOptions
   /** Idle keep-alive timeout towards clients; above common client/LB pools (60 s). */
   clientKeepAliveSeconds: number
+  /** A client that sends half a request head for this long is answered 408 and closed (slowloris). */
+  clientHeadTimeoutSeconds: number
   /** How long a closing listener lets in-flight requests finish. */
   closeGraceMs: number
 }
 
 export type StateChanges = Partial<Record<SlotName, SlotState>>
 
-// A client that sends half a request head for this long is answered 408 and closed.
-const HEAD_TIMEOUT_MS = 30_000
 const SWEEP_MS = 1000
 
 export class Service implements ConnectionHost {
@@ -260,7 +260,8 @@ export class Service implements ConnectionHost {
   private sweep(): void {
     const now = performance.now()
     const keepAliveMs = this.deps.clientKeepAliveSeconds * 1000
-    for (const connection of this.connections) connection.sweep(now, keepAliveMs, HEAD_TIMEOUT_MS)
+    const headTimeoutMs = this.deps.clientHeadTimeoutSeconds * 1000
+    for (const connection of this.connections) connection.sweep(now, keepAliveMs, headTimeoutMs)
   }
 
   private describeSlots(): string {
