@@ -152,11 +152,9 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   /** Answers without an upstream (no slot, buffer limits, bad request). */
   answer(status: number, body: string, retry: boolean, close = false): void {
     if (this.state === 'done') return
-    const wasHeld = this.state === 'held'
     this.state = 'done'
     if (!this.requestDone || close || this.host.closing) this.closeAfter = true
     if (this.client.socket.writable) this.client.socket.write(answerText(status, body, { retry, close: this.closeAfter }), 'latin1')
-    void wasHeld
     this.client.exchangeDone(this.closeAfter)
   }
 

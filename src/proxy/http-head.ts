@@ -25,7 +25,10 @@ export interface RequestHead {
   /** The protocol asked for with `Connection: upgrade` (e.g. "websocket"). */
   upgrade: string | undefined
   host: string | undefined
+  /** The client's X-Request-Id, which stays in `lines`. */
   requestId: string | undefined
+  /** The id the proxy added when the client sent none (set when first sent upstream). */
+  addedRequestId: string | undefined
   forwardedFor: string | undefined
   forwardedProto: string | undefined
 }
@@ -185,6 +188,7 @@ export function parseRequestHead(text: string): RequestHead {
     upgrade: undefined,
     host: undefined,
     requestId: undefined,
+    addedRequestId: undefined,
     forwardedFor: undefined,
     forwardedProto: undefined,
   }
@@ -279,7 +283,11 @@ export function upstreamHead(head: RequestHead, clientAddress: string): string {
   text += `x-forwarded-for: ${head.forwardedFor === undefined ? clientAddress : `${head.forwardedFor}, ${clientAddress}`}\r\n`
   text += `x-forwarded-proto: ${head.forwardedProto ?? 'http'}\r\n`
   if (head.host !== undefined) text += `x-forwarded-host: ${head.host}\r\n`
-  if (head.requestId === undefined) text += `x-request-id: ${randomUUID()}\r\n`
+  if (head.requestId === undefined) {
+    // Kept on the head, so a retried request carries the same id as its first attempt.
+    head.addedRequestId ??= randomUUID()
+    text += `x-request-id: ${head.addedRequestId}\r\n`
+  }
   if (head.upgrade !== undefined) text += `connection: upgrade\r\nupgrade: ${head.upgrade}\r\n`
   return text + '\r\n'
 }

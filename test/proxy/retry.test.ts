@@ -27,6 +27,7 @@ t.test('a refused idempotent request is retried once on the other active slot', 
   t.same([first.headers['x-served-by'], second.headers['x-served-by']], ['green', 'green'])
   t.equal(JSON.parse(first.body).length, 9, 'the retried PUT carried its body')
   t.ok((await retries(agent.registry, 'blue')) >= 1, 'the retry is counted against the slot that refused')
+  t.match(JSON.parse(second.body).headers['x-request-id'], /^[0-9a-f-]{36}$/)
   t.ok(green.received.length >= 2)
 })
 
@@ -48,6 +49,8 @@ t.test('a GET reset before any response byte is retried; a reset after part of a
   t.equal(reset.status, 502, 'both slots reset /reset: after one retry the answer is 502')
   t.equal(blue.received.filter((r) => r.url === '/reset').length + green.received.filter((r) => r.url === '/reset').length, 2, 'tried exactly twice')
   t.equal((await retries(agent.registry, 'blue')) + (await retries(agent.registry, 'green')), 1)
+  const ids = [...blue.received, ...green.received].filter((r) => r.url === '/reset').map((r) => r.headers['x-request-id'])
+  t.equal(new Set(ids).size, 1, 'both attempts carry the same request id')
 
   const partial = send(listen.port, { path: '/partial' }).reply
   await t.rejects(partial, 'a response cut after its first bytes is cut for the client too')
