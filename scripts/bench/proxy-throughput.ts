@@ -4,6 +4,9 @@
  * wrk load (keep-alive, bounded time), rounds interleaved so drift hits every target alike.
  * Prints req/s and p50/p99 per target (medians over rounds) and the ratios that matter.
  *
+ * Then the latency each proxy adds at moderate load: the same runs with 2 connections (wrk
+ * is closed-loop: 2 requests in flight at any time), p50/p99 minus direct's.
+ *
  *   npx tsx scripts/bench/proxy-throughput.ts [--seconds 5] [--rounds 3] [--connections 50]
  */
 import { execFileSync } from 'node:child_process'
@@ -54,11 +57,27 @@ async function main(): Promise<void> {
       }
     }
     report(results, cpu)
+    await addedLatency(targets)
     console.log(`load after: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`)
   } finally {
     await stopAll()
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+async function addedLatency(targets: readonly Target[]): Promise<void> {
+  const moderate = new Map<string, WrkResult>()
+  for (const t of targets) moderate.set(t.name, await wrk(`http://127.0.0.1:${t.port}/`, { threads: 1, connections: 2, seconds }))
+  const direct = moderate.get('direct')!
+  console.log(`moderate load (wrk -t1 -c2 -d${seconds}s): latency added to direct's p50 ${direct.p50Ms.toFixed(3)} ms / p99 ${direct.p99Ms.toFixed(3)} ms`)
+  for (const [name, r] of moderate) {
+    if (name === 'direct') continue
+    console.log(`${name.padEnd(10)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${signed(r.p50Ms - direct.p50Ms)} ms  p99 ${signed(r.p99Ms - direct.p99Ms)} ms`)
+  }
+}
+
+function signed(ms: number): string {
+  return `${ms >= 0 ? '+' : ''}${ms.toFixed(3)}`
 }
 
 function report(results: Map<string, WrkResult[]>, cpu: Map<string, number[]>): void {
