@@ -94,8 +94,10 @@ export class ClientConnection implements ClientSide {
     this.socket.resume()
   }
 
-  /** Closes the connection if it idled past `keepAliveMs` or has sent half a head for `headTimeoutMs`. */
+  /** Closes the connection if it idled past `keepAliveMs`, has sent half a head for `headTimeoutMs`, or lingers after we ended it. */
   sweep(now: number, keepAliveMs: number, headTimeoutMs: number): void {
+    // Ended by us (answered mid-body, or shutting down) but the client keeps it open: cut it.
+    if (this.mode === Mode.Closed && !this.busy && now - this.lastActive > headTimeoutMs) this.socket.destroy()
     if (this.busy || this.mode !== Mode.Head) return
     if (this.headStarted !== 0 && now - this.headStarted > headTimeoutMs) this.refuse(408, 'request head not received in time')
     else if (this.headStarted === 0 && now - this.lastActive > keepAliveMs) this.socket.destroy()
