@@ -24,7 +24,7 @@ export interface ServiceConfig {
 
 export interface ProxyConfig {
   listen: HostPort
-  buffer: { maxRequests: number; maxWaitSeconds: number }
+  buffer: { maxRequests: number; maxWaitSeconds: number; maxBytes: number }
   drainTimeoutSeconds: number
 }
 

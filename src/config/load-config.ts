@@ -4,6 +4,7 @@ import { LineCounter, parseDocument } from 'yaml'
 import { InvalidInputError } from '../errors.js'
 import { SLOT_NAMES, type HandoverConfig, type HostPort, type SecretSource, type SlotName } from './config.js'
 import { FieldReader } from './field-reader.js'
+import { DEFAULT_BUFFER_MAX_BYTES } from '../proxy/types.js'
 
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,40}$/
 const SQL_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/
@@ -105,12 +106,13 @@ function readMigrations(read: FieldReader, baseDir: string): HandoverConfig['mig
 
 function readProxy(read: FieldReader): HandoverConfig['proxy'] {
   read.keys(['proxy'], ['listen', 'buffer', 'drainTimeoutSeconds'])
-  read.keys(['proxy', 'buffer'], ['maxRequests', 'maxWaitSeconds'])
+  read.keys(['proxy', 'buffer'], ['maxRequests', 'maxWaitSeconds', 'maxBytes'])
   return {
     listen: readHostPort(read, ['proxy', 'listen']),
     buffer: {
       maxRequests: read.int(['proxy', 'buffer', 'maxRequests'], 1, 1_000_000, 10_000),
       maxWaitSeconds: read.int(['proxy', 'buffer', 'maxWaitSeconds'], 1, 3600, 60),
+      maxBytes: read.int(['proxy', 'buffer', 'maxBytes'], 1024, 2 ** 40, DEFAULT_BUFFER_MAX_BYTES),
     },
     drainTimeoutSeconds: read.int(['proxy', 'drainTimeoutSeconds'], 1, 3600, 30),
   }

@@ -86,5 +86,8 @@ export function routeFor(config: HandoverConfig): ServiceRoute {
     listen: config.proxy.listen,
     slots: { blue: slot(config.service.slots.blue.port), green: slot(config.service.slots.green.port) },
     buffer: config.proxy.buffer,
+    // Active checks of the same endpoint deploy and upgrade wait on; thresholds are the agent's.
+    health: { path: config.service.healthPath, intervalSeconds: 2, timeoutSeconds: 1, unhealthyThreshold: 3, healthyThreshold: 2 },
+    drainTimeoutSeconds: config.proxy.drainTimeoutSeconds,
   }
 }
