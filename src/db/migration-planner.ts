@@ -38,16 +38,18 @@ interface Edge {
 /**
  * The chain with the fewest scripts from `current` to `target`. A single script (v5.9.1.sql)
  * moves the schema from the release below it to its own; a bundle (v2.8.1-v3.2.1.sql) from
- * its first version to its last. No step ever passes the target.
+ * its first version to its last. No step ever passes the target. A target no script names is
+ * a release without schema changes: the chain ends at the last release named below it.
  */
 export function planChain(scripts: readonly MigrationScript[], current: Version, target: Version): PlannedScript[] {
   if (compareVersions(current, target) >= 0) return []
   const edges = edgesOf(scripts, current).filter((edge) => compareVersions(edge.to, target) <= 0)
+  const end = lastReleaseUpTo(scripts, current, target)
   const previous = shortestPaths(edges, current)
   const path: Edge[] = []
-  for (let at = key(target); at !== key(current); ) {
+  for (let at = key(end); at !== key(current); ) {
     const edge = previous.get(at)
-    if (!edge) throw noChain(edges, previous, current, target)
+    if (!edge) throw noChain(edges, previous, current, end)
     path.unshift(edge)
     at = key(edge.from)
   }
@@ -96,6 +98,11 @@ function noChain(edges: Edge[], previous: Map<string, Edge>, current: Version, t
   const highest = reached[reached.length - 1]!
   const above = edges.map((edge) => edge.from).filter((from) => compareVersions(from, highest) > 0).sort(compareVersions)
   return new NoMigrationChainError(formatVersion(current), formatVersion(target), formatVersion(highest), formatVersion(highest), above[0] && formatVersion(above[0]))
+}
+
+function lastReleaseUpTo(scripts: readonly MigrationScript[], current: Version, target: Version): Version {
+  const named = scripts.flatMap((script) => (script.bundleFrom ? [script.bundleFrom, script.version] : [script.version]))
+  return uniqueSorted([current, ...named.filter((version) => compareVersions(version, target) <= 0)]).pop()!
 }
 
 function uniqueSorted(versions: Version[]): Version[] {
