@@ -30,17 +30,20 @@ export async function waitSlotHealthy(docker: DockerRuntime, config: HandoverCon
   })
 }
 
+/** The version a version endpoint names, or what it answered instead (`(status 503)`, a body excerpt). */
+export async function answeredVersion(url: string, timeoutMs: number): Promise<string> {
+  const answer = await httpGet(url, timeoutMs)
+  if (answer.status !== 200) return `(status ${answer.status})`
+  try {
+    return String((JSON.parse(answer.body) as { version?: unknown }).version)
+  } catch {
+    return answer.body.trim().slice(0, 40)
+  }
+}
+
 /** Asks the version endpoint at `url` and checks it names `expected`. */
 export async function expectVersion(url: string, expected: string): Promise<void> {
-  const answer = await httpGet(url, 5000)
-  let version = `(status ${answer.status})`
-  if (answer.status === 200) {
-    try {
-      version = String((JSON.parse(answer.body) as { version?: unknown }).version)
-    } catch {
-      version = answer.body.trim().slice(0, 40)
-    }
-  }
+  const version = await answeredVersion(url, 5000)
   if (version !== expected) throw new WrongVersionError(url, expected, version)
 }
 

@@ -7,7 +7,7 @@ import { readSchemaVersion } from '../../db/version-table.js'
 import { errorMessage } from '../../errors.js'
 import { AdminClient } from '../../proxy/admin-client.js'
 import { DockerRuntime } from '../../runtime/docker-runtime.js'
-import { httpGet } from '../../runtime/http-probe.js'
+import { answeredVersion, slotUrl } from '../../upgrade/slot-health.js'
 import { parseOptions, requireOption, type Command, type Output } from '../command.js'
 import type { HandoverConfig } from '../../config/config.js'
 
@@ -36,18 +36,13 @@ async function printSlots(config: HandoverConfig, output: Output): Promise<void>
     const container = await docker.inspectSlot(config.service.name, slot)
     const state = route ? `${route.slots[slot].state}, ${route.slots[slot].inFlight} in flight` : 'unknown'
     const runtime = container ? `${container.image} ${container.running ? 'running' : `stopped (exit ${container.exitCode})`}` : 'no container'
-    const version = container?.running ? `, answers version ${await answeredVersion(config, slot)}` : ''
+    const version = container?.running ? `, answers version ${await slotVersion(config, slot)}` : ''
     output.out(`  ${slot.padEnd(6)} port ${config.service.slots[slot].port}  proxy: ${state}  container: ${runtime}${version}`)
   }
 }
 
-async function answeredVersion(config: HandoverConfig, slot: SlotName): Promise<string> {
-  try {
-    const answer = await httpGet(`http://127.0.0.1:${config.service.slots[slot].port}${config.service.versionPath}`, 1000)
-    return answer.status === 200 ? String((JSON.parse(answer.body) as { version?: unknown }).version) : `? (status ${answer.status})`
-  } catch {
-    return '? (no answer)'
-  }
+async function slotVersion(config: HandoverConfig, slot: SlotName): Promise<string> {
+  return answeredVersion(slotUrl(config, slot, config.service.versionPath), 1000).catch(() => '(no answer)')
 }
 
 async function printDatabase(config: HandoverConfig, output: Output): Promise<void> {
