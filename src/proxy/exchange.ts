@@ -139,11 +139,15 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     this.upstream = connection
     connection.user = this
     const socket = connection.socket
-    socket.cork()
     // Built when sent, not when read: a held request keeps only its parsed head.
-    socket.write(upstreamHead(this.head, this.client.address), 'latin1')
-    for (const chunk of this.chunks) socket.write(chunk)
-    socket.uncork()
+    const head = upstreamHead(this.head, this.client.address)
+    if (this.chunks.length === 0) socket.write(head, 'latin1')
+    else {
+      socket.cork()
+      socket.write(head, 'latin1')
+      for (const chunk of this.chunks) socket.write(chunk)
+      socket.uncork()
+    }
     if (!this.retryable) this.chunks = []
     this.unsent = 0
     this.client.resume()

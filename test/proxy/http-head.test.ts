@@ -23,6 +23,11 @@ t.test('a request head: hop-by-hop headers dropped, framing and forwarding facts
   t.equal(head.lines, 'POST /a?b=1 HTTP/1.1\r\nHost: shop\r\nContent-Length: 12\r\nAccept: */*\r\n')
   const sent = upstreamHead(head, '127.0.0.1')
   t.match(sent, /\r\nx-forwarded-for: 10\.0\.0\.1, 127\.0\.0\.1\r\nx-forwarded-proto: http\r\nx-forwarded-host: shop\r\nx-request-id: [0-9a-f-]{36}\r\n\r\n$/)
+  const idOf = (text: string) => /x-request-id: (\S+)/.exec(text)?.[1]
+  const again = upstreamHead(parseRequestHead('GET / HTTP/1.1\r\nhost: x'), '127.0.0.1')
+  t.match(idOf(again), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'an added id has the UUID v4 shape')
+  t.not(idOf(again), idOf(sent), 'each request gets its own id')
+  t.equal(idOf(upstreamHead(head, '127.0.0.1')), idOf(sent), 'a request sent again (a retry) keeps its id')
   t.notMatch(sent, /evil/, "a client's X-Forwarded-Host is replaced by the Host the proxy saw")
   t.equal(parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: gzip, chunked').bodyKind, 'chunked')
   t.equal(parseRequestHead('GET / HTTP/1.0').keepAlive, false, 'HTTP/1.0 closes unless asked')
@@ -53,6 +58,19 @@ t.test('request heads that could be read two ways are refused', async (t) => {
     t.match(error.problem, problem)
   }
   t.equal(parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\ncontent-length: 5, 5').contentLength, 5, 'a repeated equal length is one length')
+  t.match(refused(() => parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\ncontent-length: \u00a05')).problem, /invalid Content-Length/, 'only SP and HTAB are trimmed, not NBSP')
+  t.match(refused(() => parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\nno colon here')).problem, /malformed header line 2/)
+})
+
+t.test('header names are matched case-insensitively, and only exactly', async (t) => {
+  const head = parseRequestHead('GET / HTTP/1.1\r\nHOST: a\r\nConTent-LENGTH: 4\r\ncontent_length: 9\r\nX-Request-ID: r1\r\nKEEP-ALIVE: 5\r\nAccept: */*')
+  t.equal(head.host, 'a')
+  t.equal(head.contentLength, 4, 'content_length is another header')
+  t.equal(head.requestId, 'r1')
+  t.equal(head.lines, 'GET / HTTP/1.1\r\nHOST: a\r\nConTent-LENGTH: 4\r\ncontent_length: 9\r\nX-Request-ID: r1\r\nAccept: */*\r\n', 'kept lines in their order, as sent; Keep-Alive dropped')
+  const listed = parseRequestHead('GET / HTTP/1.1\r\nhost: a\r\nconnection: X-Trace\r\nx-trace: 1\r\nX-TRACE: 2\r\nx-tracer: 3')
+  t.equal(listed.lines, 'GET / HTTP/1.1\r\nhost: a\r\nx-tracer: 3\r\n', 'a header named in Connection is dropped in any case')
+  t.equal(parseRequestHead('GET / HTTP/1.1\r\nhost:\t spaced \t').host, 'spaced', 'optional whitespace around a value')
 })
 
 t.test('a response head: framing by method, status and headers', async (t) => {
