@@ -4,7 +4,8 @@
  * 10,000 idle keep-alive connections, so the cost of holding a request can be told apart
  * from the cost of the client connection it arrived on. The agent runs in its own process
  * (lib/agent-process.ts) and collects garbage before each measurement, so RSS and heap count
- * what is live, not what a collection would free.
+ * what is live, not what a collection would free. Before any of it, 3 s of traffic warm the
+ * agent up, as on a live service.
  *
  *   npx tsx scripts/bench/buffer-hold.ts [--requests 10000]
  */
@@ -16,6 +17,7 @@ import { parseArgs } from 'node:util'
 import { createInterface } from 'node:readline'
 import { AdminClient } from '../../src/proxy/admin-client.js'
 import { firstLine, freePort, start, stopAll, type Started } from './lib/processes.js'
+import { wrk } from './lib/wrk.js'
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '10000' } } })
 const COUNT = Number(values.requests)
@@ -98,6 +100,8 @@ async function main(): Promise<void> {
       buffer: { maxRequests: COUNT, maxWaitSeconds: 120 },
     })
     const port = route.listen.port
+    // A flip happens on a live service: the agent's forwarding code is warm (compiled) by then.
+    await wrk(`http://127.0.0.1:${port}/`, { threads: 1, connections: 50, seconds: 3 })
     const base = await measure()
 
     const idle = await connectAll(port, COUNT)

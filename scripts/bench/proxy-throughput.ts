@@ -15,7 +15,7 @@ import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { firstLine, start, stopAll } from './lib/processes.js'
-import { cpuSeconds, startHandover, startHaproxy, startNginx, target, type Target } from './lib/targets.js'
+import { cpuSeconds, startHandover, startHaproxy, startNginx, startNodeRelay, target, type Target } from './lib/targets.js'
 import { median, wrk, type WrkResult } from './lib/wrk.js'
 
 const { values } = parseArgs({
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
       await startNginx(dir, upstreamPort),
       await startHaproxy(dir, upstreamPort),
       await startHandover(dir, upstreamPort),
+      await startNodeRelay(upstreamPort),
     ]
     const results = new Map<string, WrkResult[]>(targets.map((t) => [t.name, []]))
     const cpu = new Map<string, number[]>(targets.map((t) => [t.name, []]))
@@ -88,7 +89,7 @@ function report(results: Map<string, WrkResult[]>, cpu: Map<string, number[]>): 
   console.log('target      req/s     p50 ms   p99 ms   CPU us/req (medians; CPU of the proxy process, or the upstream for direct)')
   for (const [name, s] of summary) console.log(`${name.padEnd(10)} ${s.rps.toFixed(0).padStart(7)}  ${s.p50.toFixed(3).padStart(7)}  ${s.p99.toFixed(3).padStart(7)}  ${s.cpu.toFixed(1).padStart(7)}`)
   const rps = (name: string) => summary.get(name)!.rps
-  console.log(`handover/direct ${(rps('handover') / rps('direct')).toFixed(2)}  handover/nginx ${(rps('handover') / rps('nginx')).toFixed(2)}  haproxy/nginx ${(rps('haproxy') / rps('nginx')).toFixed(2)}`)
+  console.log(`handover/direct ${(rps('handover') / rps('direct')).toFixed(2)}  handover/nginx ${(rps('handover') / rps('nginx')).toFixed(2)}  haproxy/nginx ${(rps('haproxy') / rps('nginx')).toFixed(2)}  node-relay/nginx ${(rps('node-relay') / rps('nginx')).toFixed(2)}  handover/node-relay ${(rps('handover') / rps('node-relay')).toFixed(2)}`)
 }
 
 main().catch(async (error: unknown) => {

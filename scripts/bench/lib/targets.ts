@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AdminClient } from '../../../src/proxy/admin-client.js'
-import { freePort, start, waitForPort, type Started } from './processes.js'
+import { firstLine, freePort, start, waitForPort, type Started } from './processes.js'
 
 export interface Target {
   name: string
@@ -106,6 +106,13 @@ export async function startHandover(dir: string, upstreamPort: number): Promise<
   const slot = { host: '127.0.0.1', port: upstreamPort, state: 'active' as const }
   const { listen } = await client.putService({ name: 'bench', listen: { host: '127.0.0.1', port: 0 }, slots: { blue: slot, green: { ...slot, state: 'disabled' } }, buffer: { maxRequests: 10_000, maxWaitSeconds: 60 } })
   return target('handover', listen.port, agent)
+}
+
+/** Node's floor: a byte relay on the same socket API the agent uses (lib/node-relay.ts). */
+export async function startNodeRelay(upstreamPort: number): Promise<Target> {
+  const relay = start(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./node-relay.ts', import.meta.url)), String(upstreamPort)])
+  const port = Number(await firstLine(relay))
+  return target('node-relay', port, relay)
 }
 
 export function target(name: string, port: number, started: Started): Target {
