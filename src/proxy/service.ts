@@ -95,8 +95,13 @@ export class Service implements ConnectionHost {
   // ---- ConnectionHost: called per request ----
 
   accept(exchange: Exchange): void {
-    if (this.holding) this.buffer.hold(exchange)
-    else this.dispatch(exchange)
+    if (!this.holding) {
+      this.dispatch(exchange)
+      return
+    }
+    this.buffer.hold(exchange)
+    // The held requests will go to the buffering slot: connect to it while they wait.
+    for (const name of SLOT_NAMES) if (this.slots[name].state === 'buffering') this.slots[name].pool.warm(this.buffer.size)
   }
 
   alternative(failed: Slot): Slot | undefined {

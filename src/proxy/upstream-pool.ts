@@ -72,6 +72,20 @@ export class UpstreamPool implements ConnectionOwner {
     else this.queue.push(waiter)
   }
 
+  /**
+   * Opens idle connections until `count` are open (at most the cap), so requests released
+   * from the buffer find them connected instead of each paying a handshake. Like any idle
+   * connection they close after the idle timeout; the next call opens them again.
+   */
+  warm(count: number): void {
+    const target = Math.min(count, this.options.maxConnections)
+    while (this.open < target) {
+      const connection = this.connect()
+      connection.idleSince = performance.now()
+      this.idle.push(connection)
+    }
+  }
+
   /** A connection of its own, outside the pool's reuse (protocol upgrades keep theirs). */
   dedicated(): UpstreamConnection {
     this.open++
