@@ -47,6 +47,8 @@ error_log ${join(home, 'logs', 'error.log')} warn;
 events { worker_connections 1024; }
 http {
   access_log off;
+  # nginx closes a client connection after 1,000 requests by default; the others never do.
+  keepalive_requests 1000000;
   upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }
   server {
     listen 127.0.0.1:${port};
