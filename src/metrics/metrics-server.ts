@@ -3,8 +3,8 @@
  * ports and the admin socket, so Prometheus can scrape without reaching either.
  */
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { Registry } from 'prom-client'
+import { bind } from '../proxy/listener.js'
 
 export interface MetricsServer {
   /** The bound port (the actual one when 0 was asked for). */
@@ -23,15 +23,9 @@ export async function startMetricsServer(registry: Registry, host: string, port:
       (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${String(error)}\n`),
     )
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
+  const bound = await bind(server, host, port)
   return {
-    port: (server.address() as AddressInfo).port,
+    port: bound,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())
