@@ -24,8 +24,6 @@ export class ImageNotFoundError extends HandoverError {
 }
 
 export interface ImageInfo {
-  ref: string
-  id: string
   /** The image's version label, if it has one. */
   version: string | undefined
 }
@@ -41,9 +39,7 @@ export interface SlotSpec {
 
 export interface SlotContainer {
   id: string
-  name: string
   image: string
-  imageId: string
   running: boolean
   exitCode: number
 }
@@ -59,18 +55,10 @@ export function containerName(service: string, slot: SlotName): string {
 export class DockerRuntime {
   constructor(private readonly docker: Docker = new Docker()) {}
 
-  async ping(): Promise<void> {
-    try {
-      await this.docker.ping()
-    } catch (error) {
-      throw new DockerUnreachableError(errorMessage(error))
-    }
-  }
-
   async image(ref: string): Promise<ImageInfo> {
     try {
       const info = await this.docker.getImage(ref).inspect()
-      return { ref, id: info.Id, version: info.Config?.Labels?.[VERSION_LABEL] }
+      return { version: info.Config?.Labels?.[VERSION_LABEL] }
     } catch (error) {
       if (statusOf(error) === 404) throw new ImageNotFoundError(ref)
       throw new DockerUnreachableError(errorMessage(error))
@@ -82,9 +70,7 @@ export class DockerRuntime {
       const info = await this.docker.getContainer(containerName(service, slot)).inspect()
       return {
         id: info.Id,
-        name: info.Name.replace(/^\//, ''),
         image: info.Config.Image,
-        imageId: info.Image,
         running: info.State.Running,
         exitCode: info.State.ExitCode,
       }

@@ -1,5 +1,5 @@
 import { SLOT_NAMES, type HandoverConfig } from '../config/config.js'
-import type { Connection } from '../db/connection.js'
+import { quoteName, type Connection } from '../db/connection.js'
 import { withServiceLock } from '../db/locked-session.js'
 import { serviceExecutor } from '../db/service-executor.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
@@ -9,8 +9,8 @@ import type { ServiceRoute } from '../proxy/types.js'
 import { DockerRuntime } from '../runtime/docker-runtime.js'
 import type { ProxyControl } from './proxy-control.js'
 import { planScripts } from './plan-upgrade.js'
-import { slotEnv } from './slot-env.js'
-import { expectVersion, slotUrl, waitSlotHealthy } from './slot-health.js'
+import { slotSpec } from './slot-env.js'
+import { expectSlotVersion, waitSlotHealthy } from './slot-health.js'
 import { resolveTarget } from './target-release.js'
 
 export class AlreadyDeployedError extends HandoverError {
@@ -33,7 +33,6 @@ export interface DeployRequest {
 export async function deployService(request: DeployRequest): Promise<{ version: string }> {
   const { config } = request
   const docker = request.docker ?? new DockerRuntime()
-  await docker.ping()
   const { version } = await resolveTarget(docker, request.image, request.version)
   for (const slot of SLOT_NAMES) {
     if (await docker.inspectSlot(config.service.name, slot)) {
@@ -56,7 +55,7 @@ async function installSchema(db: Connection, config: HandoverConfig, version: st
     note(`schema ${config.database.schema} already at ${formatVersion(current)}`)
     return
   }
-  await db.query(`CREATE DATABASE IF NOT EXISTS \`${config.database.schema}\``)
+  await db.query(`CREATE DATABASE IF NOT EXISTS ${quoteName(config.database.schema)}`)
   const scripts = (await planScripts(db, config, current, target)).map((step) => step.script)
   const executor = serviceExecutor(db, config.database, config.service.name, 'deploy')
   for (const script of scripts) {
@@ -70,11 +69,11 @@ async function installSchema(db: Connection, config: HandoverConfig, version: st
 async function startSlots(docker: DockerRuntime, request: DeployRequest, version: string): Promise<void> {
   const { config } = request
   for (const slot of SLOT_NAMES) {
-    await docker.runSlot({ service: config.service.name, slot, image: request.image, env: slotEnv(config, slot), stopTimeoutSeconds: config.service.stopTimeoutSeconds })
+    await docker.runSlot(slotSpec(config, slot, request.image))
   }
   for (const slot of SLOT_NAMES) {
     await waitSlotHealthy(docker, config, slot)
-    await expectVersion(slotUrl(config, slot, config.service.versionPath), version)
+    await expectSlotVersion(config, slot, version)
     request.note(`slot ${slot} healthy on 127.0.0.1:${config.service.slots[slot].port}, version ${version}`)
   }
 }

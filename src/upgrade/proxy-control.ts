@@ -1,5 +1,5 @@
 import type { SlotName } from '../config/config.js'
-import type { ServiceRoute, ServiceStatus, SlotState } from '../proxy/types.js'
+import type { DrainResult, ServiceRoute, ServiceStatus, SlotState } from '../proxy/types.js'
 import type { UpgradeEvent } from './events.js'
 
 /**
@@ -12,6 +12,6 @@ export interface ProxyControl {
   setSlotState(service: string, slot: SlotName, state: SlotState): Promise<void>
   flip(service: string, to: SlotName): Promise<void>
   release(service: string, to: SlotName): Promise<{ released: number }>
-  waitDrained(service: string, slot: SlotName, timeoutSeconds: number): Promise<{ drained: boolean; inFlight: number }>
+  waitDrained(service: string, slot: SlotName, timeoutSeconds: number): Promise<DrainResult>
   reportEvent(event: UpgradeEvent): Promise<void>
 }

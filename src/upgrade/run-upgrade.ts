@@ -9,13 +9,13 @@ import { withServiceLock } from '../db/locked-session.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
 import { readSchemaVersion } from '../db/version-table.js'
 import { HandoverError } from '../errors.js'
+import { otherSlot } from '../proxy/types.js'
 import { DockerRuntime } from '../runtime/docker-runtime.js'
 import { EventBus } from './event-bus.js'
 import { journalRecorder } from './journal-recorder.js'
 import { runPhases, type RunOutcome } from './phase-runner.js'
 import { planScripts } from './plan-upgrade.js'
 import type { ProxyControl } from './proxy-control.js'
-import { slotEnv } from './slot-env.js'
 import { STRICT_PHASES } from './strict-phases.js'
 import { resolveTarget } from './target-release.js'
 import type { UpgradeContext } from './upgrade-context.js'
@@ -57,7 +57,7 @@ export async function runUpgrade(request: UpgradeRequest): Promise<UpgradeReport
 async function runLocked(request: UpgradeRequest, docker: DockerRuntime, db: Connection, to: UpgradeReport['to']): Promise<UpgradeReport> {
   const { config, bus } = request
   const standby = request.standby ?? 'green'
-  const active: SlotName = standby === 'green' ? 'blue' : 'green'
+  const active = otherSlot(standby)
   const schemaVersion = await readSchemaVersion(db, config.database)
   const targetVersion = parseVersion(to.version, '--version')
   if (compareVersions(targetVersion, schemaVersion) <= 0) {
@@ -101,7 +101,6 @@ function buildContext(request: UpgradeRequest, docker: DockerRuntime, db: Connec
     proxy: request.proxy,
     db,
     migrations: serviceExecutor(db, config.database, config.service.name, facts.runId),
-    slotEnv: (slot) => slotEnv(config, slot),
     pointOfNoReturnPassed: false,
     async markPointOfNoReturn(passed) {
       await journal.markPointOfNoReturn(facts.runId, passed)

@@ -1,7 +1,8 @@
 import type { HandoverConfig, SlotName } from '../config/config.js'
 import { HandoverError } from '../errors.js'
 import { httpGet, waitHealthy } from '../runtime/http-probe.js'
-import type { DockerRuntime } from '../runtime/docker-runtime.js'
+import { VERSION_LABEL, type DockerRuntime } from '../runtime/docker-runtime.js'
+import { slotSpec } from './slot-env.js'
 import type { UpgradeContext } from './upgrade-context.js'
 
 export class WrongVersionError extends HandoverError {
@@ -12,7 +13,7 @@ export class WrongVersionError extends HandoverError {
     readonly expected: string,
     readonly answered: string,
   ) {
-    super(`${where} reports version ${answered}, expected ${expected}; check the image's ${'org.opencontainers.image.version'} label and the app's version endpoint`)
+    super(`${where} reports version ${answered}, expected ${expected}; check the image's ${VERSION_LABEL} label and the app's version endpoint`)
   }
 }
 
@@ -47,15 +48,13 @@ export async function expectVersion(url: string, expected: string): Promise<void
   if (version !== expected) throw new WrongVersionError(url, expected, version)
 }
 
+/** Asks `slot`'s own version endpoint and checks it names `expected`. */
+export async function expectSlotVersion(config: HandoverConfig, slot: SlotName, expected: string): Promise<void> {
+  await expectVersion(slotUrl(config, slot, config.service.versionPath), expected)
+}
+
 /** Recreates a slot's container on `image` and waits until it is healthy. */
 export async function runSlotOn(context: UpgradeContext, slot: SlotName, image: string): Promise<void> {
-  const { service } = context.config
-  await context.docker.runSlot({
-    service: service.name,
-    slot,
-    image,
-    env: context.slotEnv(slot),
-    stopTimeoutSeconds: service.stopTimeoutSeconds,
-  })
+  await context.docker.runSlot(slotSpec(context.config, slot, image))
   await waitSlotHealthy(context.docker, context.config, slot)
 }

@@ -1,5 +1,4 @@
 import type { HandoverConfig, SlotName } from '../config/config.js'
-import type { Backup } from '../db/backup.js'
 import type { Connection } from '../db/connection.js'
 import type { MigrationExecutor } from '../db/migration-executor.js'
 import type { MigrationScript } from '../db/migration-script.js'
@@ -27,10 +26,6 @@ export interface UpgradeContext {
   proxy: ProxyControl
   db: Connection
   migrations: MigrationExecutor
-  /** The env a slot container gets, secrets resolved. Never logged or journaled. */
-  slotEnv(slot: SlotName): Record<string, string>
-  /** Recorded by the backup phase. */
-  backup?: Backup
   pointOfNoReturnPassed: boolean
   markPointOfNoReturn(passed: boolean): Promise<void>
   note(message: string): void

@@ -7,7 +7,7 @@ export const backup: Phase = {
   timeoutSeconds: () => 3600,
   async forward(context) {
     const { database, backup: where } = context.config
-    context.backup = await dumpSchema(context.db, database, where.dir, `${context.from.version}-${context.runId}`)
-    context.note(`backup: ${context.backup.file} (${context.backup.bytes} bytes)`)
+    const dump = await dumpSchema(context.db, database, where.dir, `${context.from.version}-${context.runId}`)
+    context.note(`backup: ${dump.file} (${dump.bytes} bytes)`)
   },
 }

@@ -1,4 +1,4 @@
-import { expectVersion, slotUrl } from '../slot-health.js'
+import { expectSlotVersion, slotUrl } from '../slot-health.js'
 import { httpGet } from '../../runtime/http-probe.js'
 import { HandoverError } from '../../errors.js'
 import type { Phase, UpgradeContext } from '../upgrade-context.js'
@@ -34,7 +34,7 @@ async function smokeProbe(context: UpgradeContext): Promise<void> {
   const { service } = context.config
   const health = await httpGet(slotUrl(context.config, context.standby, service.healthPath), 5000)
   if (health.status !== 200) throw new SmokeProbeError(`slot ${context.standby} answered ${health.status} to ${service.healthPath} after the contract`)
-  await expectVersion(slotUrl(context.config, context.standby, service.versionPath), context.to.version)
+  await expectSlotVersion(context.config, context.standby, context.to.version)
 }
 
 async function releaseToStandby(context: UpgradeContext): Promise<void> {

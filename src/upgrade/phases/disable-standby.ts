@@ -1,5 +1,6 @@
 import { HandoverError } from '../../errors.js'
-import type { Phase } from '../upgrade-context.js'
+import type { SlotName } from '../../config/config.js'
+import type { Phase, UpgradeContext } from '../upgrade-context.js'
 
 export class DrainTimeoutError extends HandoverError {
   readonly code = 'DRAIN_TIMEOUT'
@@ -13,15 +14,21 @@ export class DrainTimeoutError extends HandoverError {
   }
 }
 
+/** Waits until `slot` has no request in flight; throws after proxy.drainTimeoutSeconds. */
+export async function drainOrThrow(context: UpgradeContext, slot: SlotName): Promise<void> {
+  const seconds = context.config.proxy.drainTimeoutSeconds
+  const drain = await context.proxy.waitDrained(context.config.service.name, slot, seconds)
+  if (!drain.drained) throw new DrainTimeoutError(slot, drain.inFlight, seconds)
+}
+
 /** Slot B stops receiving new requests and finishes the ones it has. */
 export const disableStandby: Phase = {
   name: 'disable-standby',
   timeoutSeconds: (context) => context.config.proxy.drainTimeoutSeconds + 30,
   async forward(context) {
-    const { service, proxy } = context.config
+    const { service } = context.config
     await context.proxy.setSlotState(service.name, context.standby, 'draining')
-    const drain = await context.proxy.waitDrained(service.name, context.standby, proxy.drainTimeoutSeconds)
-    if (!drain.drained) throw new DrainTimeoutError(context.standby, drain.inFlight, proxy.drainTimeoutSeconds)
+    await drainOrThrow(context, context.standby)
     await context.proxy.setSlotState(service.name, context.standby, 'disabled')
   },
   async undo(context) {

@@ -1,6 +1,6 @@
 import { waitSlotHealthy } from '../slot-health.js'
 import type { Phase } from '../upgrade-context.js'
-import { DrainTimeoutError } from './disable-standby.js'
+import { drainOrThrow } from './disable-standby.js'
 
 /**
  * The upgraded slot B starts holding new requests in the proxy's buffer while slot A
@@ -10,10 +10,9 @@ export const flip: Phase = {
   name: 'flip',
   timeoutSeconds: (context) => context.config.proxy.drainTimeoutSeconds + context.config.service.stopTimeoutSeconds + 30,
   async forward(context) {
-    const { service, proxy } = context.config
+    const { service } = context.config
     await context.proxy.flip(service.name, context.standby)
-    const drain = await context.proxy.waitDrained(service.name, context.active, proxy.drainTimeoutSeconds)
-    if (!drain.drained) throw new DrainTimeoutError(context.active, drain.inFlight, proxy.drainTimeoutSeconds)
+    await drainOrThrow(context, context.active)
     await context.docker.stopSlot(service.name, context.active, service.stopTimeoutSeconds)
   },
   /** A still runs v1, which works on the expanded schema: give it the held requests back. */

@@ -13,8 +13,6 @@ export const preflight: Phase = {
   timeoutSeconds: () => 60,
   async forward(context) {
     const { service } = context.config
-    await context.docker.ping()
-    await context.docker.image(context.to.image)
     const route = await context.proxy.getService(service.name)
     for (const slot of SLOT_NAMES) {
       if (route.slots[slot].state !== 'active') {

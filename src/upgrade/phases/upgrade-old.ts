@@ -1,4 +1,4 @@
-import { expectVersion, runSlotOn, slotUrl } from '../slot-health.js'
+import { expectSlotVersion, runSlotOn } from '../slot-health.js'
 import type { Phase } from '../upgrade-context.js'
 
 /** Slot A, stopped since the flip, is recreated on the new image and rejoins the rotation. */
@@ -7,7 +7,7 @@ export const upgradeOld: Phase = {
   timeoutSeconds: (context) => context.config.service.healthTimeoutSeconds + 60,
   async forward(context) {
     await runSlotOn(context, context.active, context.to.image)
-    await expectVersion(slotUrl(context.config, context.active, context.config.service.versionPath), context.to.version)
+    await expectSlotVersion(context.config, context.active, context.to.version)
     await context.proxy.setSlotState(context.config.service.name, context.active, 'active')
   },
 }

@@ -1,4 +1,4 @@
-import { expectVersion, runSlotOn, slotUrl } from '../slot-health.js'
+import { expectSlotVersion, runSlotOn } from '../slot-health.js'
 import type { Phase } from '../upgrade-context.js'
 
 /** Slot B, out of rotation, is recreated on the new image and must come up healthy. */
@@ -7,7 +7,7 @@ export const upgradeStandby: Phase = {
   timeoutSeconds: (context) => context.config.service.stopTimeoutSeconds + context.config.service.healthTimeoutSeconds + 60,
   async forward(context) {
     await runSlotOn(context, context.standby, context.to.image)
-    await expectVersion(slotUrl(context.config, context.standby, context.config.service.versionPath), context.to.version)
+    await expectSlotVersion(context.config, context.standby, context.to.version)
   },
   async undo(context) {
     const current = await context.docker.inspectSlot(context.config.service.name, context.standby)

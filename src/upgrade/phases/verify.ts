@@ -1,6 +1,6 @@
 import { SLOT_NAMES } from '../../config/config.js'
 import { HandoverError } from '../../errors.js'
-import { expectVersion, slotUrl } from '../slot-health.js'
+import { expectSlotVersion, expectVersion } from '../slot-health.js'
 import type { Phase, UpgradeContext } from '../upgrade-context.js'
 
 export class VerifyError extends HandoverError {
@@ -15,7 +15,7 @@ export const verify: Phase = {
   timeoutSeconds: () => 120,
   async forward(context) {
     const { service, proxy } = context.config
-    for (const slot of SLOT_NAMES) await expectVersion(slotUrl(context.config, slot, service.versionPath), context.to.version)
+    for (const slot of SLOT_NAMES) await expectSlotVersion(context.config, slot, context.to.version)
     const viaProxy = `http://${proxy.listen.host}:${proxy.listen.port}${service.versionPath}`
     for (let i = 0; i < PROBES_THROUGH_PROXY; i++) await expectVersion(viaProxy, context.to.version)
     await checkAllSlotsActive(context)
