@@ -190,36 +190,21 @@ class CodeCounters {
 // Gauges are computed at scrape time from the router's live state; reset() drops series
 // of services that were deleted since the last scrape.
 function registerGauges(registers: Registry[], snapshot: () => readonly ServiceSnapshot[]): void {
-  new Gauge({
-    name: 'handover_proxy_in_flight_requests',
-    help: 'Requests forwarded to a slot and not yet answered',
-    labelNames: ['service', 'slot'],
-    registers,
-    collect() {
-      this.reset()
-      for (const s of snapshot()) for (const slot of s.slots) this.set({ service: s.service, slot: slot.slot }, slot.inFlight)
-    },
-  })
-  new Gauge({
-    name: 'handover_proxy_open_tunnels',
-    help: 'Upgraded connections (WebSockets) open through a slot; also counted in in-flight',
-    labelNames: ['service', 'slot'],
-    registers,
-    collect() {
-      this.reset()
-      for (const s of snapshot()) for (const slot of s.slots) this.set({ service: s.service, slot: slot.slot }, slot.tunnels)
-    },
-  })
-  new Gauge({
-    name: 'handover_proxy_slot_healthy',
-    help: 'Whether health checks (passive and active) let a slot receive traffic: 1 healthy, 0 not',
-    labelNames: ['service', 'slot'],
-    registers,
-    collect() {
-      this.reset()
-      for (const s of snapshot()) for (const slot of s.slots) this.set({ service: s.service, slot: slot.slot }, slot.healthy ? 1 : 0)
-    },
-  })
+  const slotGauge = (name: string, help: string, value: (slot: SlotSnapshot) => number): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['service', 'slot'],
+      registers,
+      collect() {
+        this.reset()
+        for (const s of snapshot()) for (const slot of s.slots) this.set({ service: s.service, slot: slot.slot }, value(slot))
+      },
+    })
+  }
+  slotGauge('handover_proxy_in_flight_requests', 'Requests forwarded to a slot and not yet answered', (slot) => slot.inFlight)
+  slotGauge('handover_proxy_open_tunnels', 'Upgraded connections (WebSockets) open through a slot; also counted in in-flight', (slot) => slot.tunnels)
+  slotGauge('handover_proxy_slot_healthy', 'Whether health checks (passive and active) let a slot receive traffic: 1 healthy, 0 not', (slot) => (slot.healthy ? 1 : 0))
   new Gauge({
     name: 'handover_proxy_buffered_requests',
     help: 'Requests currently held in the buffer of a service',

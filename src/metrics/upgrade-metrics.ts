@@ -8,7 +8,7 @@ import type { UpgradeEvent } from '../upgrade/events.js'
 
 const PHASE_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
 
-export type PhaseResult = 'completed' | 'failed' | 'undone'
+type PhaseResult = 'completed' | 'failed' | 'undone'
 
 export class UpgradeMetrics {
   private readonly phase: Gauge<'service' | 'phase'>
