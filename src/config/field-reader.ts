@@ -18,10 +18,6 @@ export class FieldReader {
     throw new InvalidInputError(this.where(path), problem)
   }
 
-  has(path: Path): boolean {
-    return this.doc.hasIn(path)
-  }
-
   string(path: Path, fallback?: string): string {
     const value = this.value(path, fallback)
     if (typeof value !== 'string' || value === '') this.fail(path, 'must be a non-empty string')

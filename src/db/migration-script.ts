@@ -67,15 +67,18 @@ function markedParts(file: string, tokens: SqlToken[]): ScriptParts {
   return parts
 }
 
-/** Every script in a directory, ordered by version; other files are ignored. */
-export function readScripts(dir: string, schema?: SchemaModel): MigrationScript[] {
-  let names: string[]
+/** The names of the .sql files in a migrations directory, in directory order. */
+export function scriptFileNames(dir: string): string[] {
   try {
-    names = readdirSync(dir).filter((name) => name.endsWith('.sql'))
+    return readdirSync(dir).filter((name) => name.endsWith('.sql'))
   } catch (error) {
     throw new InvalidInputError(dir, `cannot read the migrations directory (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
   }
-  const scripts = names.map((name) => {
+}
+
+/** Every script in a directory, ordered by version; other files are ignored. */
+export function readScripts(dir: string, schema?: SchemaModel): MigrationScript[] {
+  const scripts = scriptFileNames(dir).map((name) => {
     const file = join(dir, name)
     return parseScript(file, name, readFileSync(file, 'utf8'), schema)
   })

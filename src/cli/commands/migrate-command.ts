@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { lintScript, type LintFinding } from '../../db/classifier/index.js'
+import { lintScript, type LintFinding, type ScriptStatement } from '../../db/classifier/index.js'
 import { connect } from '../../db/connection.js'
-import { parseScript } from '../../db/migration-script.js'
+import { parseScript, scriptFileNames } from '../../db/migration-script.js'
 import { serviceExecutor, ensureMigrationTables } from '../../db/service-executor.js'
 import { tokenizeScript } from '../../db/sql-statements.js'
 import { loadConfig } from '../../config/load-config.js'
@@ -33,7 +33,7 @@ function lint(args: string[], output: Output): number {
   if (!dir) throw new InvalidInputError('handover migrate lint', 'give --dir or --config (see handover migrate --help)')
   let errors = 0
   let warnings = 0
-  for (const name of scriptFiles(dir)) {
+  for (const name of scriptFileNames(dir).sort()) {
     const file = join(dir, name)
     const text = readFileSync(file, 'utf8')
     const report = lintScript(file, markedStatements(text))
@@ -45,14 +45,6 @@ function lint(args: string[], output: Output): number {
   }
   output.out(`${errors} error(s), ${warnings} warning(s)`)
   return errors > 0 ? 1 : 0
-}
-
-function scriptFiles(dir: string): string[] {
-  try {
-    return readdirSync(dir).filter((name) => name.endsWith('.sql')).sort()
-  } catch (error) {
-    throw new InvalidInputError(dir, `cannot read the migrations directory (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
-  }
 }
 
 /**
@@ -70,9 +62,9 @@ function scriptProblems(file: string, name: string, text: string): string[] {
 }
 
 /** The statements of a file with the part their marker gives them, if any. */
-function markedStatements(text: string): { sql: string; line: number; marked?: 'expand' | 'contract' }[] {
+function markedStatements(text: string): ScriptStatement[] {
   let part: string | undefined
-  const statements: { sql: string; line: number; marked?: 'expand' | 'contract' }[] = []
+  const statements: ScriptStatement[] = []
   for (const token of tokenizeScript(text)) {
     if (token.kind === 'marker') part = token.marker.name
     else if (part === undefined) statements.push(token.statement)
