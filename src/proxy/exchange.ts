@@ -113,14 +113,7 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   /** The client connection closed before the exchange was over. */
   clientGone(): void {
     if (this.state === 'done') return
-    const state = this.state
-    this.state = 'done'
-    if (state === 'held' || state === 'queued' || state === 'new') this.host.abandoned(this)
-    if (this.upstream !== undefined) {
-      this.upstream.destroy()
-      this.upstream = undefined
-    }
-    this.slot?.end(CLIENT_CLOSED, this.seconds())
+    this.leave(CLIENT_CLOSED)
   }
 
   // ---- routing ----
@@ -156,7 +149,12 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   /** Answers without an upstream (no slot, buffer limits, bad request). */
   answer(status: number, body: string, retry: boolean, close = false): void {
     if (this.state === 'done') return
-    this.state = 'done'
+    this.leave(status)
+    if (this.sentHead) {
+      // Part of the upstream's response already went out: another answer would corrupt it.
+      this.client.socket.destroy()
+      return
+    }
     if (!this.requestDone || close || this.host.closing) this.closeAfter = true
     if (this.client.socket.writable) this.client.socket.write(answerText(status, body, { retry, close: this.closeAfter }), 'latin1')
     this.client.exchangeDone(this.closeAfter)
@@ -327,17 +325,24 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     const slot = this.slot!
     const code = error?.code ?? (connected ? 'closed before a complete response' : 'ERROR')
     slot.failed(code, this.head.method)
-    if (this.sentHead) {
-      // Part of a response already went out; the only honest signal left is to cut it.
-      this.state = 'done'
-      slot.end(502, this.seconds())
-      this.client.socket.destroy()
-      return
-    }
-    slot.end(502, this.seconds())
-    this.slot = undefined
-    this.state = 'new'
+    // With part of a response already out, answer() cuts the connection: the only honest signal left.
     this.answer(502, `bad gateway: ${this.host.name} slot ${slot.name} (${slot.pool.target}) failed: ${code}`, false)
+  }
+
+  /**
+   * Ends the exchange wherever it was: forgotten by the buffer (the pool's queue skips it
+   * once it is done), its upstream connection cut, and its count on its slot ended.
+   */
+  private leave(status: number): void {
+    const state = this.state
+    this.state = 'done'
+    if (state === 'held' || state === 'queued' || state === 'new') this.host.abandoned(this)
+    if (this.upstream !== undefined) {
+      this.upstream.destroy()
+      this.upstream = undefined
+    }
+    this.slot?.end(status, this.seconds())
+    this.slot = undefined
   }
 
   private badResponse(error: HeadError): void {

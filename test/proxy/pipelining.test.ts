@@ -60,3 +60,40 @@ t.test('a malformed request is answered 400 and its connection closed', async (t
   }
   t.equal(blue.received.length + green.received.length, 0, 'nothing reached a slot')
 })
+
+const CHUNKED_START = 'POST /p HTTP/1.1\r\nhost: test\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n'
+const BAD_CHUNK = 'zz\r\n'
+
+t.test('a chunked body that turns malformed while forwarded: 400, the connection closed, and its slot has nothing left in flight', async (t) => {
+  const { blue, green } = await startUpstreams(t)
+  const { client } = await startTestAgent(t)
+  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
+  const raw = await RawClient.connect(listen.port)
+  t.teardown(() => raw.close())
+  raw.write(CHUNKED_START)
+  await waitFor(async () => (await client.getService('shop')).slots.blue.inFlight === 1, 'the request to be in flight on blue')
+  raw.write(BAD_CHUNK)
+  const answer = await raw.response()
+  t.equal(answer.status, 400)
+  t.match(answer.body, /bad request/)
+  t.ok(await raw.closedByPeer(), 'the connection is closed')
+  await waitFor(async () => (await client.getService('shop')).slots.blue.inFlight === 0, 'blue to have nothing in flight')
+  t.same(await client.waitDrained('shop', 'blue', 1), { drained: true, inFlight: 0 }, 'a drain of blue completes')
+})
+
+t.test('a held chunked body that turns malformed: 400, and it leaves the buffer, never to be forwarded', async (t) => {
+  const { blue, green } = await startUpstreams(t)
+  const { client } = await startTestAgent(t)
+  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
+  await client.flip('shop', 'green')
+  const raw = await RawClient.connect(listen.port)
+  t.teardown(() => raw.close())
+  raw.write(CHUNKED_START)
+  await waitFor(async () => (await client.getService('shop')).buffered === 1, 'the request to be held')
+  raw.write(BAD_CHUNK)
+  t.equal((await raw.response()).status, 400)
+  await waitFor(async () => (await client.getService('shop')).buffered === 0, 'the buffer to forget it')
+  t.equal((await client.release('shop', 'green')).released, 0, 'nothing left to release')
+  t.equal(green.received.length, 0, 'it never reached green')
+  t.equal((await client.getService('shop')).slots.green.inFlight, 0)
+})
