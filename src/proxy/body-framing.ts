@@ -40,13 +40,6 @@ export class BodyFraming {
     this.digits = 0
   }
 
-  get done(): boolean {
-    if (this.kind === 'none') return true
-    if (this.kind === 'length') return this.remaining === 0
-    if (this.kind === 'chunked') return this.state === Chunk.Done
-    return false
-  }
-
   /**
    * Consumes bytes from `start`; returns the index just past the body's last byte, or -1
    * when every byte belongs to the body and more are needed. A close-delimited body never ends here.

@@ -63,13 +63,10 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   private retained = 0
   private retryable: boolean
   private requestDone = false
-  private responseStarted = false
   private response: ResponseHead | undefined
   private headBytes: Buffer | undefined
-  private sentHead = false
   private closeAfter: boolean
   private startedAt = 0
-  private retried = false
 
   constructor(
     readonly client: ClientSide,
@@ -82,10 +79,6 @@ export class Exchange implements UpstreamUser, PoolWaiter {
 
   get waiting(): boolean {
     return this.state === 'queued'
-  }
-
-  get bodyComplete(): boolean {
-    return this.requestDone
   }
 
   // ---- from the client connection ----
@@ -150,7 +143,7 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   answer(status: number, body: string, retry: boolean, close = false): void {
     if (this.state === 'done') return
     this.leave(status)
-    if (this.sentHead) {
+    if (this.response !== undefined) {
       // Part of the upstream's response already went out: another answer would corrupt it.
       this.client.socket.destroy()
       return
@@ -163,12 +156,12 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   // ---- from the upstream connection ----
 
   onUpstreamData(chunk: Buffer): void {
-    if (!this.responseStarted) {
-      this.responseStarted = true
-      this.chunks = []
+    if (this.retryable) {
+      // The first byte of an answer: the request may have run, so it is never sent again.
       this.retryable = false
+      this.chunks = []
     }
-    if (this.response === undefined || !this.sentHead) this.readHead(chunk)
+    if (this.response === undefined) this.readHead(chunk)
     else this.relayBody(chunk, 0)
   }
 
@@ -183,7 +176,7 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   onUpstreamClose(error: NodeJS.ErrnoException | undefined, connected: boolean): void {
     this.upstream = undefined
     if (this.state !== 'forwarding') return
-    if (this.sentHead && this.response?.bodyKind === 'close') {
+    if (this.response?.bodyKind === 'close') {
       this.complete(false)
       return
     }
@@ -236,7 +229,6 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   /** Returns the head to write to the client. */
   private startResponse(head: ResponseHead): string {
     this.response = head
-    this.sentHead = true
     if (!head.keepAlive && head.bodyKind === 'close') this.closeAfter = true
     // A slot that is draining or gone sheds its keep-alive clients with this response.
     if (this.slot !== undefined && this.slot.state !== 'active') this.closeAfter = true
@@ -296,7 +288,6 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     }
     this.upstream = undefined
     this.response = head
-    this.sentHead = true
     const tunnel = new Tunnel(this.slot, this.client.socket, upstream)
     this.client.socket.write(head.lines + head.upgradeLines + '\r\n', 'latin1')
     if (rest.length > 0) this.client.socket.write(Buffer.from(rest))
@@ -306,7 +297,7 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   }
 
   private mayRetry(error: NodeJS.ErrnoException | undefined): boolean {
-    if (this.retried || this.responseStarted || !this.retryable || !this.requestDone) return false
+    if (!this.retryable || !this.requestDone) return false
     // Refused: the request never arrived. Reset or closed before any byte of an answer: an
     // idempotent request may run again by definition. Anything later is never retried.
     const code = error?.code
@@ -316,7 +307,8 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   private retry(other: Slot, error: NodeJS.ErrnoException | undefined, connected: boolean): void {
     const failed = this.slot!
     failed.retried(error?.code ?? 'CLOSED', connected, this.head.method)
-    this.retried = true
+    // Once only: the retry is not retried.
+    this.retryable = false
     failed.abandon()
     this.forward(other)
   }

@@ -7,5 +7,3 @@ export type Logger = (line: object) => void
 export const stderrLogger: Logger = (line) => {
   process.stderr.write(JSON.stringify({ time: new Date().toISOString(), ...line }) + '\n')
 }
-
-export const silentLogger: Logger = () => {}
