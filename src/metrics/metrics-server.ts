@@ -4,7 +4,7 @@
  */
 import http from 'node:http'
 import type { Registry } from 'prom-client'
-import { bind } from '../proxy/listener.js'
+import { bind, closeNow } from '../proxy/listener.js'
 
 export interface MetricsServer {
   /** The bound port (the actual one when 0 was asked for). */
@@ -26,10 +26,6 @@ export async function startMetricsServer(registry: Registry, host: string, port:
   const bound = await bind(server, host, port)
   return {
     port: bound,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
+    close: () => closeNow(server),
   }
 }

@@ -8,11 +8,11 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import { connect } from 'node:net'
 import { chmod, lstat, mkdir, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { HandoverError, InvalidInputError } from '../errors.js'
+import { errorMessage, HandoverError, InvalidInputError } from '../errors.js'
 import type { AdminToken } from './admin-auth.js'
 import type { Endpoint } from './admin-endpoints.js'
 import { AgentAlreadyRunningError, BodyTooLargeError, ListenError, NoSuchEndpointError } from './errors.js'
-import { bind, bindPath } from './listener.js'
+import { bind, bindPath, closeNow } from './listener.js'
 import type { Logger } from './log.js'
 
 const MAX_BODY_BYTES = 1024 * 1024
@@ -54,11 +54,7 @@ export async function startTcpAdminApi(host: string, port: number, token: AdminT
   }
   return {
     port: bound,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
+    close: () => closeNow(server),
   }
 }
 
@@ -69,10 +65,7 @@ export async function startAdminApi(socketPath: string, endpoints: readonly Endp
   await chmod(socketPath, 0o600)
   return {
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      })
+      await closeNow(server)
       await rm(socketPath, { force: true })
     },
   }
@@ -113,7 +106,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, endpoints: read
   } catch (error) {
     if (!(error instanceof HandoverError)) log({ level: 'error', msg: 'admin request failed', method: req.method, url: req.url, error: String(error) })
     const code = error instanceof HandoverError ? error.code : 'INTERNAL'
-    const message = error instanceof Error ? error.message : String(error)
+    const message = errorMessage(error)
     send(res, STATUS_BY_CODE[code] ?? 500, { error: { code, message } })
   }
 }

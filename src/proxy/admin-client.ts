@@ -8,7 +8,10 @@ import http from 'node:http'
 import { TimeoutError } from '../errors.js'
 import type { UpgradeEvent } from '../upgrade/events.js'
 import { AgentRequestError, AgentUnreachableError } from './errors.js'
+import type { ReleaseResult } from './router.js'
 import type { DrainResult, ServiceRoute, ServiceStatus, SlotName, SlotState } from './types.js'
+
+export type { ReleaseResult }
 
 export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 15
 
@@ -17,11 +20,6 @@ export interface AdminTcpTarget {
   host: string
   port: number
   token: string
-}
-
-export interface ReleaseResult {
-  released: number
-  service: ServiceStatus
 }
 
 export class AdminClient {

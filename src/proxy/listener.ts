@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:net'
 import type { AddressInfo } from 'node:net'
+import type { Server as HttpServer } from 'node:http'
 
 /** Resolves with the bound port (the actual one when `port` is 0). */
 export function bind(server: Server, host: string, port: number): Promise<number> {
@@ -27,6 +28,14 @@ export function bindPath(server: Server, path: string): Promise<void> {
       server.off('error', failed)
       resolve()
     })
+  })
+}
+
+/** Closes an HTTP server now: keep-alive connections are cut, not waited for. */
+export function closeNow(server: HttpServer): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve())
+    server.closeAllConnections()
   })
 }
 

@@ -62,11 +62,9 @@ export class Service implements ConnectionHost {
   ) {
     this.name = route.name
     this.route_ = route
-    const drainMs = (route.drainTimeoutSeconds ?? DEFAULT_DRAIN_TIMEOUT_SECONDS) * 1000
     const slot = (name: SlotName) =>
-      new Slot(route.name, name, route.slots[name], deps.metrics.forSlot(route.name, name), deps.log, deps.upstream, () => this.refresh(), drainMs)
+      new Slot(route.name, name, route.slots[name], deps.metrics.forSlot(route.name, name), deps.log, deps.upstream, () => this.refresh(), route.health, drainMs(route))
     this.slots = { blue: slot('blue'), green: slot('green') }
-    for (const name of SLOT_NAMES) this.slots[name].configure(route.health, drainMs)
     this.metrics = deps.metrics.forService(route.name)
     this.buffer = new RequestBuffer(route.name, route.buffer, this.metrics)
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS)
@@ -142,10 +140,9 @@ export class Service implements ConnectionHost {
     const listen = this.route_.listen
     // Port 0 means "any port": keep the one already bound on the same host.
     if (host !== listen.host || (port !== 0 && port !== listen.port)) await this.start(host, port)
-    const drainMs = (route.drainTimeoutSeconds ?? DEFAULT_DRAIN_TIMEOUT_SECONDS) * 1000
     for (const name of SLOT_NAMES) {
       this.slots[name].retarget(route.slots[name].host, route.slots[name].port)
-      this.slots[name].configure(route.health, drainMs)
+      this.slots[name].configure(route.health, drainMs(route))
     }
     this.route_ = { ...route, listen: this.route_.listen }
     this.buffer.setLimits(route.buffer)
@@ -207,10 +204,7 @@ export class Service implements ConnectionHost {
     return {
       service: this.name,
       buffered: this.buffer.size,
-      slots: SLOT_NAMES.map((slot) => {
-        const s = this.slots[slot]
-        return { slot, state: s.state, inFlight: s.drain.inFlight, tunnels: s.tunnelCount, healthy: s.health.healthy }
-      }),
+      slots: SLOT_NAMES.map((slot) => ({ slot, ...this.slots[slot].status() })),
     }
   }
 
@@ -272,4 +266,8 @@ export class Service implements ConnectionHost {
   private describeSlots(): string {
     return SLOT_NAMES.map((name) => `${name} ${this.slots[name].state}`).join(', ')
   }
+}
+
+function drainMs(route: ServiceRoute): number {
+  return (route.drainTimeoutSeconds ?? DEFAULT_DRAIN_TIMEOUT_SECONDS) * 1000
 }

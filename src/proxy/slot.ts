@@ -30,6 +30,7 @@ export class Slot implements TunnelOwner {
     upstreamOptions: UpstreamOptions,
     /** The service re-reads which slots may get traffic. */
     healthChanged: () => void,
+    health: HealthCheck | undefined,
     private drainTimeoutMs: number,
   ) {
     this.current = route.state
@@ -46,6 +47,7 @@ export class Slot implements TunnelOwner {
       this.log({ level: healthy ? 'info' : 'warn', msg: healthy ? 'slot healthy' : 'slot unhealthy', service, slot: name, target: this.pool.target, why })
       healthChanged()
     })
+    this.health.configure(health)
   }
 
   get state(): SlotState {
@@ -80,9 +82,7 @@ export class Slot implements TunnelOwner {
   }
 
   retarget(host: string, port: number): void {
-    if (host === this.pool.host && port === this.pool.port) return
-    this.pool.retarget(host, port)
-    this.health.reset()
+    if (this.pool.retarget(host, port)) this.health.reset()
   }
 
   begin(): void {
@@ -125,10 +125,6 @@ export class Slot implements TunnelOwner {
     const status: SlotStatus = { ...this.route(), inFlight: this.drain.inFlight, tunnels: this.tunnels.size, healthy: this.health.healthy }
     if (this.lastDrainSeconds !== undefined) status.lastDrainSeconds = this.lastDrainSeconds
     return status
-  }
-
-  get tunnelCount(): number {
-    return this.tunnels.size
   }
 
   close(): void {

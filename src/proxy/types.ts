@@ -55,13 +55,9 @@ export interface SlotStatus extends SlotRoute {
   lastDrainSeconds?: number
 }
 
-export interface ServiceStatus {
-  name: string
-  listen: { host: string; port: number }
+/** What the admin API reports about a service: its route, with each slot's live counts. */
+export interface ServiceStatus extends ServiceRoute {
   slots: Record<SlotName, SlotStatus>
-  buffer: BufferLimits
-  health?: HealthCheck
-  drainTimeoutSeconds?: number
   buffered: number
   /** Body bytes the held requests hold. */
   bufferedBytes?: number

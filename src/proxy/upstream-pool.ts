@@ -79,17 +79,12 @@ export class UpstreamPool implements ConnectionOwner {
    */
   warm(count: number): void {
     const target = Math.min(count, this.options.maxConnections)
-    while (this.open < target) {
-      const connection = this.connect()
-      connection.idleSince = performance.now()
-      this.idle.push(connection)
-    }
+    while (this.open < target) this.park(this.connect())
   }
 
   /** A connection of its own, outside the pool's reuse (protocol upgrades keep theirs). */
   dedicated(): UpstreamConnection {
-    this.open++
-    return new UpstreamConnection(this.addressHost, this.addressPort, this.generation, this)
+    return this.connect()
   }
 
   /** The exchange is done with `connection`; it is reused only when the response left it clean. */
@@ -104,16 +99,16 @@ export class UpstreamPool implements ConnectionOwner {
       waiter.attach(connection)
       return
     }
-    connection.idleSince = performance.now()
-    this.idle.push(connection)
+    this.park(connection)
   }
 
-  /** Points at another address; connections to the old one are retired. */
-  retarget(host: string, port: number): void {
-    if (host === this.addressHost && port === this.addressPort) return
+  /** Points at another address; connections to the old one are retired. False when the address is the same. */
+  retarget(host: string, port: number): boolean {
+    if (host === this.addressHost && port === this.addressPort) return false
     this.addressHost = host
     this.addressPort = port
     this.renew()
+    return true
   }
 
   /** Connections in use finish their exchange and are then closed; idle ones close now. */
@@ -158,6 +153,11 @@ export class UpstreamPool implements ConnectionOwner {
   private connect(): UpstreamConnection {
     this.open++
     return new UpstreamConnection(this.addressHost, this.addressPort, this.generation, this)
+  }
+
+  private park(connection: UpstreamConnection): void {
+    connection.idleSince = performance.now()
+    this.idle.push(connection)
   }
 
   private nextWaiter(): PoolWaiter | undefined {
