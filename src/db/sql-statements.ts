@@ -22,6 +22,9 @@ const MARKER_PATTERN = /^--\s*handover:([a-z-]+)\s*$/
 export function tokenizeScript(text: string): SqlToken[] {
   const tokens: SqlToken[] = []
   let current = ''
+  // Whether `current` is only whitespace so far; kept as a flag, since trimming the growing
+  // statement at every character would make long statements quadratic.
+  let blank = true
   let startLine = 1
   let line = 1
   let i = 0
@@ -29,16 +32,17 @@ export function tokenizeScript(text: string): SqlToken[] {
     const sql = current.trim()
     if (sql) tokens.push({ kind: 'statement', statement: { sql, line: startLine } })
     current = ''
+    blank = true
   }
   while (i < text.length) {
     const ch = text[i]!
-    if (current.trim() === '') startLine = line
+    if (blank) startLine = line
     if (ch === '-' && text[i + 1] === '-' && /\s|$/.test(text[i + 2] ?? '')) {
       const end = indexOrEnd(text, '\n', i)
       const comment = text.slice(i, end).trim()
       const marker = MARKER_PATTERN.exec(comment)
-      if (marker && current.trim() === '') tokens.push({ kind: 'marker', marker: { name: marker[1]!, line } })
-      else if (current.trim() !== '') current += ' '
+      if (marker && blank) tokens.push({ kind: 'marker', marker: { name: marker[1]!, line } })
+      else if (!blank) current += ' '
       i = end
       continue
     }
@@ -58,6 +62,7 @@ export function tokenizeScript(text: string): SqlToken[] {
       const quoted = text.slice(i, end)
       line += countNewlines(quoted)
       current += quoted
+      blank = false
       i = end
       continue
     }
@@ -68,6 +73,7 @@ export function tokenizeScript(text: string): SqlToken[] {
     }
     if (ch === '\n') line++
     current += ch
+    blank &&= /\s/.test(ch)
     i++
   }
   flush()

@@ -46,8 +46,21 @@ export function sqlOf(ast: Node): string | undefined {
   }
 }
 
-/** A column type written as SQL (`varchar(50)`, `enum('a','b')`), or undefined if unreadable. */
+// Every script is classified against the live schema, whose column types repeat: each
+// distinct type text is parsed once per process.
+const parsedTypes = new Map<string, ColumnType | undefined>()
+
+/**
+ * A column type written as SQL (`varchar(50)`, `enum('a','b')`), or undefined if unreadable.
+ * A copy each time: callers set charset and collation on what they get.
+ */
 export function parseColumnType(type: string): ColumnType | undefined {
+  if (!parsedTypes.has(type)) parsedTypes.set(type, parseColumnTypeOnce(type))
+  const parsed = parsedTypes.get(type)
+  return parsed === undefined ? undefined : { ...parsed }
+}
+
+function parseColumnTypeOnce(type: string): ColumnType | undefined {
   try {
     const ast = parser.astify(`CREATE TABLE t (c ${type})`, OPTIONS)
     const create = Array.isArray(ast) ? ast[0] : ast
