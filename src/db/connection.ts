@@ -1,4 +1,4 @@
-import mysql from 'mysql2/promise'
+import mysql, { type RowDataPacket } from 'mysql2/promise'
 import type { DatabaseConfig } from '../config/config.js'
 import { resolveSecret } from '../config/secrets.js'
 import { HandoverError, errorMessage } from '../errors.js'
@@ -37,7 +37,9 @@ export async function connect(config: DatabaseConfig): Promise<Connection> {
   }
 }
 
-/** Backtick-quotes an identifier that config validation already restricted to [A-Za-z0-9_]. */
-export function quoteName(name: string): string {
-  return '`' + name.replace(/`/g, '``') + '`'
+export { quoteName } from './sql-statements.js'
+
+export async function tableExists(connection: Connection, schema: string, table: string): Promise<boolean> {
+  const [rows] = await connection.query<RowDataPacket[]>('SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?', [schema, table])
+  return rows.length > 0
 }

@@ -15,7 +15,7 @@ export class StatementFailedError extends HandoverError {
     readonly script: string,
     readonly line: number,
     readonly part: ScriptPart,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`${script}:${line} (${part}) failed: ${reason}`)
   }

@@ -9,13 +9,12 @@ export class NoMigrationChainError extends HandoverError {
     readonly from: string,
     readonly to: string,
     readonly reachedUpTo: string,
-    readonly missingFrom: string,
     readonly missingTo: string | undefined,
   ) {
     super(
       `no chain of migration scripts leads from ${from} to ${to}: ` +
-        `the scripts reach ${reachedUpTo} at most, and nothing covers ${missingFrom} → ${missingTo ?? to}; ` +
-        `add v${missingTo ?? to}.sql or a bundle v${missingFrom}-v${missingTo ?? to}.sql`,
+        `the scripts reach ${reachedUpTo} at most, and nothing covers ${reachedUpTo} → ${missingTo ?? to}; ` +
+        `add v${missingTo ?? to}.sql or a bundle v${reachedUpTo}-v${missingTo ?? to}.sql`,
     )
   }
 }
@@ -43,8 +42,9 @@ interface Edge {
  */
 export function planChain(scripts: readonly MigrationScript[], current: Version, target: Version): PlannedScript[] {
   if (compareVersions(current, target) >= 0) return []
-  const edges = edgesOf(scripts, current).filter((edge) => compareVersions(edge.to, target) <= 0)
-  const end = lastReleaseUpTo(scripts, current, target)
+  const releases = releasesOf(scripts, current)
+  const edges = edgesOf(scripts, releases).filter((edge) => compareVersions(edge.to, target) <= 0)
+  const end = releases.filter((release) => compareVersions(release, target) <= 0).pop()!
   const previous = shortestPaths(edges, current)
   const path: Edge[] = []
   for (let at = key(end); at !== key(current); ) {
@@ -59,13 +59,19 @@ export function planChain(scripts: readonly MigrationScript[], current: Version,
 
 /**
  * Every version a script names is a release, and so is the schema's current one (a release
- * that changed nothing in the schema has no script). A single script starts from the release
- * just below its own, so a release named only by a bundle (v4.0-v5.9.1.sql) must be reached by
- * some script too: otherwise that is a gap, and the planner says so.
+ * that changed nothing in the schema has no script); ascending, one per version.
  */
-function edgesOf(scripts: readonly MigrationScript[], current: Version): Edge[] {
+function releasesOf(scripts: readonly MigrationScript[], current: Version): Version[] {
   const named = scripts.flatMap((script) => (script.bundleFrom ? [script.bundleFrom, script.version] : [script.version]))
-  const releases = uniqueSorted([[0], current, ...named])
+  return uniqueSorted([[0], current, ...named])
+}
+
+/**
+ * A single script starts from the release just below its own, so a release named only by a
+ * bundle (v4.0-v5.9.1.sql) must be reached by some script too: otherwise that is a gap, and
+ * the planner says so.
+ */
+function edgesOf(scripts: readonly MigrationScript[], releases: readonly Version[]): Edge[] {
   const below = (version: Version): Version => releases.filter((release) => compareVersions(release, version) < 0).pop() ?? [0]
   const edges: Edge[] = scripts.map((script) => ({ script, from: script.bundleFrom ?? below(script.version), to: script.version }))
   // Names decide between chains of equal length, so a plan never depends on directory order.
@@ -97,12 +103,7 @@ function noChain(edges: Edge[], previous: Map<string, Edge>, current: Version, t
   const reached = [current, ...[...previous.values()].map((edge) => edge.to)].sort(compareVersions)
   const highest = reached[reached.length - 1]!
   const above = edges.map((edge) => edge.from).filter((from) => compareVersions(from, highest) > 0).sort(compareVersions)
-  return new NoMigrationChainError(formatVersion(current), formatVersion(target), formatVersion(highest), formatVersion(highest), above[0] && formatVersion(above[0]))
-}
-
-function lastReleaseUpTo(scripts: readonly MigrationScript[], current: Version, target: Version): Version {
-  const named = scripts.flatMap((script) => (script.bundleFrom ? [script.bundleFrom, script.version] : [script.version]))
-  return uniqueSorted([current, ...named.filter((version) => compareVersions(version, target) <= 0)]).pop()!
+  return new NoMigrationChainError(formatVersion(current), formatVersion(target), formatVersion(highest), above[0] && formatVersion(above[0]))
 }
 
 function uniqueSorted(versions: Version[]): Version[] {

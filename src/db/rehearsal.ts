@@ -41,7 +41,7 @@ export async function rehearse(connection: Connection, schema: string, scripts: 
     await executor.undoPart(scripts, 'expand', 'expand-undo', record)
     return rehearsed
   } catch (error) {
-    if (error instanceof StatementFailedError) throw new RehearsalFailedError(error.script, error.line, error.part, error.message.replace(/^.*? failed: /, ''))
+    if (error instanceof StatementFailedError) throw new RehearsalFailedError(error.script, error.line, error.part, error.reason)
     throw error
   } finally {
     await connection.query(`DROP DATABASE IF EXISTS ${quoteName(copy)}`)

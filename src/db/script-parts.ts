@@ -50,7 +50,8 @@ export function deriveParts(file: string, statements: readonly SqlStatement[], s
     parts: {
       expand: split.expand.map(withClass),
       contract: [...catchUps, ...split.contract].map(withClass),
-      'expand-undo': split.expand.flatMap((classified) => undoStatements(classified)).reverse(),
+      // Newest statement first; each statement's own undo keeps its order.
+      'expand-undo': [...split.expand].reverse().flatMap(undoStatements),
       'contract-undo': [],
     },
     undoProblems,
@@ -74,5 +75,4 @@ function undoStatements(classified: ClassifiedStatement): PartStatement[] {
   if (!classified.undo) return []
   return tokenizeScript(classified.undo)
     .flatMap((token) => (token.kind === 'statement' ? [{ sql: token.statement.sql, line: classified.statement.line }] : []))
-    .reverse()
 }

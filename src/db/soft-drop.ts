@@ -1,7 +1,7 @@
 import type { RowDataPacket } from 'mysql2/promise'
 import { HandoverError } from '../errors.js'
 import type { ClassifiedStatement } from './classifier/index.js'
-import { quoteName, type Connection } from './connection.js'
+import { quoteName, tableExists, type Connection } from './connection.js'
 
 export const SOFT_DROP_PREFIX = '_handover_'
 
@@ -64,11 +64,6 @@ function softNameOf(name: string): string {
   const soft = `${SOFT_DROP_PREFIX}${name}`
   if (soft.length > 64) throw new SoftDropError(`cannot keep ${name} as ${soft}: names are at most 64 characters; drop it in a script marked with -- handover:contract and a contract-undo part`)
   return soft
-}
-
-async function tableExists(connection: Connection, schema: string, table: string): Promise<boolean> {
-  const [rows] = await connection.query<RowDataPacket[]>('SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?', [schema, table])
-  return rows.length > 0
 }
 
 /** The column's line of SHOW CREATE TABLE, split into its exact name and the rest. */

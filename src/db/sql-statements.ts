@@ -111,3 +111,8 @@ function countNewlines(text: string): number {
   for (const ch of text) if (ch === '\n') count++
   return count
 }
+
+/** Backtick-quotes an identifier, doubling any backtick in it. */
+export function quoteName(name: string): string {
+  return '`' + name.replace(/`/g, '``') + '`'
+}

@@ -1,6 +1,6 @@
 import type { RowDataPacket } from 'mysql2/promise'
 import type { DatabaseConfig } from '../config/config.js'
-import { quoteName, type Connection } from './connection.js'
+import { quoteName, tableExists, type Connection } from './connection.js'
 import { parseVersion, type Version } from './version.js'
 
 /**
@@ -8,11 +8,7 @@ import { parseVersion, type Version } from './version.js'
  * A schema without the table is at version 0: nothing has been installed yet.
  */
 export async function readSchemaVersion(connection: Connection, config: DatabaseConfig): Promise<Version> {
-  const [tables] = await connection.query<RowDataPacket[]>(
-    'SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?',
-    [config.schema, config.versionTable],
-  )
-  if (tables.length === 0) return [0]
+  if (!(await tableExists(connection, config.schema, config.versionTable))) return [0]
   const [rows] = await connection.query<RowDataPacket[]>(
     `SELECT ${quoteName(config.versionColumn)} AS version FROM ${tableName(config)} LIMIT 2`,
   )

@@ -4,7 +4,7 @@
  */
 export { classifyStatement, ScriptClassifier } from './classify.js'
 export { MixedAlterError, SplitChangesMeaningError, UnclassifiableStatementError, UnparseableStatementError } from './errors.js'
-export { KINDS, partOf, type Kind } from './kinds.js'
+export { KINDS, type Kind } from './kinds.js'
 export { lintScript, type LintFinding, type LintReport, type Severity } from './lint.js'
 export { classifyScript, findSplitConflicts, type ScriptEntry } from './script.js'
 export { splitStatements, type SplitScript } from './split.js'

@@ -39,7 +39,3 @@ export const KINDS = {
 } as const satisfies Record<string, { part: Part; why: string }>
 
 export type Kind = keyof typeof KINDS
-
-export function partOf(kind: Kind): Part {
-  return KINDS[kind].part
-}

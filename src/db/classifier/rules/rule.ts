@@ -1,3 +1,4 @@
+import { quoteName } from '../../sql-statements.js'
 import type { Node, TableName } from '../ast.js'
 import { KINDS, type Kind } from '../kinds.js'
 import type { Modifiers } from '../mariadb-modifiers.js'
@@ -90,9 +91,7 @@ export function quoteTable(table: TableName): string {
   return table.database ? `${quoteName(table.database)}.${quoteName(table.name)}` : quoteName(table.name)
 }
 
-export function quoteName(name: string): string {
-  return '`' + name.replace(/`/g, '``') + '`'
-}
+export { quoteName }
 
 /** `t.c` for messages. */
 export function columnLabel(table: TableName, column: string): string {
