@@ -12,6 +12,7 @@ import { connect } from '../../src/db/connection.js'
 import { parseScript } from '../../src/db/migration-script.js'
 import { rehearse } from '../../src/db/rehearsal.js'
 import { ensureMigrationTables, serviceExecutor } from '../../src/db/service-executor.js'
+import { quantileOfSorted } from '../lib/quantile.js'
 
 const ROWS = 1_000_000
 const WRITERS = 4
@@ -113,7 +114,7 @@ async function underLoad(ddl: () => Promise<string>): Promise<{ algorithm: strin
   return {
     algorithm,
     ddlMs: window.end - window.start,
-    stalls: { writes: during.length, longestMs: during[during.length - 1] ?? 0, p99Ms: during[Math.floor(during.length * 0.99)] ?? 0 },
+    stalls: { writes: during.length, longestMs: during[during.length - 1] ?? 0, p99Ms: during.length === 0 ? 0 : quantileOfSorted(during, 0.99) },
   }
 }
 

@@ -16,7 +16,8 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { firstLine, start, stopAll } from './lib/processes.js'
 import { cpuSeconds, startHandover, startHaproxy, startNginx, startNodeRelay, target, type Target } from './lib/targets.js'
-import { fixedRateLatencies, quantile } from './lib/fixed-rate.js'
+import { quantile } from '../lib/quantile.js'
+import { fixedRateLatencies } from './lib/fixed-rate.js'
 import { median, wrk, type WrkResult } from './lib/wrk.js'
 
 const { values } = parseArgs({

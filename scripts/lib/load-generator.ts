@@ -7,6 +7,7 @@
  */
 import http from 'node:http'
 import { randomBytes } from 'node:crypto'
+import { quantileOfSorted } from './quantile.js'
 
 export interface LoadOptions {
   /** e.g. http://127.0.0.1:8080 (a proxy or one slot); a path prefix is kept. */
@@ -382,9 +383,7 @@ class Recorder {
 function summarizeLatencies(latencies: number[]): LatencySummary {
   if (latencies.length === 0) return { count: 0, p50: 0, p99: 0, max: 0 }
   const sorted = [...latencies].sort((a, b) => a - b)
-  // Nearest-rank percentile: the smallest latency that p% of responses did not exceed.
-  const percentile = (p: number): number => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!
-  return { count: sorted.length, p50: percentile(50), p99: percentile(99), max: sorted[sorted.length - 1]! }
+  return { count: sorted.length, p50: quantileOfSorted(sorted, 0.5), p99: quantileOfSorted(sorted, 0.99), max: sorted[sorted.length - 1]! }
 }
 
 function validateOptions(o: LoadOptions): void {

@@ -42,9 +42,3 @@ export async function fixedRateLatencies(url: string, options: FixedRateOptions)
     rmSync(dir, { recursive: true, force: true })
   }
 }
-
-/** The q-quantile (0..1) of `values`, nearest rank. */
-export function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!
-}
