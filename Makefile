@@ -27,11 +27,12 @@ setup:
 images: deps setup
 	bash scripts/build-demo-images.sh
 
-test: build typecheck images
-	source scripts/env-defaults.sh && bash scripts/run-tests.sh
+# No `images`: the tests that run the demo images build them (ensureDemoImages).
+test: build typecheck setup
+	bash scripts/run-tests.sh
 
 demo: build images
-	source scripts/env-defaults.sh && bash scripts/demo.sh
+	bash scripts/demo.sh
 
 clean:
 	rm -rf dist .tap

@@ -2,6 +2,7 @@
 # Runs the whole suite (unit and integration) and ends with one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. scripts/env-defaults.sh
 mkdir -p .tap
 results=.tap/results.tap
 # Integration tests share one Docker engine and one MariaDB: two jobs keep the 2-core machine responsive.
