@@ -5,12 +5,13 @@
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import mysql from 'mysql2/promise'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../src/config/load-config.js'
+import { connect } from '../src/db/connection.js'
 import { DEMO_IMAGES } from './lib/demo-images.js'
 import { answers, runHandover, startAgentProcess } from './lib/handover-process.js'
 import { formatReport, startLoad, verifyRows } from './lib/load-generator.js'
+import { waitUntil } from './lib/wait-until.js'
 
 const CONFIG = fileURLToPath(new URL('../deploy/demo/handover.yaml', import.meta.url))
 const METRICS_PORT = 9464
@@ -28,12 +29,12 @@ async function main(): Promise<number> {
   const proxyUrl = `http://${config.proxy.listen.host}:${config.proxy.listen.port}`
   say(`\n== load: ${LOAD.concurrency} clients writing and reading people through ${proxyUrl}`)
   const load = startLoad({ baseUrl: proxyUrl, ...LOAD })
-  await waitFor(() => load.progress().written.length >= 200, 10_000)
+  await waitUntil(() => load.progress().written.length >= 200, 10_000, 'rows written before the upgrade')
   const upgradeBegan = Date.now()
   const upgrade = await handover(['upgrade', '--config', CONFIG, '--image', DEMO_IMAGES['2']])
   const upgradeSeconds = (Date.now() - upgradeBegan) / 1000
   const after = load.progress().sent
-  await waitFor(() => load.progress().sent >= after + 500, 10_000)
+  await waitUntil(() => load.progress().sent >= after + 500, 10_000, 'requests sent after the upgrade')
   const report = await load.stop()
   const check = await verifyRows(proxyUrl, report.written)
   const bufferWait = await longestBufferWait(agent.metricsUrl)
@@ -57,7 +58,7 @@ async function resetDemo(): Promise<void> {
   for (const slot of ['blue', 'green']) {
     spawnSync('docker', ['rm', '-f', `handover-${config.service.name}-${slot}`], { stdio: 'ignore' })
   }
-  const db = await mysql.createConnection({ host: config.database.host, port: config.database.port, user: config.database.user, password: process.env.HANDOVER_DB_PASSWORD })
+  const db = await connect(config.database)
   try {
     await db.query(`DROP DATABASE IF EXISTS \`${config.database.schema}\``)
     await db.query(`CREATE DATABASE IF NOT EXISTS \`${config.database.journalSchema}\``)
@@ -97,14 +98,6 @@ async function longestBufferWait(metricsUrl: string): Promise<string> {
   const text = await fetch(metricsUrl).then((response) => response.text())
   const line = text.split('\n').find((l) => l.startsWith(`handover_proxy_buffer_release_longest_wait_seconds{service="${config.service.name}"}`))
   return line ? `${(Number(line.split(' ').pop()) * 1000).toFixed(0)} ms` : 'not reported'
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
 }
 
 main().then(

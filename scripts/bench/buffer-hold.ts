@@ -14,9 +14,10 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { createInterface } from 'node:readline'
 import { AdminClient } from '../../src/proxy/admin-client.js'
-import { firstLine, freePort, start, stopAll, type Started } from './lib/processes.js'
+import { freePort } from '../lib/free-port.js'
+import { waitUntil } from '../lib/wait-until.js'
+import { firstLine, start, stdoutLines, stopAll, type Started } from './lib/processes.js'
 import { wrk } from './lib/wrk.js'
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '10000' } } })
@@ -28,28 +29,19 @@ interface Memory {
   heapUsed: number
 }
 
-/** Asks the agent process to collect garbage and report its memory. */
-function measurer(agent: Started): () => Promise<Memory> {
-  const lines = createInterface({ input: agent.child.stdout! })[Symbol.asyncIterator]()
+/**
+ * Waits for the agent process's "ready" (its admin socket listens), then returns a function
+ * that asks it to collect garbage and report its memory: one JSON line per request.
+ */
+async function measurer(agent: Started): Promise<() => Promise<Memory>> {
+  const nextLine = stdoutLines(agent)
+  const ready = await nextLine(15_000)
+  if (ready !== 'ready') throw new Error(`the agent process printed ${JSON.stringify(ready)} instead of "ready"`)
   return async () => {
     agent.child.stdin!.write('measure\n')
-    // Lines before the answer (the agent's "ready") are skipped; bounded by what it printed.
-    for (let skipped = 0; skipped < 10; skipped++) {
-      const line = await lines.next()
-      if (line.done === true) throw new Error('the agent process ended')
-      if (line.value.startsWith('{')) return JSON.parse(line.value) as Memory
-    }
-    throw new Error('the agent did not report its memory')
+    // Generous: two collections take far less; the bound is there so a hung agent ends the bench.
+    return JSON.parse(await nextLine(60_000)) as Memory
   }
-}
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
 }
 
 /** Opens `count` connections in batches (the listen backlog is finite) and waits for each to connect. */
@@ -105,9 +97,8 @@ async function main(): Promise<void> {
     const socket = join(dir, 'agent.sock')
     const script = new URL('./lib/agent-process.ts', import.meta.url).pathname
     const agent = start(process.execPath, ['--expose-gc', '--import', 'tsx', script, socket, join(dir, 'routes.json'), String(await freePort())], { stdio: ['pipe', 'pipe', 'inherit'] })
-    const measure = measurer(agent)
+    const measure = await measurer(agent)
     const client = new AdminClient(socket, 30)
-    await until(() => client.health().then(() => true, () => false), 'the agent', 15_000)
     const slot = { host: '127.0.0.1', port: upstreamPort }
     const route = await client.putService({
       name: 'hold',
@@ -121,7 +112,7 @@ async function main(): Promise<void> {
     const base = await measure()
 
     const idle = await connectAll(port, COUNT)
-    await until(async () => (await client.getService('hold')).buffered === 0, 'the agent to settle', 1000)
+    await waitUntil(async () => (await client.getService('hold')).buffered === 0, 1000, 'the agent to settle')
     const withIdle = await measure()
     for (const s of idle) s.destroy()
 
@@ -129,7 +120,7 @@ async function main(): Promise<void> {
     const sockets = await connectAll(port, COUNT)
     const done = answered(sockets)
     for (const s of sockets) s.write('GET / HTTP/1.1\r\nhost: bench\r\n\r\n')
-    await until(async () => (await client.getService('hold')).buffered === COUNT, `${COUNT} requests to be held`, 60_000)
+    await waitUntil(async () => (await client.getService('hold')).buffered === COUNT, 60_000, `${COUNT} requests to be held`)
     const held = await measure()
 
     const started = performance.now()

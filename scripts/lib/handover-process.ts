@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { openSync } from 'node:fs'
 import http from 'node:http'
 import { fileURLToPath } from 'node:url'
+import { waitUntil } from './wait-until.js'
 
 export const HANDOVER_BIN = fileURLToPath(new URL('../../bin/handover.js', import.meta.url))
 
@@ -26,8 +27,13 @@ export interface AgentOptions {
   detachedLogFile?: string
 }
 
+/** The node arguments that run `handover agent` on this socket, state file and metrics port. */
+export function agentArgs(options: Pick<AgentOptions, 'socket' | 'stateFile' | 'metricsPort'>): string[] {
+  return [HANDOVER_BIN, 'agent', '--socket', options.socket, '--state-file', options.stateFile, '--metrics', `127.0.0.1:${options.metricsPort}`]
+}
+
 export async function startAgentProcess(options: AgentOptions): Promise<AgentProcess> {
-  const args = [HANDOVER_BIN, 'agent', '--socket', options.socket, '--state-file', options.stateFile, '--metrics', `127.0.0.1:${options.metricsPort}`]
+  const args = agentArgs(options)
   let child: ChildProcess
   if (options.detachedLogFile) {
     const log = openSync(options.detachedLogFile, 'a')
@@ -38,7 +44,7 @@ export async function startAgentProcess(options: AgentOptions): Promise<AgentPro
     forwardLines(child, options.onLog ?? (() => {}))
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  await waitForSocket(options.socket, exited)
+  await waitForAgent(options.socket, exited)
   return {
     pid: child.pid!,
     metricsUrl: `http://127.0.0.1:${options.metricsPort}/metrics`,
@@ -49,17 +55,15 @@ export async function startAgentProcess(options: AgentOptions): Promise<AgentPro
   }
 }
 
-/** Waits (bounded) until the admin socket answers, or fails when the agent exits first. */
-async function waitForSocket(socket: string, exited: Promise<number | null>): Promise<void> {
-  const deadline = Date.now() + 15_000
+/** Waits (bounded) until the agent's admin socket answers, or fails when the agent exits first. */
+export async function waitForAgent(socket: string, exited: Promise<unknown>): Promise<void> {
   let gone = false
   void exited.then(() => (gone = true))
-  while (Date.now() < deadline) {
+  const answered = async (): Promise<boolean> => {
     if (gone) throw new Error(`handover agent exited before its socket ${socket} answered`)
-    if (await answers(socket)) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    return answers(socket)
   }
-  throw new Error(`handover agent socket ${socket} did not answer within 15 s`)
+  await waitUntil(answered, 15_000, `the handover agent socket ${socket} to answer`)
 }
 
 export function answers(socket: string): Promise<boolean> {

@@ -9,9 +9,8 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import mysql, { type RowDataPacket } from 'mysql2/promise'
-import { columnsOf, createTestDatabase } from '../support/test-database.js'
-import { dbPassword } from '../support/test-service.js'
-import { waitUntil } from '../support/wait-until.js'
+import { columnsOf, createTestDatabase, dbPassword } from '../support/test-database.js'
+import { waitUntil } from '../../scripts/lib/wait-until.js'
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/apply-expand.ts', import.meta.url))
 

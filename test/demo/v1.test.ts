@@ -8,15 +8,8 @@ import t from 'tap'
 import { ensureDemoImages } from '../../scripts/lib/demo-images.js'
 import { freePort } from '../../scripts/lib/free-port.js'
 import { formatReport, runLoad, verifyRows } from '../../scripts/lib/load-generator.js'
-import {
-  createTestDatabase,
-  removeLeftoverContainers,
-  request,
-  startDemo,
-  waitForStatus,
-  type DemoContainer,
-  type TestDatabase,
-} from './fixtures/harness.js'
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js'
+import { removeLeftoverContainers, request, startDemo, waitForStatus, type DemoContainer } from './fixtures/harness.js'
 import { V1_SCHEMA } from './fixtures/schema.js'
 
 let db: TestDatabase
@@ -25,15 +18,15 @@ let blue: DemoContainer
 t.before(async () => {
   t.comment((await ensureDemoImages()).trim())
   await removeLeftoverContainers()
-  db = await createTestDatabase()
-  await db.conn.query(V1_SCHEMA)
-  blue = await startDemo({ version: '1', database: db.name, slot: 'blue' })
+  db = await createTestDatabase('handover_demo_test')
+  await db.db.query(V1_SCHEMA)
+  blue = await startDemo({ version: '1', database: db.config, slot: 'blue' })
   await waitForStatus(blue, '/healthz', 200)
 })
 
 t.teardown(async () => {
   await removeLeftoverContainers()
-  await db?.drop()
+  await db?.cleanup()
 })
 
 t.test('endpoints', async (t) => {
@@ -61,7 +54,7 @@ t.test('endpoints', async (t) => {
   t.same(read.json(), { id: person.id, name: 'Ada Lovelace', version: '1' })
   t.equal(read.headers['x-served-by'], 'blue/1')
 
-  const [rows] = await db.conn.query('SELECT name FROM people WHERE id = ?', [person.id])
+  const [rows] = await db.db.query('SELECT name FROM people WHERE id = ?', [person.id])
   t.same(rows, [{ name: 'Ada Lovelace' }], 'the row is in the database')
 
   t.equal((await request(blue.baseUrl, 'GET', '/people/999999999')).status, 404)
@@ -93,7 +86,7 @@ t.test('bounded load: no failures, every write reads back', async (t) => {
   t.same(verified.wrong, [], 'no row changed')
   t.same(verified.errors, [])
 
-  const [counted] = await db.conn.query<any[]>('SELECT COUNT(*) AS n FROM people WHERE id IN (?)', [report.written.map((r) => r.id)])
+  const [counted] = await db.db.query<any[]>('SELECT COUNT(*) AS n FROM people WHERE id IN (?)', [report.written.map((r) => r.id)])
   t.equal(Number(counted[0].n), report.written.length, 'MariaDB holds every written row')
 })
 
@@ -108,7 +101,7 @@ t.test('the load generator stops on request: in-flight requests finish and count
 })
 
 t.test('healthz is 503 while the database is unreachable', async (t) => {
-  const orphan = await startDemo({ version: '1', database: db.name, slot: 'green', dbPort: await freePort() })
+  const orphan = await startDemo({ version: '1', database: db.config, slot: 'green', dbPort: await freePort() })
   await waitForStatus(orphan, '/version', 200)
   const health = await request(orphan.baseUrl, 'GET', '/healthz')
   t.equal(health.status, 503)

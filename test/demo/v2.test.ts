@@ -8,22 +8,16 @@ import t from 'tap'
 import { ensureDemoImages } from '../../scripts/lib/demo-images.js'
 import { formatReport, runLoad, startLoad, verifyRows, type WrittenRow } from '../../scripts/lib/load-generator.js'
 import { composeName, splitName } from '../../deploy/demo/src/v2.js'
-import {
-  createTestDatabase,
-  removeLeftoverContainers,
-  request,
-  startDemo,
-  waitForStatus,
-  type TestDatabase,
-} from './fixtures/harness.js'
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js'
+import { removeLeftoverContainers, request, startDemo, waitForStatus } from './fixtures/harness.js'
 import { V1_SCHEMA, V2_CONTRACT, V2_CONTRACT_UNDO, V2_EXPAND, V2_SCHEMA } from './fixtures/schema.js'
 
 const databases: TestDatabase[] = []
 
 async function newDatabase(schema: string): Promise<TestDatabase> {
-  const db = await createTestDatabase()
+  const db = await createTestDatabase('handover_demo_test')
   databases.push(db)
-  await db.conn.query(schema)
+  await db.db.query(schema)
   return db
 }
 
@@ -34,7 +28,7 @@ t.before(async () => {
 
 t.teardown(async () => {
   await removeLeftoverContainers()
-  for (const db of databases) await db.drop()
+  for (const db of databases) await db.cleanup()
 })
 
 t.test('names split at the first space and compose back unchanged', async (t) => {
@@ -50,8 +44,8 @@ t.test('names split at the first space and compose back unchanged', async (t) =>
 t.test('v2 on the contracted schema keeps the v1 API', async (t) => {
   const db = await newDatabase(V2_SCHEMA)
   // A row as the contract migration leaves it (backfilled by SQL, not written by v2).
-  await db.conn.query("INSERT INTO people (id, first_name, last_name) VALUES (7, 'Charles', 'Babbage')")
-  const green = await startDemo({ version: '2', database: db.name, slot: 'green' })
+  await db.db.query("INSERT INTO people (id, first_name, last_name) VALUES (7, 'Charles', 'Babbage')")
+  const green = await startDemo({ version: '2', database: db.config, slot: 'green' })
   await waitForStatus(green, '/healthz', 200)
 
   t.same((await request(green.baseUrl, 'GET', '/version')).json(), { version: '2', slot: 'green' })
@@ -68,7 +62,7 @@ t.test('v2 on the contracted schema keeps the v1 API', async (t) => {
   const plato = await request(green.baseUrl, 'POST', '/people', { name: 'Plato' })
   t.equal(plato.json().name, 'Plato', 'no space: empty last name, no trailing space')
 
-  const [rows] = await db.conn.query('SELECT first_name, last_name FROM people WHERE id IN (?, ?, ?) ORDER BY id', [
+  const [rows] = await db.db.query('SELECT first_name, last_name FROM people WHERE id IN (?, ?, ?) ORDER BY id', [
     ada.json().id,
     grace.json().id,
     plato.json().id,
@@ -97,13 +91,13 @@ t.test('v2 on the contracted schema keeps the v1 API', async (t) => {
 
 t.test('expanded schema: v1 and v2 side by side, then the contract under a running v2', async (t) => {
   const db = await newDatabase(V1_SCHEMA)
-  const blue = await startDemo({ version: '1', database: db.name, slot: 'blue' })
+  const blue = await startDemo({ version: '1', database: db.config, slot: 'blue' })
   await waitForStatus(blue, '/healthz', 200)
   const before = await runLoad({ baseUrl: blue.baseUrl, concurrency: 4, maxDurationMs: 2_000, maxRequests: 200, postRatio: 0.8 })
   t.equal(before.failed, 0, 'v1 on the v1 schema')
 
-  await db.conn.query(V2_EXPAND)
-  const green = await startDemo({ version: '2', database: db.name, slot: 'green' })
+  await db.db.query(V2_EXPAND)
+  const green = await startDemo({ version: '2', database: db.config, slot: 'green' })
   await waitForStatus(green, '/healthz', 200)
 
   // Both versions write at once; each must read what the other wrote.
@@ -125,7 +119,7 @@ t.test('expanded schema: v1 and v2 side by side, then the contract under a runni
   t.equal((await blue.container.inspect()).State.ExitCode, 0)
   const during = startLoad({ baseUrl: green.baseUrl, concurrency: 4, maxDurationMs: 20_000, maxRequests: 100_000, postRatio: 0.7 })
   while (during.progress().succeeded < 100) await new Promise((resolve) => setTimeout(resolve, 20))
-  await db.conn.query(V2_CONTRACT)
+  await db.db.query(V2_CONTRACT)
   const afterContract = during.progress().succeeded
   while (during.progress().succeeded < afterContract + 200) await new Promise((resolve) => setTimeout(resolve, 20))
   const contractLoad = await during.stop()
@@ -133,16 +127,16 @@ t.test('expanded schema: v1 and v2 side by side, then the contract under a runni
   t.equal(contractLoad.failed, 0, 'v2 kept serving while name was dropped')
   t.match(await green.logs(), /"msg":"name-column-changed","exists":false/, 'v2 noticed the drop on a write and carried on')
 
-  const [columns] = await db.conn.query<any[]>("SHOW COLUMNS FROM people LIKE 'name'")
+  const [columns] = await db.db.query<any[]>("SHOW COLUMNS FROM people LIKE 'name'")
   t.equal(columns.length, 0, 'name is gone')
   const verified = await verifyRows(green.baseUrl, [...allRows, ...contractLoad.written])
   t.same([verified.missing, verified.wrong, verified.errors], [[], [], []], 'after the contract v2 reads every row ever written')
 
   // A rollback past the contract restores name NOT NULL; a v2 still running must keep writing.
-  await db.conn.query(V2_CONTRACT_UNDO)
+  await db.db.query(V2_CONTRACT_UNDO)
   const afterUndo = await request(green.baseUrl, 'POST', '/people', { name: 'Alan Turing' })
   t.equal(afterUndo.status, 201, 'v2 writes after the contract was undone')
-  const [undone] = await db.conn.query('SELECT name, first_name, last_name FROM people WHERE id = ?', [afterUndo.json().id])
+  const [undone] = await db.db.query('SELECT name, first_name, last_name FROM people WHERE id = ?', [afterUndo.json().id])
   t.same(undone, [{ name: 'Alan Turing', first_name: 'Alan', last_name: 'Turing' }], 'and fills name again')
   t.match(await green.logs(), /"msg":"name-column-changed","exists":true/)
 })

@@ -10,7 +10,7 @@ import { DEMO_IMAGES, ensureDemoImages } from '../../scripts/lib/demo-images.js'
 import { runHandover } from '../../scripts/lib/handover-process.js'
 import { AdminClient } from '../../src/proxy/admin-client.js'
 import { createTestService, demoMigrationsWith, removeLeftovers } from '../support/test-service.js'
-import { waitUntil } from '../support/wait-until.js'
+import { waitUntil } from '../../scripts/lib/wait-until.js'
 
 const HELD_REQUESTS = 10
 

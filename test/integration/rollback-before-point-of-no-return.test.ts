@@ -14,7 +14,7 @@ import { runHandover } from '../../scripts/lib/handover-process.js'
 import { startLoad, verifyRows } from '../../scripts/lib/load-generator.js'
 import { AdminClient } from '../../src/proxy/admin-client.js'
 import { createTestService, demoMigrationsWith, JOURNAL_SCHEMA, removeLeftovers } from '../support/test-service.js'
-import { waitUntil } from '../support/wait-until.js'
+import { waitUntil } from '../../scripts/lib/wait-until.js'
 
 const docker = new Docker()
 

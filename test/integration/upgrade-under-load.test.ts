@@ -11,7 +11,7 @@ import { runHandover } from '../../scripts/lib/handover-process.js'
 import { startLoad, verifyRows } from '../../scripts/lib/load-generator.js'
 import { STRICT_PHASES } from '../../src/upgrade/strict-phases.js'
 import { createTestService, JOURNAL_SCHEMA, removeLeftovers, type TestService } from '../support/test-service.js'
-import { waitUntil } from '../support/wait-until.js'
+import { waitUntil } from '../../scripts/lib/wait-until.js'
 
 const docker = new Docker()
 

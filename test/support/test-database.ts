@@ -1,7 +1,7 @@
 /** A uniquely named schema on the real MariaDB for one test, dropped afterwards. */
 import mysql from 'mysql2/promise'
 import type { DatabaseConfig } from '../../src/config/config.js'
-import { dbPassword } from './test-service.js'
+import { isAlive } from './process-alive.js'
 
 export interface TestDatabase {
   schema: string
@@ -11,11 +11,20 @@ export interface TestDatabase {
   cleanup(): Promise<void>
 }
 
+/** The test server's password, from the environment only: a guessed one would hide a run outside `make test`. */
+export function dbPassword(): string {
+  const password = process.env.HANDOVER_DB_PASSWORD
+  if (!password) throw new Error('HANDOVER_DB_PASSWORD is not set: run the tests through `make test` (scripts/run-tests.sh sources scripts/env-defaults.sh)')
+  return password
+}
+
+/** Named `<prefix>_<pid>_<random>`: the pid tells a later run whether the test that made it is gone. */
 export async function createTestDatabase(prefix: string): Promise<TestDatabase> {
   const suffix = Math.random().toString(36).slice(2, 8)
-  const schema = `${prefix}_${suffix}`
-  const journalSchema = `${prefix}_${suffix}_journal`
+  const schema = `${prefix}_${process.pid}_${suffix}`
+  const journalSchema = `${schema}_journal`
   const db = await mysql.createConnection({ host: '127.0.0.1', user: 'handover', password: dbPassword(), multipleStatements: true })
+  await dropLeftoverDatabases(db, prefix)
   await db.query(`CREATE DATABASE \`${schema}\``)
   await db.query(`USE \`${schema}\``)
   const config: DatabaseConfig = {
@@ -38,6 +47,17 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
       await db.query(`DROP DATABASE IF EXISTS \`${journalSchema}\``)
       await db.end()
     },
+  }
+}
+
+/** Databases of this prefix left by a test process that is gone (an interrupted run); those of live processes are in use. */
+async function dropLeftoverDatabases(db: mysql.Connection, prefix: string): Promise<void> {
+  const made = new RegExp(`^${prefix}_(\\d+)_[a-z0-9]+(_journal)?$`)
+  const [rows] = await db.query<mysql.RowDataPacket[]>('SHOW DATABASES')
+  for (const row of rows) {
+    const name = String(row.Database)
+    const owner = made.exec(name)?.[1]
+    if (owner !== undefined && !isAlive(Number(owner))) await db.query(`DROP DATABASE IF EXISTS \`${name}\``)
   }
 }
 

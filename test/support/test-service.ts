@@ -11,6 +11,7 @@ import Docker from 'dockerode'
 import mysql from 'mysql2/promise'
 import { freePort } from '../../scripts/lib/free-port.js'
 import { startAgentProcess, type AgentProcess } from '../../scripts/lib/handover-process.js'
+import { dbPassword } from './test-database.js'
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../deploy/demo/migrations', import.meta.url))
 export const JOURNAL_SCHEMA = 'handover_test_journal'
@@ -30,7 +31,7 @@ export interface TestService {
 
 const docker = new Docker()
 
-export async function removeContainersOf(service: string): Promise<void> {
+async function removeContainersOf(service: string): Promise<void> {
   const containers = await docker.listContainers({ all: true, filters: { label: [`handover.service=${service}`] } })
   await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined)))
 }
@@ -40,12 +41,6 @@ export async function removeLeftovers(prefix: string): Promise<void> {
   const containers = await docker.listContainers({ all: true, filters: { label: ['handover.managed=true'] } })
   const stale = containers.filter((info) => info.Labels['handover.service']?.startsWith(prefix))
   await Promise.all(stale.map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined)))
-}
-
-export function dbPassword(): string {
-  const password = process.env.HANDOVER_DB_PASSWORD
-  if (!password) throw new Error('HANDOVER_DB_PASSWORD is not set: run the tests through `make test` (it sources scripts/env-defaults.sh)')
-  return password
 }
 
 export async function createTestService(prefix: string, options: { maxWaitSeconds?: number; migrationsDir?: string } = {}): Promise<TestService> {

@@ -5,6 +5,8 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { once } from 'node:events'
 import net from 'node:net'
+import { createInterface } from 'node:readline'
+import { waitUntil } from '../../lib/wait-until.js'
 
 export interface Started {
   readonly pid: number
@@ -39,29 +41,37 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...started].map((entry) => entry.stop()))
 }
 
+/**
+ * The lines a child prints on stdout, read one at a time; each read fails after its
+ * `timeoutMs`, so a child that goes silent ends the bench instead of hanging it.
+ */
+export function stdoutLines(entry: Started): (timeoutMs: number) => Promise<string> {
+  const stdout = entry.child.stdout
+  if (stdout === null) throw new Error(`child ${entry.pid} has no stdout pipe`)
+  const lines = createInterface({ input: stdout })[Symbol.asyncIterator]()
+  return async (timeoutMs) => {
+    let timer: NodeJS.Timeout | undefined
+    const silence = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`child ${entry.pid} printed no line within ${timeoutMs} ms`)), timeoutMs)
+    })
+    try {
+      const line = await Promise.race([lines.next(), silence])
+      if (line.done === true) throw new Error(`child ${entry.pid} closed its stdout without printing a line`)
+      return line.value
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
+
 /** Reads the first line a child prints on stdout (its port), bounded in time. */
 export async function firstLine(entry: Started, timeoutMs = 15_000): Promise<string> {
-  const stdout = entry.child.stdout
-  if (stdout === null) throw new Error('child has no stdout pipe')
-  let text = ''
-  const deadline = Date.now() + timeoutMs
-  for await (const chunk of stdout) {
-    text += String(chunk)
-    const end = text.indexOf('\n')
-    if (end >= 0) return text.slice(0, end).trim()
-    if (Date.now() > deadline) break
-  }
-  throw new Error(`child ${entry.pid} printed no line within ${timeoutMs} ms`)
+  return (await stdoutLines(entry)(timeoutMs)).trim()
 }
 
 /** Waits until something accepts TCP connections on the port, bounded in time. */
-export async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await accepts(port)) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`)
+export function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
+  return waitUntil(() => accepts(port), timeoutMs, `something to listen on 127.0.0.1:${port}`)
 }
 
 function accepts(port: number): Promise<boolean> {
@@ -72,16 +82,5 @@ function accepts(port: number): Promise<boolean> {
       resolve(true)
     })
     socket.once('error', () => resolve(false))
-  })
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
   })
 }

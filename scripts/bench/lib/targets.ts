@@ -8,7 +8,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AdminClient } from '../../../src/proxy/admin-client.js'
-import { firstLine, freePort, start, waitForPort, type Started } from './processes.js'
+import { freePort } from '../../lib/free-port.js'
+import { agentArgs, waitForAgent } from '../../lib/handover-process.js'
+import { firstLine, start, waitForPort, type Started } from './processes.js'
 
 export interface Target {
   name: string
@@ -17,8 +19,6 @@ export interface Target {
   pids(): number[]
   stop(): Promise<void>
 }
-
-const HANDOVER_BIN = fileURLToPath(new URL('../../../bin/handover.js', import.meta.url))
 
 export function ensureInstalled(binary: string, aptPackage: string): string {
   const path = `/usr/sbin/${binary}`
@@ -101,10 +101,10 @@ backend app
 /** The real agent (bin/handover.js over dist/), one service whose two slots are the same upstream. */
 export async function startHandover(dir: string, upstreamPort: number): Promise<Target> {
   const socket = join(dir, 'agent.sock')
-  const metrics = `127.0.0.1:${await freePort()}`
-  const agent = start(process.execPath, [HANDOVER_BIN, 'agent', '--socket', socket, '--state-file', join(dir, 'routes.json'), '--metrics', metrics], { stdio: 'ignore' })
+  // Started here, not by startAgentProcess, so that stopAll tracks it by its PID.
+  const agent = start(process.execPath, agentArgs({ socket, stateFile: join(dir, 'routes.json'), metricsPort: await freePort() }), { stdio: 'ignore' })
+  await waitForAgent(socket, new Promise((resolve) => agent.child.once('exit', resolve)))
   const client = new AdminClient(socket, 5)
-  await until(() => client.health().then(() => true, () => false), 'the agent admin socket')
   const slot = { host: '127.0.0.1', port: upstreamPort, state: 'active' as const }
   const { listen } = await client.putService({ name: 'bench', listen: { host: '127.0.0.1', port: 0 }, slots: { blue: slot, green: { ...slot, state: 'disabled' } }, buffer: { maxRequests: 10_000, maxWaitSeconds: 60 } })
   return target('handover', listen.port, agent)
@@ -141,13 +141,4 @@ export function cpuSeconds(pids: readonly number[]): number {
     }
   }
   return ticks / 100
-}
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`timed out waiting for ${what}`)
 }
