@@ -11,7 +11,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-image_repo=${HANDOVER_DEMO_IMAGE_REPO:-handover-demo}
+image_repo=handover-demo # DEMO_IMAGE_REPO in scripts/lib/demo-images.ts, which tests and the demo run
 node_bin=$(readlink -f "$(command -v node)")
 esbuild="$repo/node_modules/.bin/esbuild"
 force=false

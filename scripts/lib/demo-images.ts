@@ -14,12 +14,6 @@ export const DEMO_IMAGES: Record<DemoVersion, string> = {
   '2': `${DEMO_IMAGE_REPO}:2`,
 }
 
-/** Labels every demo image carries (set by scripts/build-demo-images.sh). */
-export const DEMO_IMAGE_LABELS = {
-  version: 'org.opencontainers.image.version',
-  contentHash: 'handover.demo.content-hash',
-} as const
-
 const BUILD_SCRIPT = fileURLToPath(new URL('../build-demo-images.sh', import.meta.url))
 
 let building: Promise<string> | undefined

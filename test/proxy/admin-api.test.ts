@@ -5,20 +5,11 @@ import { join } from 'node:path'
 import t from 'tap'
 import { AdminClient } from '../../src/proxy/admin-client.js'
 import { startAgent } from '../../src/proxy/agent.js'
-import { AgentAlreadyRunningError, AgentRequestError, AgentUnreachableError } from '../../src/proxy/errors.js'
-import { route, startTestAgent } from './fixtures/agent.js'
+import { AgentAlreadyRunningError, AgentUnreachableError } from '../../src/proxy/errors.js'
+import { route, startShop, startTestAgent } from './fixtures/agent.js'
 import { adminRaw, waitFor } from './fixtures/http-client.js'
+import { refusal } from './fixtures/refusal.js'
 import { startUpstreams } from './fixtures/upstream.js'
-
-async function refusal(call: Promise<unknown>): Promise<AgentRequestError> {
-  try {
-    await call
-  } catch (error) {
-    if (error instanceof AgentRequestError) return error
-    throw error
-  }
-  throw new Error('the agent accepted the call')
-}
 
 t.test('the socket is private to the agent user', async (t) => {
   const { socketPath, client } = await startTestAgent(t)
@@ -54,9 +45,7 @@ t.test('an unknown service is 404', async (t) => {
 })
 
 t.test('an illegal transition is 409 and changes nothing', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  await client.putService(route('shop', { blue: blue.port, green: green.port }))
+  const { client } = await startShop(t)
   const error = await refusal(client.setSlotState('shop', 'blue', 'buffering'))
   t.same([error.status, error.agentCode], [409, 'ILLEGAL_TRANSITION'])
   t.match(error.agentMessage, /slot blue: cannot go from active to buffering/)

@@ -4,20 +4,11 @@ import t from 'tap'
 import { InvalidInputError } from '../../src/errors.js'
 import { AdminToken, loadAdminToken } from '../../src/proxy/admin-auth.js'
 import { AdminClient } from '../../src/proxy/admin-client.js'
-import { AgentRequestError } from '../../src/proxy/errors.js'
 import { route, startTestAgent } from './fixtures/agent.js'
+import { refusal } from './fixtures/refusal.js'
 import { startUpstreams } from './fixtures/upstream.js'
 
 const TOKEN = 'a-long-admin-token-0123456789'
-
-async function refusal(call: Promise<unknown>): Promise<AgentRequestError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  if (!(error instanceof AgentRequestError)) throw new Error(`expected a refusal, got ${String(error)}`)
-  return error
-}
 
 t.test('on TCP the admin API serves a client with the token and refuses every other', async (t) => {
   const { blue, green } = await startUpstreams(t)
