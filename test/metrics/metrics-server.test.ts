@@ -1,5 +1,5 @@
 import t from 'tap'
-import { route, startTestAgent } from '../proxy/fixtures/agent.js'
+import { route, startShop, startTestAgent } from '../proxy/fixtures/agent.js'
 import { send, waitFor } from '../proxy/fixtures/http-client.js'
 import { startUpstreams } from '../proxy/fixtures/upstream.js'
 
@@ -52,10 +52,8 @@ t.test('GET /metrics exposes the proxy and upgrade series after traffic and a re
 })
 
 t.test('the in-flight and buffered gauges are read live at scrape time', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { agent, client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
-  const slow = send(listen.port, { path: '/slow' })
+  const { blue, agent, port } = await startShop(t, { blue: 'active', green: 'disabled' })
+  const slow = send(port, { path: '/slow' })
   await waitFor(() => blue.parkedCount === 1, 'the slow request to reach blue')
   const scrape = async () => fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`).then((r) => r.text())
   t.match(await scrape(), /^handover_proxy_in_flight_requests\{service="shop",slot="blue"\} 1$/m)

@@ -1,14 +1,12 @@
 import t from 'tap'
-import { route, startTestAgent } from './fixtures/agent.js'
+import { route, startShop, startTestAgent } from './fixtures/agent.js'
 import { send, waitFor } from './fixtures/http-client.js'
 import { startUpstreams } from './fixtures/upstream.js'
 
 t.test('closing the agent answers held requests 503 instead of leaving them hanging', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { agent, client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
+  const { blue, green, agent, client, port } = await startShop(t, { blue: 'active', green: 'disabled' })
   await client.flip('shop', 'green')
-  const held = [send(listen.port), send(listen.port, { method: 'POST', body: Buffer.alloc(100_000, 1) })]
+  const held = [send(port), send(port, { method: 'POST', body: Buffer.alloc(100_000, 1) })]
   await waitFor(async () => (await client.getService('shop')).buffered === 2, 'two held')
   await agent.close()
   for (const { reply } of held) {
@@ -23,10 +21,8 @@ t.test('closing the agent answers held requests 503 instead of leaving them hang
 })
 
 t.test('closing the agent lets in-flight requests finish', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { agent, client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
-  const slow = send(listen.port, { path: '/slow' })
+  const { blue, agent, port } = await startShop(t, { blue: 'active', green: 'disabled' })
+  const slow = send(port, { path: '/slow' })
   await waitFor(() => blue.parkedCount === 1, 'the slow request to reach blue')
   const closing = agent.close()
   blue.openGate()

@@ -1,13 +1,11 @@
 import t from 'tap'
-import { route, startTestAgent } from './fixtures/agent.js'
+import { startShop } from './fixtures/agent.js'
 import { get, RawClient } from './fixtures/raw-client.js'
-import { startUpstreams, type Echo } from './fixtures/upstream.js'
+import type { Echo } from './fixtures/upstream.js'
 
 t.test('an idle keep-alive client connection is closed after the keep-alive timeout', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t, { clientKeepAliveSeconds: 0.2 })
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }))
-  const raw = await RawClient.connect(listen.port)
+  const { port } = await startShop(t, undefined, { clientKeepAliveSeconds: 0.2 })
+  const raw = await RawClient.connect(port)
   t.teardown(() => raw.close())
   raw.write(get('/'))
   t.equal((await raw.response()).status, 200)
@@ -15,10 +13,8 @@ t.test('an idle keep-alive client connection is closed after the keep-alive time
 })
 
 t.test('a client that never finishes its request head gets 408 and is closed', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t, { clientHeadTimeoutSeconds: 0.2 })
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }))
-  const raw = await RawClient.connect(listen.port)
+  const { blue, green, port } = await startShop(t, undefined, { clientHeadTimeoutSeconds: 0.2 })
+  const raw = await RawClient.connect(port)
   t.teardown(() => raw.close())
   raw.write('GET / HTTP/1.1\r\nhost: slow\r\n')
   const answer = await raw.response(5000)
@@ -29,10 +25,8 @@ t.test('a client that never finishes its request head gets 408 and is closed', a
 })
 
 t.test('an HTTP/1.0 client is served and its connection closed after the response', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
-  const raw = await RawClient.connect(listen.port)
+  const { port } = await startShop(t, { blue: 'active', green: 'disabled' })
+  const raw = await RawClient.connect(port)
   t.teardown(() => raw.close())
   raw.write('GET /old HTTP/1.0\r\nx-test-id: ten\r\n\r\n')
   await raw.closedByPeer()

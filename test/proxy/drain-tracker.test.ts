@@ -1,9 +1,8 @@
 import { once } from 'node:events'
 import t from 'tap'
 import { DrainTracker } from '../../src/proxy/drain-tracker.js'
-import { route, startTestAgent } from './fixtures/agent.js'
+import { startShop } from './fixtures/agent.js'
 import { send } from './fixtures/http-client.js'
-import { startUpstreams } from './fixtures/upstream.js'
 
 t.test('wait resolves when the count reaches zero, or reports the count at the timeout', async (t) => {
   const drained: number[] = []
@@ -21,10 +20,8 @@ t.test('wait resolves when the count reaches zero, or reports the count at the t
 })
 
 t.test('wait-drained over the admin API: false at the timeout, true once the slow request completes', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
-  const slow = send(listen.port, { path: '/slow' })
+  const { blue, client, port } = await startShop(t, { blue: 'active', green: 'disabled' })
+  const slow = send(port, { path: '/slow' })
   await once(blue, 'parked')
   await client.setSlotState('shop', 'blue', 'draining')
   t.same(await client.waitDrained('shop', 'blue', 0.1), { drained: false, inFlight: 1 })

@@ -1,15 +1,13 @@
 import t from 'tap'
-import { route, startTestAgent } from './fixtures/agent.js'
+import { route, startShop, startTestAgent } from './fixtures/agent.js'
 import { waitFor } from './fixtures/http-client.js'
 import { get, RawClient } from './fixtures/raw-client.js'
 import { startUpstreams } from './fixtures/upstream.js'
 
 t.test('a keep-alive connection whose request a draining slot answers is closed after that response', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
-  const kept = await RawClient.connect(listen.port)
-  const draining = await RawClient.connect(listen.port)
+  const { blue, client, port } = await startShop(t, { blue: 'active', green: 'disabled' })
+  const kept = await RawClient.connect(port)
+  const draining = await RawClient.connect(port)
   t.teardown(() => [kept.close(), draining.close()])
   kept.write(get('/'))
   t.equal((await kept.response()).headers.connection, undefined, 'an active slot keeps the connection')

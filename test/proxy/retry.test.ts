@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Registry } from 'prom-client'
-import { route, startTestAgent, type Teardown } from './fixtures/agent.js'
+import { route, startShop, startTestAgent, type Teardown } from './fixtures/agent.js'
 import { send } from './fixtures/http-client.js'
 import { startUpstreams, Upstream } from './fixtures/upstream.js'
 
@@ -42,26 +42,22 @@ t.test('a refused POST is not retried: 502 that names the slot', async (t) => {
 })
 
 t.test('a GET reset before any response byte is retried; a reset after part of a response is not', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client, agent } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }))
-  const reset = await send(listen.port, { path: '/reset' }).reply
+  const { blue, green, agent, port } = await startShop(t)
+  const reset = await send(port, { path: '/reset' }).reply
   t.equal(reset.status, 502, 'both slots reset /reset: after one retry the answer is 502')
   t.equal(blue.received.filter((r) => r.url === '/reset').length + green.received.filter((r) => r.url === '/reset').length, 2, 'tried exactly twice')
   t.equal((await retries(agent.registry, 'blue')) + (await retries(agent.registry, 'green')), 1)
   const ids = [...blue.received, ...green.received].filter((r) => r.url === '/reset').map((r) => r.headers['x-request-id'])
   t.equal(new Set(ids).size, 1, 'both attempts carry the same request id')
 
-  const partial = send(listen.port, { path: '/partial' }).reply
+  const partial = send(port, { path: '/partial' }).reply
   await t.rejects(partial, 'a response cut after its first bytes is cut for the client too')
   t.equal(blue.received.filter((r) => r.url === '/partial').length + green.received.filter((r) => r.url === '/partial').length, 1, 'never retried')
 })
 
 t.test('a POST reset before any response byte is not retried', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }))
-  const reply = await send(listen.port, { method: 'POST', path: '/reset', body: Buffer.from('x') }).reply
+  const { blue, green, port } = await startShop(t)
+  const reply = await send(port, { method: 'POST', path: '/reset', body: Buffer.from('x') }).reply
   t.equal(reply.status, 502)
   t.match(reply.body, /^bad gateway: shop slot (blue|green) /)
   t.equal(blue.received.length + green.received.length, 1)

@@ -2,29 +2,25 @@ import http from 'node:http'
 import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import { route, startTestAgent } from './fixtures/agent.js'
+import { startShop } from './fixtures/agent.js'
 import { send, sha256, waitFor, type Reply } from './fixtures/http-client.js'
-import { BIG, startUpstreams, type Echo } from './fixtures/upstream.js'
+import { BIG, type Echo } from './fixtures/upstream.js'
 
 t.test('active slots share requests round robin', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }))
+  const { port } = await startShop(t)
   const servedBy: string[] = []
-  for (let i = 0; i < 6; i++) servedBy.push((await send(listen.port).reply).headers['x-served-by'] as string)
+  for (let i = 0; i < 6; i++) servedBy.push((await send(port).reply).headers['x-served-by'] as string)
   t.same(servedBy, ['blue', 'green', 'blue', 'green', 'blue', 'green'])
 })
 
 t.test('a draining slot gets no new requests; its in-flight request still completes', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }))
-  const slow = send(listen.port, { path: '/slow' })
+  const { blue, client, port } = await startShop(t)
+  const slow = send(port, { path: '/slow' })
   await once(blue, 'parked')
   await client.setSlotState('shop', 'blue', 'draining')
   t.equal((await client.getService('shop')).slots.blue.inFlight, 1, 'the slow request is in flight on blue')
 
-  for (let i = 0; i < 4; i++) t.equal((await send(listen.port).reply).headers['x-served-by'], 'green')
+  for (let i = 0; i < 4; i++) t.equal((await send(port).reply).headers['x-served-by'], 'green')
   t.equal(blue.received.length, 1, 'blue got nothing new while draining')
 
   blue.openGate()
@@ -35,29 +31,23 @@ t.test('a draining slot gets no new requests; its in-flight request still comple
 })
 
 t.test('no active slot: 503 that says why', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'disabled', green: 'disabled' }))
-  const reply = await send(listen.port).reply
+  const { port } = await startShop(t, { blue: 'disabled', green: 'disabled' })
+  const reply = await send(port).reply
   t.equal(reply.status, 503)
   t.match(reply.body, /shop has no active slot \(blue disabled, green disabled\)/)
 })
 
 t.test('an upstream that is down: 502 that names the slot', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
+  const { blue, client, port } = await startShop(t, { blue: 'active', green: 'disabled' })
   await blue.close()
-  const reply = await send(listen.port).reply
+  const reply = await send(port).reply
   t.equal(reply.status, 502)
   t.match(reply.body, /bad gateway: shop slot blue \(127\.0\.0\.1:\d+\) failed: ECONNREFUSED/)
   t.equal((await client.getService('shop')).slots.blue.inFlight, 0, 'a failed request does not leak in-flight')
 })
 
 t.test('flip, then release: held requests reach the new slot in arrival order, bodies intact', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
+  const { blue, green, client, port } = await startShop(t, { blue: 'active', green: 'disabled' })
   await client.flip('shop', 'green')
   const flipped = await client.getService('shop')
   t.same([flipped.slots.blue.state, flipped.slots.green.state], ['draining', 'buffering'])
@@ -69,7 +59,7 @@ t.test('flip, then release: held requests reach the new slot in arrival order, b
     const big = i === 7
     const body = i % 2 === 0 && !big ? undefined : randomBytes(big ? 200 * 1024 : 1000 + i * 37)
     bodies.push(body)
-    const sent = send(listen.port, {
+    const sent = send(port, {
       method: body === undefined ? 'GET' : 'POST',
       path: `/item/${i}`,
       headers: { 'x-test-id': String(i) },
@@ -97,11 +87,9 @@ t.test('flip, then release: held requests reach the new slot in arrival order, b
 })
 
 t.test('release to the draining slot undoes the flip', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
+  const { green, client, port } = await startShop(t, { blue: 'active', green: 'disabled' })
   await client.flip('shop', 'green')
-  const held = send(listen.port, { headers: { 'x-test-id': 'held' } })
+  const held = send(port, { headers: { 'x-test-id': 'held' } })
   await waitFor(async () => (await client.getService('shop')).buffered === 1, 'the request to be held')
   t.same(await client.release('shop', 'blue').then((r) => r.released), 1)
   t.equal((await held.reply).headers['x-served-by'], 'blue')
@@ -111,11 +99,9 @@ t.test('release to the draining slot undoes the flip', async (t) => {
 })
 
 t.test('upstream requests carry forwarding headers and a request id, not hop-by-hop ones', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
+  const { port } = await startShop(t, { blue: 'active', green: 'disabled' })
   const headers = { 'x-request-id': 'req-1', te: 'trailers', 'keep-alive': 'timeout=1', host: 'shop.example', connection: 'keep-alive, x-hop', 'x-hop': 'secret', 'x-forwarded-for': '10.0.0.9' }
-  const reply = await send(listen.port, { headers }).reply
+  const reply = await send(port, { headers }).reply
   const seen = (JSON.parse(reply.body) as Echo).headers
   t.equal(seen['x-request-id'], 'req-1')
   t.equal(seen['x-forwarded-for'], '10.0.0.9, 127.0.0.1', 'the client address is appended to what came before')
@@ -125,17 +111,15 @@ t.test('upstream requests carry forwarding headers and a request id, not hop-by-
   t.equal(seen['keep-alive'], undefined)
   t.equal(seen.connection, undefined, "the client's Connection header is its own, not the upstream's")
   t.equal(seen['x-hop'], undefined, 'a header named in Connection is hop-by-hop too')
-  t.match((JSON.parse((await send(listen.port).reply).body) as Echo).headers['x-request-id'], /^[0-9a-f-]{36}$/, 'an id is added when missing')
+  t.match((JSON.parse((await send(port).reply).body) as Echo).headers['x-request-id'], /^[0-9a-f-]{36}$/, 'an id is added when missing')
 })
 
 t.test('a large chunked response reaches a client that stops reading, byte-identical', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
+  const { blue, port } = await startShop(t, { blue: 'active', green: 'disabled' })
   for (let i = 0; i < 2; i++) {
     const backedUp = once(blue, 'backpressure')
     const received = await new Promise<Buffer>((resolve, reject) => {
-      const request = http.get({ host: '127.0.0.1', port: listen.port, path: '/big', agent: false }, (response) => {
+      const request = http.get({ host: '127.0.0.1', port: port, path: '/big', agent: false }, (response) => {
         // Not reading until the upstream feels backpressure: the proxy's writes to us are
         // then pending, so its read buffers must not be reused under them.
         response.pause()

@@ -1,44 +1,35 @@
 import t from 'tap'
-import { route, startTestAgent } from './fixtures/agent.js'
+import { startShop } from './fixtures/agent.js'
 import { send, waitFor } from './fixtures/http-client.js'
-import { startUpstreams } from './fixtures/upstream.js'
 
 t.test('upstream connections are reused even when clients ask to close theirs', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
-  for (let i = 0; i < 5; i++) t.equal((await send(listen.port, { headers: { connection: 'close' } }).reply).status, 200)
+  const { blue, port } = await startShop(t, { blue: 'active', green: 'disabled' })
+  for (let i = 0; i < 5; i++) t.equal((await send(port, { headers: { connection: 'close' } }).reply).status, 200)
   t.equal(blue.connections, 1, 'one upstream connection for five requests')
 })
 
 t.test('idle upstream sockets are closed by the proxy, before the upstream would', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t, { upstreamIdleMs: 100 })
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
-  await send(listen.port).reply
+  const { blue, port } = await startShop(t, { blue: 'active', green: 'disabled' }, { upstreamIdleMs: 100 })
+  await send(port).reply
   await waitFor(() => blue.openConnections === 0, 'the proxy to close its idle upstream socket', 3000)
-  t.equal((await send(listen.port).reply).status, 200, 'the next request opens a new one')
+  t.equal((await send(port).reply).status, 200, 'the next request opens a new one')
   t.equal(blue.connections, 2)
 })
 
 t.test('disabling a slot drops its pooled sockets: the replaced container gets fresh ones', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
-  await send(listen.port).reply
+  const { blue, client, port } = await startShop(t, { blue: 'active', green: 'disabled' })
+  await send(port).reply
   t.equal(blue.openConnections, 1, 'kept alive while active')
   await client.setSlotState('shop', 'blue', 'disabled')
   await waitFor(() => blue.openConnections === 0, 'the idle socket to be closed on disable')
   await client.setSlotState('shop', 'blue', 'active')
-  t.equal((await send(listen.port).reply).status, 200)
+  t.equal((await send(port).reply).status, 200)
   t.equal(blue.connections, 2, 'a new connection after re-enabling')
 })
 
 t.test('a request in flight when its slot is disabled still completes', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
-  const slow = send(listen.port, { path: '/slow' })
+  const { blue, client, port } = await startShop(t, { blue: 'active', green: 'disabled' })
+  const slow = send(port, { path: '/slow' })
   await waitFor(() => blue.parkedCount === 1, 'the slow request to reach blue')
   await client.setSlotState('shop', 'blue', 'disabled')
   blue.openGate()
@@ -47,13 +38,11 @@ t.test('a request in flight when its slot is disabled still completes', async (t
 })
 
 t.test('while requests are held, the buffering slot gets connections for them, up to the cap', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t, { upstreamMaxConnections: 3 })
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
+  const { green, client, port } = await startShop(t, { blue: 'active', green: 'disabled' }, { upstreamMaxConnections: 3 })
   await client.flip('shop', 'green')
-  const first = send(listen.port, { path: '/a' })
+  const first = send(port, { path: '/a' })
   await waitFor(() => green.openConnections === 1, 'one connection to green for one held request')
-  const rest = ['/b', '/c', '/d', '/e'].map((path) => send(listen.port, { path }))
+  const rest = ['/b', '/c', '/d', '/e'].map((path) => send(port, { path }))
   await waitFor(async () => (await client.getService('shop')).buffered === 5, 'five held requests')
   await waitFor(() => green.openConnections === 3, 'connections to green up to the cap of 3')
   t.equal(green.received.length, 0, 'nothing forwarded while held')
