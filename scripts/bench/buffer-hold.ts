@@ -1,13 +1,19 @@
 /**
  * The buffer under a flip: the agent's memory with 10,000 requests held (GETs: no bodies),
- * and the time from the release call until the last of them is answered. Also the memory of
- * 10,000 idle keep-alive connections, so the cost of holding a request can be told apart
- * from the cost of the client connection it arrived on. The agent runs in its own process
- * (lib/agent-process.ts) and collects garbage before each measurement, so RSS and heap count
- * what is live, not what a collection would free. Before any of it, 3 s of traffic warm the
- * agent up, as on a live service.
+ * and the time from the release call until the last of them is answered.
  *
- *   npx tsx scripts/bench/buffer-hold.ts [--requests 10000]
+ * Memory: 10,000 keep-alive clients are connected when the flip starts; then half of them
+ * send a request, then the other half. The second half's growth, divided by its count, is
+ * what one more held request costs, apart from its connection and from the fixed cost of
+ * the upstream connections the agent warms while it holds. The agent runs in its own
+ * process (lib/agent-process.ts) and collects garbage before each measurement, so RSS and
+ * heap count what is live, not what a collection would free. Before any of it, 3 s of
+ * traffic warm the agent up, as on a live service.
+ *
+ * The slot behind the agent is nginx answering at once by default, so the release time is
+ * the agent's; `--upstream node` puts the throughput bench's Node server there instead.
+ *
+ *   npx tsx scripts/bench/buffer-hold.ts [--requests 10000] [--upstream nginx|node]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
@@ -18,11 +24,16 @@ import { AdminClient } from '../../src/proxy/admin-client.js'
 import { freePort } from '../lib/free-port.js'
 import { waitUntil } from '../lib/wait-until.js'
 import { firstLine, start, stdoutLines, stopAll, type Started } from './lib/processes.js'
+import { cpuSeconds, startFixedAnswerNginx } from './lib/targets.js'
 import { wrk } from './lib/wrk.js'
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '10000' } } })
+const { values } = parseArgs({ options: { requests: { type: 'string', default: '10000' }, upstream: { type: 'string', default: 'nginx' } } })
 const COUNT = Number(values.requests)
+if (values.upstream !== 'nginx' && values.upstream !== 'node') throw new Error(`--upstream: expected nginx or node, got ${values.upstream}`)
+const UPSTREAM: UpstreamKind = values.upstream
 const BATCH = 500
+
+type UpstreamKind = 'nginx' | 'node'
 
 interface Memory {
   rss: number
@@ -89,11 +100,17 @@ function answered(sockets: net.Socket[]): Promise<void> {
   })
 }
 
+/** The slot's container: nginx answering at once (the figure is the agent's), or the Node upstream of the throughput bench. */
+async function startUpstream(kind: UpstreamKind, dir: string): Promise<number> {
+  if (kind === 'nginx') return (await startFixedAnswerNginx(dir)).port
+  const upstream = start(process.execPath, ['--import', 'tsx', new URL('./lib/upstream-server.ts', import.meta.url).pathname])
+  return Number(await firstLine(upstream))
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hov-hold-'))
   try {
-    const upstream = start(process.execPath, ['--import', 'tsx', new URL('./lib/upstream-server.ts', import.meta.url).pathname])
-    const upstreamPort = Number(await firstLine(upstream))
+    const upstreamPort = await startUpstream(UPSTREAM, dir)
     const socket = join(dir, 'agent.sock')
     const script = new URL('./lib/agent-process.ts', import.meta.url).pathname
     const agent = start(process.execPath, ['--expose-gc', '--import', 'tsx', script, socket, join(dir, 'routes.json'), String(await freePort())], { stdio: ['pipe', 'pipe', 'inherit'] })
@@ -111,29 +128,38 @@ async function main(): Promise<void> {
     await wrk(`http://127.0.0.1:${port}/`, { threads: 1, connections: 50, seconds: 3 })
     const base = await measure()
 
-    const idle = await connectAll(port, COUNT)
-    await waitUntil(async () => (await client.getService('hold')).buffered === 0, 1000, 'the agent to settle')
-    const withIdle = await measure()
-    for (const s of idle) s.destroy()
-
+    // Keep-alive clients are connected when the flip starts; their next requests are held.
     await client.flip('hold', 'green')
     const sockets = await connectAll(port, COUNT)
+    const idle = await measure()
     const done = answered(sockets)
-    for (const s of sockets) s.write('GET / HTTP/1.1\r\nhost: bench\r\n\r\n')
-    await waitUntil(async () => (await client.getService('hold')).buffered === COUNT, 60_000, `${COUNT} requests to be held`)
-    const held = await measure()
+    const half = Math.floor(COUNT / 2)
+    const held = async (from: number, to: number): Promise<Memory> => {
+      for (const s of sockets.slice(from, to)) s.write('GET / HTTP/1.1\r\nhost: bench\r\n\r\n')
+      await waitUntil(async () => (await client.getService('hold')).buffered === to, 60_000, `${to} requests to be held`)
+      return measure()
+    }
+    const halfHeld = await held(0, half)
+    const allHeld = await held(half, COUNT)
 
     const started = performance.now()
+    const cpuBefore = cpuSeconds([agent.pid])
+    const mainBefore = cpuSeconds([agent.pid], 'main')
     const { released } = await client.release('hold', 'green')
     await done
     const releaseMs = performance.now() - started
+    const agentCpuUs = ((cpuSeconds([agent.pid]) - cpuBefore) * 1e6) / COUNT
+    const mainThreadCpuUs = ((cpuSeconds([agent.pid], 'main') - mainBefore) * 1e6) / COUNT
     for (const s of sockets) s.destroy()
 
     const mib = (bytes: number) => (bytes / 1048576).toFixed(1)
-    const kib = (bytes: number) => (bytes / 1024 / COUNT).toFixed(2)
-    console.log(`agent after GC: RSS ${mib(base.rss)} MiB at rest, ${mib(withIdle.rss)} MiB with ${COUNT} idle connections, ${mib(held.rss)} MiB with ${COUNT} held requests`)
-    console.log(`per held request: RSS ${kib(held.rss - base.rss)} KiB including its client connection, ${kib(held.rss - withIdle.rss)} KiB beyond an idle connection; JS heap ${kib(held.heapUsed - withIdle.heapUsed)} KiB beyond an idle connection`)
-    console.log(`released ${released}; last answered ${releaseMs.toFixed(0)} ms after the release call`)
+    const kib = (bytes: number, count: number) => (bytes / 1024 / count).toFixed(2)
+    const marginal = COUNT - half
+    console.log(`upstream: ${UPSTREAM}; agent after GC: RSS ${mib(base.rss)} MiB at rest, ${mib(idle.rss)} MiB with ${COUNT} idle connections, ${mib(halfHeld.rss)} MiB with ${half} of them holding a request, ${mib(allHeld.rss)} MiB with all ${COUNT}`)
+    console.log(`per held request, the last ${marginal}: RSS ${kib(allHeld.rss - halfHeld.rss, marginal)} KiB, JS heap ${kib(allHeld.heapUsed - halfHeld.heapUsed, marginal)} KiB`)
+    console.log(`per held request, all ${COUNT} (with the fixed cost of the warm upstream connections): RSS ${kib(allHeld.rss - idle.rss, COUNT)} KiB, JS heap ${kib(allHeld.heapUsed - idle.heapUsed, COUNT)} KiB`)
+    console.log(`per idle client connection: RSS ${kib(idle.rss - base.rss, COUNT)} KiB`)
+    console.log(`released ${released}; last answered ${releaseMs.toFixed(0)} ms after the release call; the agent's CPU per released request ${agentCpuUs.toFixed(0)} µs, ${mainThreadCpuUs.toFixed(0)} µs of it on its event loop's thread`)
   } finally {
     await stopAll()
     rmSync(dir, { recursive: true, force: true })

@@ -7,7 +7,7 @@
  * Then the latency each proxy adds at moderate load: a fixed 3,000 requests/s (h2load, 4
  * connections x 750/s, rounds interleaved), p50/p99 over all rounds minus direct's.
  *
- *   npx tsx scripts/bench/proxy-throughput.ts [--seconds 5] [--rounds 3] [--connections 50]
+ *   npx tsx scripts/bench/proxy-throughput.ts [--seconds 5] [--rounds 5] [--connections 50]
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -23,7 +23,7 @@ import { median, wrk, type WrkResult } from './lib/wrk.js'
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '50' },
     'no-build': { type: 'boolean', default: false },
   },
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     console.log(`load before: ${loadavg().map((n) => n.toFixed(2)).join(' ')}; wrk -t1 -c${connections} -d${seconds}s, ${rounds} rounds`)
     for (const t of targets) await wrk(`http://127.0.0.1:${t.port}/`, { threads: 1, connections, seconds: 1 }) // warm-up
     for (let round = 0; round < rounds; round++) {
-      for (const t of targets) {
+      for (const t of rotated(targets, round)) {
         const before = cpuSeconds(t.pids())
         const result = await wrk(`http://127.0.0.1:${t.port}/`, { threads: 1, connections, seconds })
         // For "direct" this is the upstream's own CPU; for a proxy, the proxy's alone.
@@ -73,17 +73,32 @@ async function main(): Promise<void> {
 
 async function addedLatency(targets: readonly Target[]): Promise<void> {
   const pooled = new Map<string, number[]>(targets.map((t) => [t.name, []]))
+  // Per round, each proxy's p99 minus direct's p99 in that same round.
+  const addedP99 = new Map<string, number[]>(targets.map((t) => [t.name, []]))
   const { connections, rate } = MODERATE
   for (let round = 0; round < rounds; round++) {
-    for (const t of targets) pooled.get(t.name)!.push(...(await fixedRateLatencies(`http://127.0.0.1:${t.port}/`, { ...MODERATE, seconds })))
+    const p99s = new Map<string, number>()
+    for (const t of rotated(targets, round)) {
+      const latencies = await fixedRateLatencies(`http://127.0.0.1:${t.port}/`, { ...MODERATE, seconds })
+      pooled.get(t.name)!.push(...latencies)
+      p99s.set(t.name, quantile(latencies, 0.99))
+    }
+    for (const [name, p99] of p99s) addedP99.get(name)!.push(p99 - p99s.get('direct')!)
   }
   const direct = pooled.get('direct')!
   const [p50, p99] = [quantile(direct, 0.5), quantile(direct, 0.99)]
   console.log(`moderate load (h2load, ${connections} connections x ${rate} req/s, ${rounds} x ${seconds}s each): direct p50 ${p50.toFixed(3)} ms / p99 ${p99.toFixed(3)} ms; added by each proxy:`)
   for (const [name, latencies] of pooled) {
     if (name === 'direct') continue
-    console.log(`${name.padEnd(10)} p50 ${signed(quantile(latencies, 0.5) - p50)} ms  p99 ${signed(quantile(latencies, 0.99) - p99)} ms  (${latencies.length} requests)`)
+    const perRound = addedP99.get(name)!
+    console.log(`${name.padEnd(10)} p50 ${signed(quantile(latencies, 0.5) - p50)} ms  p99 ${signed(quantile(latencies, 0.99) - p99)} ms over all rounds; per round p99 ${perRound.map(signed).join(' ')} ms, median ${signed(median(perRound))}  (${latencies.length} requests)`)
   }
+}
+
+/** Round r starts at target r: no target always runs right after the same one. */
+function rotated<T>(items: readonly T[], round: number): T[] {
+  const at = round % items.length
+  return [...items.slice(at), ...items.slice(0, at)]
 }
 
 function signed(ms: number): string {
@@ -99,6 +114,9 @@ function report(results: Map<string, WrkResult[]>, cpu: Map<string, number[]>): 
   for (const [name, s] of summary) console.log(`${name.padEnd(10)} ${s.rps.toFixed(0).padStart(7)}  ${s.p50.toFixed(3).padStart(7)}  ${s.p99.toFixed(3).padStart(7)}  ${s.cpu.toFixed(1).padStart(7)}`)
   const rps = (name: string) => summary.get(name)!.rps
   console.log(`handover/direct ${(rps('handover') / rps('direct')).toFixed(2)}  handover/nginx ${(rps('handover') / rps('nginx')).toFixed(2)}  haproxy/nginx ${(rps('haproxy') / rps('nginx')).toFixed(2)}  node-relay/nginx ${(rps('node-relay') / rps('nginx')).toFixed(2)}  handover/node-relay ${(rps('handover') / rps('node-relay')).toFixed(2)}`)
+  // Neighbours' load drifts over minutes: a ratio of two runs minutes apart measures the drift too.
+  const perRound = results.get('handover')!.map((run, round) => run.rps / results.get('nginx')![round]!.rps)
+  console.log(`handover/nginx per round: ${perRound.map((r) => r.toFixed(2)).join(' ')}; median ${median(perRound).toFixed(2)}`)
 }
 
 main().catch(async (error: unknown) => {

@@ -33,9 +33,28 @@ export function ensureInstalled(binary: string, aptPackage: string): string {
 }
 
 export async function startNginx(dir: string, upstreamPort: number): Promise<Target> {
+  const location = `location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
+    }`
+  return runNginx(join(dir, 'nginx'), 'nginx', `upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }`, location)
+}
+
+/**
+ * nginx as the upstream itself, answering every request with a fixed 100-byte body: the
+ * cheapest real HTTP server at hand, for benches whose figure is the proxy's alone.
+ */
+export async function startFixedAnswerNginx(dir: string): Promise<Target> {
+  return runNginx(join(dir, 'nginx-upstream'), 'nginx-upstream', '', `location / { return 200 "${'x'.repeat(100)}"; }`)
+}
+
+async function runNginx(home: string, name: string, upstreams: string, location: string): Promise<Target> {
   const binary = ensureInstalled('nginx', 'nginx-light')
   const port = await freePort()
-  const home = join(dir, 'nginx')
   mkdirSync(join(home, 'logs'), { recursive: true })
   const conf = join(home, 'nginx.conf')
   writeFileSync(
@@ -44,29 +63,25 @@ export async function startNginx(dir: string, upstreamPort: number): Promise<Tar
 daemon off;
 pid ${join(home, 'nginx.pid')};
 error_log ${join(home, 'logs', 'error.log')} warn;
-events { worker_connections 1024; }
+events { worker_connections 20000; }
+worker_rlimit_nofile 40000;
 http {
   access_log off;
+  default_type text/plain;
   # nginx closes a client connection after 1,000 requests by default; the others never do.
   keepalive_requests 1000000;
-  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  keepalive_timeout 65s;
+  ${upstreams}
   server {
     listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_set_header X-Forwarded-Proto $scheme;
-    }
+    ${location}
   }
 }
 `,
   )
   const process = start(binary, ['-p', home, '-c', conf], { stdio: 'ignore' })
   await waitForPort(port)
-  return target('nginx', port, process)
+  return target(name, port, process)
 }
 
 export async function startHaproxy(dir: string, upstreamPort: number): Promise<Target> {
@@ -129,12 +144,16 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-/** User + system CPU seconds the processes have used so far (from /proc, in clock ticks of 10 ms). */
-export function cpuSeconds(pids: readonly number[]): number {
+/**
+ * User + system CPU seconds the processes have used so far (from /proc, in clock ticks of
+ * 10 ms): all their threads, or with `main` only the thread running the event loop, which
+ * is what bounds a Node process (V8's compiler and GC helpers run beside it).
+ */
+export function cpuSeconds(pids: readonly number[], threads: 'all' | 'main' = 'all'): number {
   let ticks = 0
   for (const pid of pids) {
     try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      const fields = readFileSync(threads === 'main' ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
       ticks += Number(fields[11]) + Number(fields[12])
     } catch {
       // gone: counts nothing
