@@ -45,7 +45,22 @@ export function parseScript(file: string, name: string, text: string, schema?: S
     const statements = tokens.flatMap((token) => (token.kind === 'statement' ? [token.statement] : []))
     return { ...base, marked: false, ...deriveParts(file, statements, schema) }
   }
-  return { ...base, marked: true, parts: classifyMarked(file, markedParts(file, tokens), schema), undoProblems: [] }
+  const parts = classifyMarked(file, markedParts(file, tokens), schema)
+  return { ...base, marked: true, parts, undoProblems: missingUndoParts(file, parts) }
+}
+
+/** What to do about a script's undoProblems. */
+export function undoAdvice(script: MigrationScript): string {
+  return script.marked ? 'give each part that changes the schema its -undo part' : 'mark its parts with -- handover:expand/contract and give explicit -undo parts'
+}
+
+/** A marked script is rolled back by its own -undo parts only: each part that changes something needs one. */
+function missingUndoParts(file: string, parts: ScriptParts): string[] {
+  const problems: string[] = []
+  for (const part of ['expand', 'contract'] as const) {
+    if (parts[part].length > 0 && parts[`${part}-undo`].length === 0) problems.push(`${file}: ${part} statements but no \`-- handover:${part}-undo\` part`)
+  }
+  return problems
 }
 
 function markedParts(file: string, tokens: SqlToken[]): ScriptParts {

@@ -45,6 +45,12 @@ t.test('an unmarked contract change handover cannot undo is named', async (t) =>
   t.match(script.undoProblems, [/\/m\/v3\.sql:1 \(rename-column\): handover cannot undo this contract change by itself/])
 })
 
+t.test('a marked part without its -undo part is named, so plan and lint refuse what preflight refuses', async (t) => {
+  const script = parseScript('/m/v3.sql', 'v3.sql', '-- handover:expand\nALTER TABLE a ADD b INT NULL;\n-- handover:contract\nDROP TABLE c;\n-- handover:contract-undo\nCREATE TABLE c (x INT);\n')
+  t.same(script.undoProblems, ['/m/v3.sql: expand statements but no `-- handover:expand-undo` part'])
+  t.same(parseScript('/m/v3.sql', 'v3.sql', '-- handover:expand\nA;\n-- handover:expand-undo\nB;\n').undoProblems, [])
+})
+
 t.test('an unmarked split that changes meaning is refused', async (t) => {
   t.throws(() => parseScript('/m/v3.sql', 'v3.sql', 'ALTER TABLE people DROP COLUMN a;\nALTER TABLE people ADD COLUMN a INT NULL;\n'), { code: 'SPLIT_CHANGES_MEANING' })
 })

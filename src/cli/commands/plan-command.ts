@@ -1,4 +1,5 @@
 import { loadConfig } from '../../config/load-config.js'
+import { undoAdvice } from '../../db/migration-script.js'
 import { formatVersion } from '../../db/version.js'
 import { InvalidInputError } from '../../errors.js'
 import { DockerRuntime } from '../../runtime/docker-runtime.js'
@@ -46,7 +47,7 @@ function printPlan(plan: UpgradePlan, output: Output): number {
   }
   const undo = plan.rehearsed.filter((s) => s.part.endsWith('-undo')).length
   output.out(`rehearsal on a copy of the schema: ${plan.rehearsed.length - undo} statements and ${undo} undo statements ran`)
-  const problems = plan.steps.flatMap((step) => step.script.undoProblems)
-  for (const problem of problems) output.err(`refused: ${problem}; a failed upgrade could not roll it back (mark the script's parts and give -undo parts)`)
+  const problems = plan.steps.flatMap((step) => step.script.undoProblems.map((problem) => `${problem}; ${undoAdvice(step.script)}`))
+  for (const problem of problems) output.err(`refused: ${problem}; a failed upgrade could not roll it back`)
   return problems.length > 0 ? 1 : 0
 }

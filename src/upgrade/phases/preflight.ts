@@ -1,4 +1,5 @@
 import { SLOT_NAMES } from '../../config/config.js'
+import { undoAdvice } from '../../db/migration-script.js'
 import { rehearse } from '../../db/rehearsal.js'
 import { HandoverError } from '../../errors.js'
 import type { Phase, UpgradeContext } from '../upgrade-context.js'
@@ -35,15 +36,7 @@ export const preflight: Phase = {
 
 async function checkScripts(context: UpgradeContext): Promise<void> {
   for (const script of context.scripts) {
-    if (script.undoProblems.length > 0) {
-      throw new PreflightError(`${script.file} cannot be rolled back automatically: ${script.undoProblems.join('; ')}; mark its parts with -- handover:expand/contract and give explicit -undo parts`)
-    }
-    if (!script.marked) continue
-    if (script.parts.expand.length > 0 && script.parts['expand-undo'].length === 0) {
-      throw new PreflightError(`${script.file} has expand statements but no \`-- handover:expand-undo\` part; without it a failed upgrade cannot be rolled back`)
-    }
-    if (script.parts.contract.length > 0 && script.parts['contract-undo'].length === 0) {
-      throw new PreflightError(`${script.file} has contract statements but no \`-- handover:contract-undo\` part; without it a failed upgrade cannot be rolled back`)
-    }
+    if (script.undoProblems.length === 0) continue
+    throw new PreflightError(`${script.file} cannot be rolled back automatically: ${script.undoProblems.join('; ')}; ${undoAdvice(script)}`)
   }
 }
