@@ -1,10 +1,11 @@
 /**
- * A counter and a histogram for the proxy's per-request series, registered in a prom-client
- * Registry like any other metric but updated with plain number increments on label-bound
- * children. prom-client's own children hash their label set on every call (`labels()`
- * returns a closure over `observe(labels, value)`); at tens of thousands of requests per
- * second that hashing is measurable, and these two series are touched once per request.
- * The exposition format is the same: scrapes, names and labels do not change.
+ * A counter and a histogram for the series the proxy touches per request (and per held
+ * request, thousands at once on a release), registered in a prom-client Registry like any
+ * other metric but updated with plain number increments on label-bound children.
+ * prom-client's own children hash their label set on every call (`labels()` returns a
+ * closure over `observe(labels, value)`); at tens of thousands of requests per second that
+ * hashing is measurable. The exposition format is the same: scrapes, names and labels do
+ * not change.
  */
 import type { Registry } from 'prom-client'
 

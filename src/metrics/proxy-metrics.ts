@@ -34,7 +34,7 @@ const DRAIN_BUCKETS = [0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300]
 export class ProxyMetrics {
   readonly requests: HotCounter
   readonly duration: HotHistogram
-  readonly bufferWait: Histogram<'service'>
+  readonly bufferWait: HotHistogram
   readonly rejections: Counter<'service' | 'reason'>
   readonly drainDuration: Histogram<'service' | 'slot'>
   readonly releaseLongestWait: Gauge<'service'>
@@ -54,13 +54,13 @@ export class ProxyMetrics {
       REQUEST_BUCKETS,
       registry,
     )
-    this.bufferWait = new Histogram({
-      name: 'handover_proxy_buffer_wait_seconds',
-      help: 'Time a request was held in the buffer before it was released or rejected',
-      labelNames: ['service'],
-      buckets: WAIT_BUCKETS,
-      registers,
-    })
+    // Observed once per held request when a release hands back thousands at a time.
+    this.bufferWait = new HotHistogram(
+      'handover_proxy_buffer_wait_seconds',
+      'Time a request was held in the buffer before it was released or rejected',
+      WAIT_BUCKETS,
+      registry,
+    )
     this.rejections = new Counter({
       name: 'handover_proxy_buffer_rejections_total',
       help: 'Held or arriving requests answered 503 by the buffer: full (count), bytes (body bytes), timeout (wait exceeded) or shutdown',
@@ -139,14 +139,14 @@ export class SlotMetrics {
 
 export class ServiceMetrics {
   private readonly codes: CodeCounters
-  private readonly wait: Histogram.Internal<'service'>
+  private readonly wait: HistogramChild
 
   constructor(
     private readonly metrics: ProxyMetrics,
     private readonly service: string,
   ) {
     this.codes = new CodeCounters(metrics.requests, service, NO_SLOT)
-    this.wait = metrics.bufferWait.labels(service)
+    this.wait = metrics.bufferWait.child({ service })
   }
 
   /** A request the proxy answered itself (no active slot, buffer rejection, shutdown). */

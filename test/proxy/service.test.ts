@@ -47,7 +47,7 @@ t.test('an upstream that is down: 502 that names the slot', async (t) => {
 })
 
 t.test('flip, then release: held requests reach the new slot in arrival order, bodies intact', async (t) => {
-  const { blue, green, client, port } = await startShop(t, { blue: 'active', green: 'disabled' })
+  const { agent, blue, green, client, port } = await startShop(t, { blue: 'active', green: 'disabled' })
   await client.flip('shop', 'green')
   const flipped = await client.getService('shop')
   t.same([flipped.slots.blue.state, flipped.slots.green.state], ['draining', 'buffering'])
@@ -84,6 +84,8 @@ t.test('flip, then release: held requests reach the new slot in arrival order, b
   t.equal(blue.received.length, 0, 'none reached the draining slot')
   const after = await client.getService('shop')
   t.same([after.slots.blue.state, after.slots.green.state, after.buffered], ['disabled', 'active', 0])
+  const metrics = await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`).then((r) => r.text())
+  t.match(metrics, /^handover_proxy_buffer_wait_seconds_count\{service="shop"\} 20$/m, 'each held request\'s wait is counted')
 })
 
 t.test('release to the draining slot undoes the flip', async (t) => {
