@@ -98,8 +98,7 @@ export class Service implements ConnectionHost {
       return
     }
     this.buffer.hold(exchange)
-    // The held requests will go to the buffering slot: connect to it while they wait.
-    for (const name of SLOT_NAMES) if (this.slots[name].state === 'buffering') this.slots[name].pool.warm(this.buffer.size)
+    this.warmBufferingSlot()
   }
 
   alternative(failed: Slot): Slot | undefined {
@@ -261,6 +260,15 @@ export class Service implements ConnectionHost {
     const keepAliveMs = this.deps.clientKeepAliveSeconds * 1000
     const headTimeoutMs = this.deps.clientHeadTimeoutSeconds * 1000
     for (const connection of this.connections) connection.sweep(now, keepAliveMs, headTimeoutMs)
+    // The pool closes idle connections after its idle timeout, warm ones too: a hold longer
+    // than that would otherwise meet the release with none.
+    this.warmBufferingSlot()
+  }
+
+  /** The held requests will go to the buffering slot: connect to it while they wait, one connection each (up to the pool's cap). */
+  private warmBufferingSlot(): void {
+    if (!this.holding || this.buffer.size === 0) return
+    for (const name of SLOT_NAMES) if (this.slots[name].state === 'buffering') this.slots[name].pool.warm(this.buffer.size)
   }
 
   private describeSlots(): string {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import type { Registry } from 'prom-client'
+import type { AgentOptions } from '../../src/proxy/agent.js'
 import { route, startTestAgent, type Teardown } from './fixtures/agent.js'
 import { send, sha256, waitFor } from './fixtures/http-client.js'
 import { startUpstreams, type Echo } from './fixtures/upstream.js'
@@ -11,9 +12,9 @@ async function rejections(registry: Registry, reason: string): Promise<number> {
   return values.find((v) => v.labels.service === 'shop' && v.labels.reason === reason)?.value ?? 0
 }
 
-async function flipped(t: Teardown, buffer: { maxRequests: number; maxWaitSeconds: number; maxBytes?: number }) {
+async function flipped(t: Teardown, buffer: { maxRequests: number; maxWaitSeconds: number; maxBytes?: number }, agentOptions: Partial<AgentOptions> = {}) {
   const { blue, green } = await startUpstreams(t)
-  const test = await startTestAgent(t)
+  const test = await startTestAgent(t, agentOptions)
   const { listen } = await test.client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }, buffer))
   await test.client.flip('shop', 'green')
   const buffered = (n: number) => waitFor(async () => (await test.client.getService('shop')).buffered === n, `${n} held`)
@@ -97,4 +98,18 @@ t.test('held bodies larger than one read, chunked or not, arrive byte-identical'
   const echoes = (await Promise.all(sent.map((s) => s.reply))).map((r) => JSON.parse(r.body) as Echo)
   t.same(echoes.map((e) => e.sha256), bodies.map(sha256))
   t.same(echoes.map((e) => e.length), bodies.map((b) => b.length))
+})
+
+t.test('a hold longer than the upstream idle timeout still meets the release with connections to the buffering slot', async (t) => {
+  const { port, green, client, buffered } = await flipped(t, { maxRequests: 10, maxWaitSeconds: 30 }, { upstreamIdleMs: 200 })
+  const replies = [0, 1, 2].map((i) => send(port, { path: `/held/${i}`, headers: { 'x-test-id': String(i) } }).reply)
+  await buffered(3)
+  await waitFor(async () => green.connections >= 3, 'three warm connections to green')
+  // Each idle timeout closes them; they must be opened again while the requests wait.
+  await waitFor(async () => green.connections >= 6, 'the warm connections renewed after their idle timeout')
+  await waitFor(async () => green.openConnections >= 3, 'three connections to green open again')
+  t.equal(green.received.length, 0, 'warming sends no request')
+  await client.release('shop', 'green')
+  const answers = await Promise.all(replies)
+  t.same(answers.map((a) => a.status), [200, 200, 200])
 })
