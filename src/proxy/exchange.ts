@@ -74,7 +74,7 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     private readonly host: ExchangeHost,
   ) {
     this.retryable = isIdempotent(head.method)
-    this.closeAfter = !head.keepAlive || head.http10
+    this.closeAfter = !head.keepAlive
   }
 
   get waiting(): boolean {

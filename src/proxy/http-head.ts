@@ -21,7 +21,7 @@ export interface RequestHead {
   lines: string
   bodyKind: BodyKind
   contentLength: number
-  /** The client lets us keep its connection open after this exchange. */
+  /** The connection stays open after this exchange: HTTP/1.1 without `Connection: close`. */
   keepAlive: boolean
   /** The protocol asked for with `Connection: upgrade` (e.g. "websocket"). */
   upgrade: string | undefined
@@ -111,7 +111,8 @@ export function parseRequestHead(text: string): RequestHead {
     lines: '',
     bodyKind: 'none',
     contentLength: -1,
-    keepAlive: http10 ? hasToken(f.connection, 'keep-alive') : !hasToken(f.connection, 'close'),
+    // HTTP/1.0 keep-alive is not offered: it would need a Connection header in every answer.
+    keepAlive: !http10 && !hasToken(f.connection, 'close'),
     upgrade: undefined,
     host: undefined,
     requestId: undefined,
