@@ -8,7 +8,6 @@ export interface Output {
 
 export interface Command {
   name: string
-  summary: string
   usage: string
   /** Returns the process exit code. */
   run(args: string[], output: Output): Promise<number>

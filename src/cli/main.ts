@@ -1,14 +1,6 @@
 import { HandoverError, errorMessage } from '../errors.js'
-import type { Command, Output } from './command.js'
-import { agentCommand } from './commands/agent-command.js'
-import { backupCommand } from './commands/backup-command.js'
-import { deployCommand } from './commands/deploy-command.js'
-import { migrateCommand } from './commands/migrate-command.js'
-import { planCommand } from './commands/plan-command.js'
-import { statusCommand } from './commands/status-command.js'
-import { upgradeCommand } from './commands/upgrade-command.js'
-
-const COMMANDS: readonly Command[] = [agentCommand, deployCommand, planCommand, upgradeCommand, statusCommand, migrateCommand, backupCommand]
+import { COMMANDS } from './command-list.js'
+import type { Output } from './command.js'
 
 const consoleOutput: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -36,11 +28,12 @@ export async function main(argv: string[], output: Output = consoleOutput): Prom
     output.out(helpText())
     return name === undefined ? 2 : 0
   }
-  const command = COMMANDS.find((candidate) => candidate.name === name)
-  if (!command) {
+  const entry = COMMANDS.find((candidate) => candidate.name === name)
+  if (!entry) {
     output.err(`handover: unknown command "${name}"\n\n${helpText()}`)
     return 2
   }
+  const command = await entry.load()
   if (args.includes('--help') || args.includes('-h')) {
     output.out(command.usage)
     return 0

@@ -6,7 +6,6 @@ import { parseOptions, type Command } from '../command.js'
 
 export const agentCommand: Command = {
   name: 'agent',
-  summary: 'run the proxy, its admin API and /metrics (long-running, one per Docker host)',
   usage: `handover agent [--socket PATH] [--state-file PATH] [--metrics HOST:PORT] [--admin-listen HOST:PORT [--admin-token-file PATH]]
 
   --socket PATH            admin API unix socket, mode 0600 (default /run/handover/agent.sock)

@@ -6,7 +6,6 @@ import { parseOptions, requireOption, type Command } from '../command.js'
 
 export const backupCommand: Command = {
   name: 'backup',
-  summary: 'list the schema dumps taken before upgrades, or restore one',
   usage: `handover backup list --config FILE
 handover backup restore --config FILE --file DUMP --yes
 

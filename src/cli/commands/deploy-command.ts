@@ -5,7 +5,6 @@ import { parseOptions, requireOption, type Command } from '../command.js'
 
 export const deployCommand: Command = {
   name: 'deploy',
-  summary: 'bring a service up from nothing: schema, both slots on one image, routes in the agent',
   usage: `handover deploy --config FILE --image IMAGE [--version V]
 
   --config FILE     the service's handover.yaml

@@ -11,7 +11,6 @@ import { parseOptions, requireOption, type Command, type Output } from '../comma
 
 export const migrateCommand: Command = {
   name: 'migrate',
-  summary: 'lint migration scripts (no database), or purge soft-dropped objects past the retention',
   usage: `handover migrate lint (--dir DIR | --config FILE)
 handover migrate purge --config FILE
 

@@ -9,7 +9,6 @@ import { parseOptions, requireOption, type Command, type Output } from '../comma
 
 export const planCommand: Command = {
   name: 'plan',
-  summary: 'show the migration chain an upgrade would run, and why, rehearsed on a copy of the schema',
   usage: `handover plan --config FILE (--image IMAGE | --version V)
 
   --config FILE     the service's handover.yaml

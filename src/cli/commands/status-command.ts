@@ -13,7 +13,6 @@ import type { HandoverConfig } from '../../config/config.js'
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'show slots (proxy state, container, image), schema version and the last run',
   usage: `handover status --config FILE`,
   async run(args, output) {
     const values = parseOptions('status', args, { config: { type: 'string' } })

@@ -10,7 +10,6 @@ import { progressPrinter } from '../progress-printer.js'
 
 export const upgradeCommand: Command = {
   name: 'upgrade',
-  summary: 'upgrade a running service to a new image, with expand/contract migrations, under load',
   usage: `handover upgrade --config FILE --image IMAGE [--version V] [--standby blue|green]
 
   --config FILE     the service's handover.yaml

@@ -1,0 +1,22 @@
+/**
+ * Every command's name and one-line summary, and where its code is. A command's module is
+ * loaded only when it runs: `handover --help` needs none of them, and `handover agent` does
+ * not load the SQL parser or the Docker client.
+ */
+import type { Command } from './command.js'
+
+export interface CommandEntry {
+  name: string
+  summary: string
+  load(): Promise<Command>
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'agent', summary: 'run the proxy, its admin API and /metrics (long-running, one per Docker host)', load: async () => (await import('./commands/agent-command.js')).agentCommand },
+  { name: 'deploy', summary: 'bring a service up from nothing: schema, both slots on one image, routes in the agent', load: async () => (await import('./commands/deploy-command.js')).deployCommand },
+  { name: 'plan', summary: 'show the migration chain an upgrade would run, and why, rehearsed on a copy of the schema', load: async () => (await import('./commands/plan-command.js')).planCommand },
+  { name: 'upgrade', summary: 'upgrade a running service to a new image, with expand/contract migrations, under load', load: async () => (await import('./commands/upgrade-command.js')).upgradeCommand },
+  { name: 'status', summary: 'show slots (proxy state, container, image), schema version and the last run', load: async () => (await import('./commands/status-command.js')).statusCommand },
+  { name: 'migrate', summary: 'lint migration scripts (no database), or purge soft-dropped objects past the retention', load: async () => (await import('./commands/migrate-command.js')).migrateCommand },
+  { name: 'backup', summary: 'list the schema dumps taken before upgrades, or restore one', load: async () => (await import('./commands/backup-command.js')).backupCommand },
+]
