@@ -241,6 +241,7 @@ export class Service implements ConnectionHost {
     // With no healthy slot, trying is better than refusing: the answer is then a clear 502.
     this.active = healthy.length > 0 ? healthy : active
     this.holding = SLOT_NAMES.some((name) => this.slots[name].state === 'buffering')
+    this.warmBufferingSlot()
   }
 
   /** The buffering slot went away without a release: held requests take the normal route. */
@@ -260,15 +261,21 @@ export class Service implements ConnectionHost {
     const keepAliveMs = this.deps.clientKeepAliveSeconds * 1000
     const headTimeoutMs = this.deps.clientHeadTimeoutSeconds * 1000
     for (const connection of this.connections) connection.sweep(now, keepAliveMs, headTimeoutMs)
-    // The pool closes idle connections after its idle timeout, warm ones too: a hold longer
-    // than that would otherwise meet the release with none.
+    // A buffering slot that was unhealthy may be back after its cool-down.
     this.warmBufferingSlot()
   }
 
-  /** The held requests will go to the buffering slot: connect to it while they wait, one connection each (up to the pool's cap). */
+  /**
+   * The held requests will go to the buffering slot: keep one connection to it open per
+   * held request (up to the pool's cap) while they wait. Not while it fails its health
+   * checks, nor for a slot that does not buffer (warm(0) stops replacing expired ones).
+   */
   private warmBufferingSlot(): void {
-    if (!this.holding || this.buffer.size === 0) return
-    for (const name of SLOT_NAMES) if (this.slots[name].state === 'buffering') this.slots[name].pool.warm(this.buffer.size)
+    const held = this.holding ? this.buffer.size : 0
+    for (const name of SLOT_NAMES) {
+      const slot = this.slots[name]
+      slot.pool.warm(slot.state === 'buffering' && slot.health.healthy ? held : 0)
+    }
   }
 
   private describeSlots(): string {

@@ -37,6 +37,7 @@ export interface PoolEvents {
 export class UpstreamPool implements ConnectionOwner {
   private idle: UpstreamConnection[] = []
   private open = 0
+  private warmTarget = 0
   private generation = 0
   private readonly queue: PoolWaiter[] = []
   private queueHead = 0
@@ -73,13 +74,14 @@ export class UpstreamPool implements ConnectionOwner {
   }
 
   /**
-   * Opens idle connections until `count` are open (at most the cap), so requests released
-   * from the buffer find them connected instead of each paying a handshake. Like any idle
-   * connection they close after the idle timeout; the next call opens them again.
+   * Keeps `count` connections open (at most the cap), so requests released from the buffer
+   * find them connected instead of each paying a handshake. Like any idle connection they
+   * close after the idle timeout, and are then replaced at once while the target holds;
+   * warm(0) ends that.
    */
   warm(count: number): void {
-    const target = Math.min(count, this.options.maxConnections)
-    while (this.open < target) this.park(this.connect())
+    this.warmTarget = Math.min(count, this.options.maxConnections)
+    while (this.open < this.warmTarget) this.park(this.connect())
   }
 
   /** A connection of its own, outside the pool's reuse (protocol upgrades keep theirs). */
@@ -114,6 +116,7 @@ export class UpstreamPool implements ConnectionOwner {
   /** Connections in use finish their exchange and are then closed; idle ones close now. */
   renew(): void {
     this.generation++
+    this.warmTarget = 0
     const idle = this.idle
     this.idle = []
     for (const connection of idle) connection.destroy()
@@ -180,5 +183,8 @@ export class UpstreamPool implements ConnectionOwner {
     while (expired < this.idle.length && this.idle[expired]!.idleSince <= cutoff) expired++
     if (expired === 0) return
     for (const connection of this.idle.splice(0, expired)) connection.destroy()
+    // `open` drops only as each closes; the warm target counts the replaced ones as gone.
+    const replacements = Math.min(expired, this.warmTarget - (this.open - expired))
+    for (let i = 0; i < replacements; i++) this.park(this.connect())
   }
 }

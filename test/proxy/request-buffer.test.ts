@@ -112,4 +112,6 @@ t.test('a hold longer than the upstream idle timeout still meets the release wit
   await client.release('shop', 'green')
   const answers = await Promise.all(replies)
   t.same(answers.map((a) => a.status), [200, 200, 200])
+  // Released: green is an active slot like any other, its idle connections are not replaced.
+  await waitFor(async () => green.openConnections === 0, 'the idle connections to green to close for good')
 })
