@@ -6,8 +6,8 @@ export interface Output {
   err(line: string): void
 }
 
+/** A command's code; its name and summary are in command-list.ts. */
 export interface Command {
-  name: string
   usage: string
   /** Returns the process exit code. */
   run(args: string[], output: Output): Promise<number>

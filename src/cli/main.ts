@@ -33,12 +33,13 @@ export async function main(argv: string[], output: Output = consoleOutput): Prom
     output.err(`handover: unknown command "${name}"\n\n${helpText()}`)
     return 2
   }
-  const command = await entry.load()
-  if (args.includes('--help') || args.includes('-h')) {
-    output.out(command.usage)
-    return 0
-  }
   try {
+    // Inside the try: a module that fails to load is reported like any other failure.
+    const command = await entry.load()
+    if (args.includes('--help') || args.includes('-h')) {
+      output.out(command.usage)
+      return 0
+    }
     return await command.run(args, output)
   } catch (error) {
     if (error instanceof HandoverError) {

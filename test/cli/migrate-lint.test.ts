@@ -34,3 +34,12 @@ t.test('every problem of a directory is reported at once, with file and line, ex
   t.match(text, /x4\.sql: a migration script is named v<version>\.sql/)
   t.match(text, /5 error\(s\)/, "the file name, the GRANT, the split, the rename and x4.sql's SELECT")
 })
+
+t.test('a marked script whose expand part has no expand-undo part is an error, as plan and upgrade treat it', async (t) => {
+  const dir = t.testdir({ 'v3.sql': '-- handover:expand\nALTER TABLE people ADD COLUMN nick VARCHAR(20) NULL;\n' })
+  const output = capture()
+  t.equal(await main(['migrate', 'lint', '--dir', dir], output), 1)
+  const text = output.lines.join('\n')
+  t.match(text, /v3\.sql: expand statements but no `-- handover:expand-undo` part: no automatic rollback \(give each part that changes the schema its -undo part\)/)
+  t.match(text, /1 error\(s\)/)
+})

@@ -5,7 +5,6 @@ import { startAgent } from '../../proxy/agent.js'
 import { parseOptions, type Command } from '../command.js'
 
 export const agentCommand: Command = {
-  name: 'agent',
   usage: `handover agent [--socket PATH] [--state-file PATH] [--metrics HOST:PORT] [--admin-listen HOST:PORT [--admin-token-file PATH]]
 
   --socket PATH            admin API unix socket, mode 0600 (default /run/handover/agent.sock)

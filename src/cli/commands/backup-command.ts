@@ -5,7 +5,6 @@ import { InvalidInputError } from '../../errors.js'
 import { parseOptions, requireOption, type Command } from '../command.js'
 
 export const backupCommand: Command = {
-  name: 'backup',
   usage: `handover backup list --config FILE
 handover backup restore --config FILE --file DUMP --yes
 

@@ -4,7 +4,6 @@ import { deployService } from '../../upgrade/deploy-service.js'
 import { parseOptions, requireOption, type Command } from '../command.js'
 
 export const deployCommand: Command = {
-  name: 'deploy',
   usage: `handover deploy --config FILE --image IMAGE [--version V]
 
   --config FILE     the service's handover.yaml

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { lintScript, type LintFinding, type ScriptStatement } from '../../db/classifier/index.js'
 import { connect } from '../../db/connection.js'
-import { parseScript, scriptFileNames } from '../../db/migration-script.js'
+import { parseScript, scriptFileNames, undoAdvice } from '../../db/migration-script.js'
 import { serviceExecutor, ensureMigrationTables } from '../../db/service-executor.js'
 import { tokenizeScript } from '../../db/sql-statements.js'
 import { loadConfig } from '../../config/load-config.js'
@@ -10,7 +10,6 @@ import { HandoverError, InvalidInputError } from '../../errors.js'
 import { parseOptions, requireOption, type Command, type Output } from '../command.js'
 
 export const migrateCommand: Command = {
-  name: 'migrate',
   usage: `handover migrate lint (--dir DIR | --config FILE)
 handover migrate purge --config FILE
 
@@ -52,7 +51,8 @@ function lint(args: string[], output: Output): number {
  */
 function scriptProblems(file: string, name: string, text: string): string[] {
   try {
-    return parseScript(file, name, text).undoProblems.map((problem) => `${problem}: no automatic rollback`)
+    const script = parseScript(file, name, text)
+    return script.undoProblems.map((problem) => `${problem}: no automatic rollback (${undoAdvice(script)})`)
   } catch (error) {
     if (error instanceof InvalidInputError) return [error.message]
     if (error instanceof HandoverError) return []

@@ -8,7 +8,6 @@ import { resolveTarget } from '../../upgrade/target-release.js'
 import { parseOptions, requireOption, type Command, type Output } from '../command.js'
 
 export const planCommand: Command = {
-  name: 'plan',
   usage: `handover plan --config FILE (--image IMAGE | --version V)
 
   --config FILE     the service's handover.yaml

@@ -12,7 +12,6 @@ import { parseOptions, requireOption, type Command, type Output } from '../comma
 import type { HandoverConfig } from '../../config/config.js'
 
 export const statusCommand: Command = {
-  name: 'status',
   usage: `handover status --config FILE`,
   async run(args, output) {
     const values = parseOptions('status', args, { config: { type: 'string' } })

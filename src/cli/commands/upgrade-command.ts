@@ -9,7 +9,6 @@ import { parseOptions, requireOption, type Command } from '../command.js'
 import { progressPrinter } from '../progress-printer.js'
 
 export const upgradeCommand: Command = {
-  name: 'upgrade',
   usage: `handover upgrade --config FILE --image IMAGE [--version V] [--standby blue|green]
 
   --config FILE     the service's handover.yaml

@@ -37,6 +37,7 @@ export const preflight: Phase = {
 async function checkScripts(context: UpgradeContext): Promise<void> {
   for (const script of context.scripts) {
     if (script.undoProblems.length === 0) continue
-    throw new PreflightError(`${script.file} cannot be rolled back automatically: ${script.undoProblems.join('; ')}; ${undoAdvice(script)}`)
+    // Each problem names its file and line.
+    throw new PreflightError(`a failed upgrade could not roll back ${script.name}: ${script.undoProblems.join('; ')}; ${undoAdvice(script)}`)
   }
 }
