@@ -70,14 +70,20 @@ const OK = Buffer.from('HTTP/1.1 200 ')
 const HEAD_END = Buffer.from('\r\n\r\n')
 const BODY_BYTES = 100
 
+// Far beyond any release seen here: the bound is there so a lost answer ends the bench.
+const ANSWERS_TIMEOUT_MS = 60_000
+
 /**
  * Resolves when every socket has received one whole response (the upstream's 100-byte
- * body). Kept lean, bytes counted without making strings: this process shares the machine
- * with the agent and the upstream, and its own cost would otherwise count as theirs.
+ * body); fails if a socket closes first, or after ANSWERS_TIMEOUT_MS from the call. Kept
+ * lean, bytes counted without making strings: this process shares the machine with the
+ * agent and the upstream, and its own cost would otherwise count as theirs.
  */
 function answered(sockets: net.Socket[]): Promise<void> {
   let left = sockets.length
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${left} of ${sockets.length} requests unanswered after ${ANSWERS_TIMEOUT_MS} ms`)), ANSWERS_TIMEOUT_MS)
+    timer.unref()
     for (const socket of sockets) {
       let head: Buffer = Buffer.alloc(0)
       let expected = -1
@@ -93,9 +99,14 @@ function answered(sockets: net.Socket[]): Promise<void> {
         }
         if (received < expected) return
         socket.off('data', onData)
-        if (--left === 0) resolve()
+        socket.off('close', onClose)
+        if (--left > 0) return
+        clearTimeout(timer)
+        resolve()
       }
+      const onClose = (): void => reject(new Error('a connection closed before its answer'))
       socket.on('data', onData)
+      socket.on('close', onClose)
     }
   })
 }
@@ -129,9 +140,9 @@ async function main(): Promise<void> {
     const base = await measure()
 
     // Keep-alive clients are connected when the flip starts; their next requests are held.
-    await client.flip('hold', 'green')
     const sockets = await connectAll(port, COUNT)
     const idle = await measure()
+    await client.flip('hold', 'green')
     const done = answered(sockets)
     const half = Math.floor(COUNT / 2)
     const held = async (from: number, to: number): Promise<Memory> => {

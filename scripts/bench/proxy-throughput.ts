@@ -2,10 +2,12 @@
  * Proxy throughput in one run: the same Node upstream measured direct, behind nginx
  * (1 worker, upstream keep-alive), HAProxy (1 thread) and the handover agent, with the same
  * wrk load (keep-alive, bounded time), rounds interleaved so drift hits every target alike.
- * Prints req/s and p50/p99 per target (medians over rounds) and the ratios that matter.
+ * Prints req/s and p50/p99 per target (medians over rounds), the ratios that matter (of
+ * those medians), and handover/nginx within each round with its median.
  *
  * Then the latency each proxy adds at moderate load: a fixed 3,000 requests/s (h2load, 4
- * connections x 750/s, rounds interleaved), p50/p99 over all rounds minus direct's.
+ * connections x 750/s, rounds interleaved), p50/p99 over all rounds minus direct's, and
+ * each round's p99 minus direct's p99 in that round.
  *
  *   npx tsx scripts/bench/proxy-throughput.ts [--seconds 5] [--rounds 5] [--connections 50]
  */
@@ -95,7 +97,7 @@ async function addedLatency(targets: readonly Target[]): Promise<void> {
   }
 }
 
-/** Round r starts at target r: no target always runs right after the same one. */
+/** Round r starts at target r, so each target opens one round and none always runs first. */
 function rotated<T>(items: readonly T[], round: number): T[] {
   const at = round % items.length
   return [...items.slice(at), ...items.slice(0, at)]
