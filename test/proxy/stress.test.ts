@@ -10,8 +10,9 @@
  * Each client ("lane") writes a whole window of pipelined requests before reading, so the
  * proxy sees requests waiting behind one another on a connection.
  *
- * STRESS_SEED=<n> replays each lane's requests (framing, body sizes, where writes are cut,
- * window depths); where the flips land in the traffic still differs between runs.
+ * STRESS_SEED=<n> replays each lane's planned requests (framing, body sizes); where writes
+ * are cut, the window depths after a resend, and where the flips land in the traffic still
+ * differ between runs.
  */
 import { randomBytes } from 'node:crypto'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
@@ -28,10 +29,17 @@ const BUFFER = { maxRequests: 1000, maxWaitSeconds: 30, maxBytes: 256 * 1024 * 1
 const MAX_BODY = 100 * 1024
 // Requests a lane may pipeline in one window.
 const MAX_DEPTH = 3
-// Bounds each wait for one response; a missing answer is recorded, not waited for forever.
-const RESPONSE_TIMEOUT_MS = 5000
+// Bounds each wait for one response, which includes the time it is held and a slow drain on
+// a loaded machine; a missing answer is recorded, not waited for forever.
+const RESPONSE_TIMEOUT_MS = 15_000
 
-const SEED = Number(process.env.STRESS_SEED ?? Math.floor(Math.random() * 2 ** 31))
+const SEED = seedFromEnv(process.env.STRESS_SEED)
+
+function seedFromEnv(text: string | undefined): number {
+  if (text === undefined) return Math.floor(Math.random() * 2 ** 31)
+  if (!/^\d+$/.test(text)) throw new Error(`STRESS_SEED: expected a non-negative integer, got ${JSON.stringify(text)}`)
+  return Number(text)
+}
 
 /** A small seeded PRNG (mulberry32), so a failing plan can be replayed with STRESS_SEED. */
 function prng(seed: number): () => number {
