@@ -1,14 +1,12 @@
 import t from 'tap'
 import { route, startTestAgent } from './fixtures/agent.js'
 import { send, waitFor } from './fixtures/http-client.js'
-import { startUpstreams, Upstream } from './fixtures/upstream.js'
+import { REFUSED_PORT, startUpstreams } from './fixtures/upstream.js'
 
 t.test('passive: a slot whose connections keep being refused stops getting requests', async (t) => {
-  const dead = await Upstream.start('dead')
-  await dead.close()
   const { green } = await startUpstreams(t)
   const { client, agent } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: dead.port, green: green.port }))
+  const { listen } = await client.putService(route('shop', { blue: REFUSED_PORT, green: green.port }))
   await waitFor(async () => {
     t.equal((await send(listen.port).reply).status, 200, 'every GET is served (retried on green when blue refuses)')
     return !(await client.getService('shop')).slots.blue.healthy

@@ -2,7 +2,7 @@ import t from 'tap'
 import type { Registry } from 'prom-client'
 import { route, startShop, startTestAgent, type Teardown } from './fixtures/agent.js'
 import { send } from './fixtures/http-client.js'
-import { startUpstreams, Upstream } from './fixtures/upstream.js'
+import { REFUSED_PORT, startUpstreams } from './fixtures/upstream.js'
 
 async function retries(registry: Registry, slot: string): Promise<number> {
   const values = (await registry.getSingleMetric('handover_proxy_upstream_retries_total')!.get()).values
@@ -11,11 +11,9 @@ async function retries(registry: Registry, slot: string): Promise<number> {
 
 /** Blue's port has nothing listening: connections to it are refused. */
 async function refusingBlue(t: Teardown) {
-  const dead = await Upstream.start('dead')
-  await dead.close()
   const { green } = await startUpstreams(t)
   const test = await startTestAgent(t)
-  const { listen } = await test.client.putService(route('shop', { blue: dead.port, green: green.port }))
+  const { listen } = await test.client.putService(route('shop', { blue: REFUSED_PORT, green: green.port }))
   return { ...test, port: listen.port, green }
 }
 

@@ -2,9 +2,9 @@ import http from 'node:http'
 import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import { startShop } from './fixtures/agent.js'
+import { route, startShop, startTestAgent } from './fixtures/agent.js'
 import { send, sha256, waitFor, type Reply } from './fixtures/http-client.js'
-import { BIG, type Echo } from './fixtures/upstream.js'
+import { BIG, REFUSED_PORT, type Echo } from './fixtures/upstream.js'
 
 t.test('active slots share requests round robin', async (t) => {
   const { port } = await startShop(t)
@@ -38,9 +38,9 @@ t.test('no active slot: 503 that says why', async (t) => {
 })
 
 t.test('an upstream that is down: 502 that names the slot', async (t) => {
-  const { blue, client, port } = await startShop(t, { blue: 'active', green: 'disabled' })
-  await blue.close()
-  const reply = await send(port).reply
+  const { client } = await startTestAgent(t)
+  const { listen } = await client.putService(route('shop', { blue: REFUSED_PORT, green: REFUSED_PORT }, { blue: 'active', green: 'disabled' }))
+  const reply = await send(listen.port).reply
   t.equal(reply.status, 502)
   t.match(reply.body, /bad gateway: shop slot blue \(127\.0\.0\.1:\d+\) failed: ECONNREFUSED/)
   t.equal((await client.getService('shop')).slots.blue.inFlight, 0, 'a failed request does not leak in-flight')
