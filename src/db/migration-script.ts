@@ -51,10 +51,10 @@ export function parseScript(file: string, name: string, text: string, schema?: S
 
 /** What to do about a script's undoProblems. */
 export function undoAdvice(script: MigrationScript): string {
-  return script.marked ? 'give each part that changes the schema its -undo part' : 'mark its parts with -- handover:expand/contract and give explicit -undo parts'
+  return script.marked ? 'give each expand or contract part its -undo part' : 'mark its parts with -- handover:expand/contract and give explicit -undo parts'
 }
 
-/** A marked script is rolled back by its own -undo parts only: each part that changes something needs one. */
+/** A marked script is rolled back by its own -undo parts only: each non-empty expand or contract part needs one. */
 function missingUndoParts(file: string, parts: ScriptParts): string[] {
   const problems: string[] = []
   for (const part of ['expand', 'contract'] as const) {

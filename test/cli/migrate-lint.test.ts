@@ -40,6 +40,6 @@ t.test('a marked script whose expand part has no expand-undo part is an error, a
   const output = capture()
   t.equal(await main(['migrate', 'lint', '--dir', dir], output), 1)
   const text = output.lines.join('\n')
-  t.match(text, /v3\.sql: expand statements but no `-- handover:expand-undo` part: no automatic rollback \(give each part that changes the schema its -undo part\)/)
+  t.match(text, /v3\.sql: expand statements but no `-- handover:expand-undo` part: no automatic rollback \(give each expand or contract part its -undo part\)/)
   t.match(text, /1 error\(s\)/)
 })
