@@ -251,14 +251,10 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     const stop = end === -1 ? data.length : end
     const out = head === undefined ? (at === 0 && stop === data.length ? data : data.subarray(at, stop)) : withHead(head, data, at, stop)
     if (end === -1) {
-      if (!socket.write(out)) upstream.socket.pause()
-      if (socket.writableLength > 0) upstream.kept()
+      if (!upstream.relay(socket, out)) upstream.socket.pause()
       return
     }
-    if (out.length > 0) {
-      socket.write(out)
-      if (socket.writableLength > 0) upstream.kept()
-    }
+    if (out.length > 0) upstream.relay(socket, out)
     // Bytes after the response's end break the upstream's framing: do not reuse it.
     this.complete(end === data.length)
   }
@@ -290,7 +286,7 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     this.response = head
     const tunnel = new Tunnel(this.slot, this.client.socket, upstream)
     this.client.socket.write(head.lines + head.upgradeLines + '\r\n', 'latin1')
-    if (rest.length > 0) this.client.socket.write(Buffer.from(rest))
+    if (rest.length > 0) upstream.relay(this.client.socket, rest)
     this.state = 'done'
     this.slot.end(101, this.seconds())
     this.client.becomeTunnel(tunnel)

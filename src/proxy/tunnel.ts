@@ -29,9 +29,7 @@ export class Tunnel implements UpstreamUser {
   }
 
   onUpstreamData(chunk: Buffer): void {
-    if (!this.client.write(chunk)) this.upstream.socket.pause()
-    // `chunk` is the upstream connection's read buffer: a write still pending keeps it.
-    if (this.client.writableLength > 0) this.upstream.kept()
+    if (!this.upstream.relay(this.client, chunk)) this.upstream.socket.pause()
   }
 
   onUpstreamDrain(): void {

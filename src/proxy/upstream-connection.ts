@@ -6,8 +6,8 @@
  *
  * Reads go into a buffer the connection owns (net's `onread`), which skips the readable
  * stream machinery and a buffer allocation per read. The bytes handed to the user are a view
- * of that buffer, valid only during the call: a user that lets them outlive it (a write that
- * did not complete at once) calls `kept()`, and the next read goes into a fresh buffer.
+ * of that buffer, valid only during the call; users pass them on with `relay()`, which knows
+ * when a write outlives the call, and the next read then goes into a fresh buffer.
  */
 import net, { type Socket } from 'node:net'
 import { BodyFraming } from './body-framing.js'
@@ -70,9 +70,15 @@ export class UpstreamConnection {
     })
   }
 
-  /** The bytes of the last read are still referenced: the next read must not overwrite them. */
-  kept(): void {
-    this.fresh = true
+  /**
+   * Writes bytes that came from this connection (all or part of a read) to `to`; returns
+   * what `to.write` returned. A write left pending still references the read buffer, so the
+   * next read must not overwrite it.
+   */
+  relay(to: Socket, bytes: Buffer): boolean {
+    const flushed = to.write(bytes)
+    if (to.writableLength > 0) this.fresh = true
+    return flushed
   }
 
   get usable(): boolean {
