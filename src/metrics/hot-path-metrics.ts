@@ -25,15 +25,42 @@ interface MetricData {
   aggregator: 'sum'
 }
 
-/** The one child per label set, created on first use. */
-function childFor<T>(children: Map<string, T>, labels: Labels, create: () => T): T {
-  const key = JSON.stringify(labels)
-  let child = children.get(key)
-  if (child === undefined) {
-    child = create()
-    children.set(key, child)
+/**
+ * What both metrics share: registration, one child per label set (resolved once by the
+ * caller, who keeps it), and reset.
+ */
+abstract class HotMetric<Child> {
+  readonly aggregator = 'sum'
+  private children = new Map<string, Child>()
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as never)
   }
-  return child
+
+  /** Resolve once, keep the child: its update is plain arithmetic. */
+  child(labels: Labels): Child {
+    const key = JSON.stringify(labels)
+    let child = this.children.get(key)
+    if (child === undefined) {
+      child = this.create(labels)
+      this.children.set(key, child)
+    }
+    return child
+  }
+
+  reset(): void {
+    this.children = new Map()
+  }
+
+  protected all(): IterableIterator<Child> {
+    return this.children.values()
+  }
+
+  protected abstract create(labels: Labels): Child
 }
 
 export class CounterChild {
@@ -46,30 +73,15 @@ export class CounterChild {
   }
 }
 
-export class HotCounter {
+export class HotCounter extends HotMetric<CounterChild> {
   readonly type = 'counter'
-  readonly aggregator = 'sum'
-  private children = new Map<string, CounterChild>()
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    registry: Registry,
-  ) {
-    registry.registerMetric(this as never)
-  }
-
-  /** Resolve once, keep the child: its inc() is one addition. */
-  child(labels: Labels): CounterChild {
-    return childFor(this.children, labels, () => new CounterChild(labels))
-  }
 
   async get(): Promise<MetricData> {
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [...this.children.values()].map((c) => ({ labels: { ...c.labels }, value: c.value })) }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [...this.all()].map((c) => ({ labels: { ...c.labels }, value: c.value })) }
   }
 
-  reset(): void {
-    this.children = new Map()
+  protected create(labels: Labels): CounterChild {
+    return new CounterChild(labels)
   }
 }
 
@@ -96,27 +108,21 @@ export class HistogramChild {
   }
 }
 
-export class HotHistogram {
+export class HotHistogram extends HotMetric<HistogramChild> {
   readonly type = 'histogram'
-  readonly aggregator = 'sum'
-  private children = new Map<string, HistogramChild>()
 
   constructor(
-    readonly name: string,
-    readonly help: string,
+    name: string,
+    help: string,
     private readonly bounds: readonly number[],
     registry: Registry,
   ) {
-    registry.registerMetric(this as never)
-  }
-
-  child(labels: Labels): HistogramChild {
-    return childFor(this.children, labels, () => new HistogramChild(labels, this.bounds))
+    super(name, help, registry)
   }
 
   async get(): Promise<MetricData> {
     const values: MetricValue[] = []
-    for (const child of this.children.values()) {
+    for (const child of this.all()) {
       let cumulative = 0
       for (let i = 0; i <= this.bounds.length; i++) {
         cumulative += child.counts[i]!
@@ -129,7 +135,7 @@ export class HotHistogram {
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values }
   }
 
-  reset(): void {
-    this.children = new Map()
+  protected create(labels: Labels): HistogramChild {
+    return new HistogramChild(labels, this.bounds)
   }
 }
