@@ -1,8 +1,7 @@
 import t from 'tap'
-import { route, startShop, startTestAgent } from './fixtures/agent.js'
+import { startShop } from './fixtures/agent.js'
 import { waitFor } from './fixtures/http-client.js'
 import { get, RawClient } from './fixtures/raw-client.js'
-import { startUpstreams } from './fixtures/upstream.js'
 
 t.test('a keep-alive connection whose request a draining slot answers is closed after that response', async (t) => {
   const { blue, client, port } = await startShop(t, { blue: 'active', green: 'disabled' })
@@ -26,10 +25,8 @@ t.test('a keep-alive connection whose request a draining slot answers is closed 
 })
 
 t.test('a WebSocket is proxied, counted on its slot, and outlives the drain start', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client, agent } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }, undefined, { drainTimeoutSeconds: 30 }))
-  const ws = await RawClient.connect(listen.port)
+  const { blue, client, agent, port } = await startShop(t, { blue: 'active', green: 'disabled' }, {}, { drainTimeoutSeconds: 30 })
+  const ws = await RawClient.connect(port)
   t.teardown(() => ws.close())
   ws.write(get('/chat', { connection: 'Upgrade', upgrade: 'websocket', 'x-test-id': 'ws' }))
   const switched = await ws.response()
@@ -58,10 +55,8 @@ t.test('a WebSocket is proxied, counted on its slot, and outlives the drain star
 })
 
 t.test('a WebSocket still open at the drain timeout is closed, and the drain completes', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'active' }, undefined, { drainTimeoutSeconds: 0.3 }))
-  const ws = await RawClient.connect(listen.port)
+  const { blue, green, client, port } = await startShop(t, { blue: 'active', green: 'active' }, {}, { drainTimeoutSeconds: 0.3 })
+  const ws = await RawClient.connect(port)
   t.teardown(() => ws.close())
   ws.write(get('/chat', { connection: 'upgrade', upgrade: 'websocket' }))
   t.equal((await ws.response()).status, 101)

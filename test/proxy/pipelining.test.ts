@@ -1,14 +1,12 @@
 import t from 'tap'
-import { route, startTestAgent } from './fixtures/agent.js'
+import { startShop } from './fixtures/agent.js'
 import { waitFor } from './fixtures/http-client.js'
 import { get, RawClient } from './fixtures/raw-client.js'
-import { startUpstreams, type Echo } from './fixtures/upstream.js'
+import type { Echo } from './fixtures/upstream.js'
 
 t.test('pipelined requests of one connection are answered in order, one at a time', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }))
-  const raw = await RawClient.connect(listen.port)
+  const { blue, green, port } = await startShop(t)
+  const raw = await RawClient.connect(port)
   t.teardown(() => raw.close())
   // The first is slow: the second must not overtake it, though another slot is free.
   raw.write(get('/slow', { 'x-test-id': '1' }) + get('/fast', { 'x-test-id': '2' }) + get('/fast', { 'x-test-id': '3' }))
@@ -21,11 +19,9 @@ t.test('pipelined requests of one connection are answered in order, one at a tim
 })
 
 t.test('pipelined requests held in the buffer are released in order', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
+  const { green, client, port } = await startShop(t, { blue: 'active', green: 'disabled' })
   await client.flip('shop', 'green')
-  const raw = await RawClient.connect(listen.port)
+  const raw = await RawClient.connect(port)
   t.teardown(() => raw.close())
   const post = (id: string, body: string) => `POST /p HTTP/1.1\r\nhost: test\r\nx-test-id: ${id}\r\ncontent-length: ${body.length}\r\n\r\n${body}`
   raw.write(post('a', 'first') + get('/g', { 'x-test-id': 'b' }) + post('c', 'third'))
@@ -40,9 +36,7 @@ t.test('pipelined requests held in the buffer are released in order', async (t) 
 })
 
 t.test('a malformed request is answered 400 and its connection closed', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }))
+  const { blue, green, port } = await startShop(t)
   const cases = [
     ['POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n', 400, /both Content-Length and Transfer-Encoding/],
     ['POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\n', 400, /conflicting Content-Length/],
@@ -51,7 +45,7 @@ t.test('a malformed request is answered 400 and its connection closed', async (t
     ['GET / HTTP/1.1\r\nhost: x\r\nbad header\r\n\r\n', 400, /malformed header/],
   ] as const
   for (const [request, status, body] of cases) {
-    const raw = await RawClient.connect(listen.port)
+    const raw = await RawClient.connect(port)
     raw.write(request)
     const answer = await raw.response()
     t.equal(answer.status, status, request.split('\r\n')[0])
@@ -65,10 +59,8 @@ const CHUNKED_START = 'POST /p HTTP/1.1\r\nhost: test\r\ntransfer-encoding: chun
 const BAD_CHUNK = 'zz\r\n'
 
 t.test('a chunked body that turns malformed while forwarded: 400, the connection closed, and its slot has nothing left in flight', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
-  const raw = await RawClient.connect(listen.port)
+  const { client, port } = await startShop(t, { blue: 'active', green: 'disabled' })
+  const raw = await RawClient.connect(port)
   t.teardown(() => raw.close())
   raw.write(CHUNKED_START)
   await waitFor(async () => (await client.getService('shop')).slots.blue.inFlight === 1, 'the request to be in flight on blue')
@@ -82,11 +74,9 @@ t.test('a chunked body that turns malformed while forwarded: 400, the connection
 })
 
 t.test('a held chunked body that turns malformed: 400, and it leaves the buffer, never to be forwarded', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const { client } = await startTestAgent(t)
-  const { listen } = await client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }))
+  const { green, client, port } = await startShop(t, { blue: 'active', green: 'disabled' })
   await client.flip('shop', 'green')
-  const raw = await RawClient.connect(listen.port)
+  const raw = await RawClient.connect(port)
   t.teardown(() => raw.close())
   raw.write(CHUNKED_START)
   await waitFor(async () => (await client.getService('shop')).buffered === 1, 'the request to be held')

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import type { Registry } from 'prom-client'
 import type { AgentOptions } from '../../src/proxy/agent.js'
-import { route, startTestAgent, type Teardown } from './fixtures/agent.js'
+import { startShop, type Teardown } from './fixtures/agent.js'
 import { send, sha256, waitFor } from './fixtures/http-client.js'
-import { startUpstreams, type Echo } from './fixtures/upstream.js'
+import type { Echo } from './fixtures/upstream.js'
 
 async function rejections(registry: Registry, reason: string): Promise<number> {
   const metric = registry.getSingleMetric('handover_proxy_buffer_rejections_total')
@@ -13,12 +13,10 @@ async function rejections(registry: Registry, reason: string): Promise<number> {
 }
 
 async function flipped(t: Teardown, buffer: { maxRequests: number; maxWaitSeconds: number; maxBytes?: number }, agentOptions: Partial<AgentOptions> = {}) {
-  const { blue, green } = await startUpstreams(t)
-  const test = await startTestAgent(t, agentOptions)
-  const { listen } = await test.client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }, buffer))
-  await test.client.flip('shop', 'green')
-  const buffered = (n: number) => waitFor(async () => (await test.client.getService('shop')).buffered === n, `${n} held`)
-  return { ...test, port: listen.port, blue, green, buffered }
+  const shop = await startShop(t, { blue: 'active', green: 'disabled' }, agentOptions, { buffer })
+  await shop.client.flip('shop', 'green')
+  const buffered = (n: number) => waitFor(async () => (await shop.client.getService('shop')).buffered === n, `${n} held`)
+  return { ...shop, buffered }
 }
 
 t.test('a full buffer answers 503 with Retry-After at once', async (t) => {

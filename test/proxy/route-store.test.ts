@@ -4,9 +4,8 @@ import { join } from 'node:path'
 import t from 'tap'
 import { StateFileError } from '../../src/proxy/errors.js'
 import { RouteStore } from '../../src/proxy/route-store.js'
-import { route, startTestAgent } from './fixtures/agent.js'
+import { route, startShop } from './fixtures/agent.js'
 import { send } from './fixtures/http-client.js'
-import { startUpstreams } from './fixtures/upstream.js'
 
 function scratch(t: { teardown(fn: () => unknown): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'hov-store-'))
@@ -45,9 +44,8 @@ t.test('a damaged file stops the load with the file named', async (t) => {
 })
 
 t.test('a restarted agent restores its routes and serves on the same port', async (t) => {
-  const { blue, green } = await startUpstreams(t)
-  const test = await startTestAgent(t)
-  const { listen } = await test.client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'disabled', green: 'active' }))
+  const test = await startShop(t, { blue: 'disabled', green: 'active' })
+  const { listen } = await test.client.getService('shop')
   t.equal(readFileSync(test.stateFile, 'utf8').includes(`"port": ${listen.port}`), true, 'the bound port is saved')
   await test.restart()
   const restored = await test.client.getService('shop')

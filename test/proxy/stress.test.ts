@@ -19,10 +19,10 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import type { AdminClient } from '../../src/proxy/admin-client.js'
 import { otherSlot, type SlotName, type SlotState } from '../../src/proxy/types.js'
-import { route, startTestAgent, type Teardown, type TestAgent } from './fixtures/agent.js'
+import { startShop, type Teardown, type TestShop } from './fixtures/agent.js'
 import { sha256, waitFor } from './fixtures/http-client.js'
 import { RawClient, type RawResponse } from './fixtures/raw-client.js'
-import { startUpstreams, type Echo, type Upstream } from './fixtures/upstream.js'
+import type { Echo } from './fixtures/upstream.js'
 
 // Far above what the test holds (one request per connection): a 503 here is a proxy bug.
 const BUFFER = { maxRequests: 1000, maxWaitSeconds: 30, maxBytes: 256 * 1024 * 1024 }
@@ -269,18 +269,9 @@ function answered(lanes: Lane[]): number {
 
 // ---- the service ----
 
-interface StressShop extends TestAgent {
-  blue: Upstream
-  green: Upstream
-  port: number
-}
-
 /** Service 'shop', blue active and green disabled, with buffer limits the test cannot reach. */
-async function startStressShop(t: Teardown): Promise<StressShop> {
-  const { blue, green } = await startUpstreams(t)
-  const test = await startTestAgent(t)
-  const { listen } = await test.client.putService(route('shop', { blue: blue.port, green: green.port }, { blue: 'active', green: 'disabled' }, BUFFER))
-  return Object.assign(test, { blue, green, port: listen.port })
+function startStressShop(t: Teardown): Promise<TestShop> {
+  return startShop(t, { blue: 'active', green: 'disabled' }, {}, { buffer: BUFFER })
 }
 
 function buffered(client: AdminClient, n: number, what: string): Promise<void> {
@@ -288,7 +279,7 @@ function buffered(client: AdminClient, n: number, what: string): Promise<void> {
 }
 
 /** Every test id each upstream saw, in order; ids seen more than once overall. */
-function received(shop: StressShop): { ids: string[]; duplicates: string[] } {
+function received(shop: TestShop): { ids: string[]; duplicates: string[] } {
   const ids = [...shop.blue.received, ...shop.green.received].map((r) => r.testId).filter((id): id is string => id !== undefined)
   const seen = new Set<string>()
   const duplicates = ids.filter((id) => seen.has(id) || (seen.add(id), false))
