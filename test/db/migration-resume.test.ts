@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import mysql, { type RowDataPacket } from 'mysql2/promise'
-import { columnsOf, createTestDatabase, dbPassword } from '../support/test-database.js'
+import { columnsOf, createTestDatabase, dbPassword, type TestDatabase } from '../support/test-database.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/apply-expand.ts', import.meta.url))
@@ -21,6 +21,11 @@ function applyExpand(env: NodeJS.ProcessEnv) {
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   return { child, exited, output: () => output }
+}
+
+/** The fixture applies `migrations` to the test's schema, with its journal. */
+function fixtureEnv(test: TestDatabase, migrations: string): NodeJS.ProcessEnv {
+  return { HANDOVER_FIXTURE_SCHEMA: test.schema, HANDOVER_FIXTURE_JOURNAL: test.journalSchema, HANDOVER_FIXTURE_MIGRATIONS: migrations }
 }
 
 t.test('a run killed between statements resumes at the next one, nothing runs twice', async (t) => {
@@ -37,7 +42,7 @@ INSERT INTO gate VALUES (3);
 INSERT INTO counter (n) VALUES (4);
 `,
   )
-  const env = { HANDOVER_FIXTURE_SCHEMA: test.schema, HANDOVER_FIXTURE_JOURNAL: test.journalSchema, HANDOVER_FIXTURE_MIGRATIONS: migrations }
+  const env = fixtureEnv(test, migrations)
 
   // Holding `gate` makes the third statement wait: the process is then killed between statements 2 and 3.
   const holder = await mysql.createConnection({ host: '127.0.0.1', user: 'handover', password: dbPassword(), database: test.schema })
@@ -67,7 +72,7 @@ t.test('an applied script that was edited is refused with both checksums', async
   t.teardown(test.cleanup)
   await test.db.query('CREATE TABLE counter (n INT NOT NULL)')
   const migrations = t.testdir({ 'v2.sql': '-- handover:expand\nINSERT INTO counter VALUES (1);\n' })
-  const env = { HANDOVER_FIXTURE_SCHEMA: test.schema, HANDOVER_FIXTURE_JOURNAL: test.journalSchema, HANDOVER_FIXTURE_MIGRATIONS: migrations }
+  const env = fixtureEnv(test, migrations)
   t.equal(await applyExpand(env).exited, 0, 'first run applies')
   writeFileSync(join(migrations, 'v2.sql'), '-- handover:expand\nINSERT INTO counter VALUES (2);\n')
   const edited = applyExpand(env)
@@ -87,7 +92,7 @@ t.test('the history says who ran each statement, when, how long, and its result,
   t.teardown(test.cleanup)
   await test.db.query('CREATE TABLE counter (n INT NOT NULL)')
   const migrations = t.testdir({ 'v2.sql': '-- handover:expand\nINSERT INTO counter VALUES (1);\nINSERT INTO missing_table VALUES (2);\n' })
-  const env = { HANDOVER_FIXTURE_SCHEMA: test.schema, HANDOVER_FIXTURE_JOURNAL: test.journalSchema, HANDOVER_FIXTURE_MIGRATIONS: migrations }
+  const env = fixtureEnv(test, migrations)
   const failed = applyExpand(env)
   t.equal(await failed.exited, 1, 'the second statement fails')
   const history = async () =>
