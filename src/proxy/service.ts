@@ -261,8 +261,9 @@ export class Service implements ConnectionHost {
     const keepAliveMs = this.deps.clientKeepAliveSeconds * 1000
     const headTimeoutMs = this.deps.clientHeadTimeoutSeconds * 1000
     for (const connection of this.connections) connection.sweep(now, keepAliveMs, headTimeoutMs)
-    // A buffering slot that was unhealthy may be back after its cool-down.
-    this.warmBufferingSlot()
+    // Expired warm connections are replaced by the pool itself, and a health change
+    // refreshes; this reopens warm connections that closed on an error while held.
+    if (this.holding) this.warmBufferingSlot()
   }
 
   /**
