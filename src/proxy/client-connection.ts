@@ -170,7 +170,7 @@ export class ClientConnection implements ClientSide {
     this.headStarted = 0
     let head: RequestHead
     try {
-      head = parseRequestHead(data.toString('latin1', at, end))
+      head = parseRequestHead(data, at, end)
     } catch (error) {
       if (!(error instanceof HeadError)) throw error
       this.refuse(error.status, error.problem)

@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net'
 import { HeadError } from './errors.js'
-import { isIdempotent, parseResponseHead, upstreamHead, type RequestHead, type ResponseHead } from './http-head.js'
+import { isIdempotent, parseResponseHead, upstreamHead, withConnectionClose, type RequestHead, type ResponseHead } from './http-head.js'
 import { answerText } from './responses.js'
 import type { Slot } from './slot.js'
 import { Tunnel } from './tunnel.js'
@@ -64,6 +64,7 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   private retryable: boolean
   private requestDone = false
   private response: ResponseHead | undefined
+  /** The start of a response head that has not all arrived yet (a copy). */
   private headBytes: Buffer | undefined
   private closeAfter: boolean
   private startedAt = 0
@@ -162,7 +163,7 @@ export class Exchange implements UpstreamUser, PoolWaiter {
       this.chunks = []
     }
     if (this.response === undefined) this.readHead(chunk)
-    else this.relayBody(chunk, 0)
+    else this.relayBody(chunk, 0, 0)
   }
 
   onUpstreamDrain(): void {
@@ -191,65 +192,68 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   }
 
   private readHead(chunk: Buffer): void {
-    let data = this.headBytes === undefined ? chunk : Buffer.concat([this.headBytes, chunk])
+    const data = this.headBytes === undefined ? chunk : Buffer.concat([this.headBytes, chunk])
     this.headBytes = undefined
+    let at = 0
     // Interim (1xx) responses come before the final one, possibly in the same read.
     for (;;) {
-      const end = data.indexOf(CRLFCRLF)
+      const end = data.indexOf(CRLFCRLF, at)
       if (end === -1) {
-        if (data.length > MAX_RESPONSE_HEAD) this.badResponse(new HeadError(502, 'response head too large'))
+        if (data.length - at > MAX_RESPONSE_HEAD) this.badResponse(new HeadError(502, 'response head too large'))
         // A copy: `chunk` is the upstream connection's read buffer, reused by its next read.
-        else this.headBytes = Buffer.from(data)
+        else this.headBytes = Buffer.from(data.subarray(at))
         return
       }
       let head: ResponseHead
       try {
-        head = parseResponseHead(data.toString('latin1', 0, end), this.head.method)
+        head = parseResponseHead(data, at, end, this.head.method)
       } catch (error) {
         this.badResponse(error as HeadError)
         return
       }
-      const rest = data.subarray(end + 4)
+      const bodyAt = end + 4
       if (head.status === 101) {
-        this.upgrade(head, rest)
+        this.upgrade(head, data.subarray(head.from))
         return
       }
       if (head.status >= 100 && head.status < 200) {
-        if (!this.head.http10) this.client.socket.write(head.lines + '\r\n', 'latin1')
-        data = rest
+        if (!this.head.http10) this.upstream!.relay(this.client.socket, data.subarray(head.from, bodyAt))
+        at = bodyAt
         continue
       }
-      const text = this.startResponse(head)
-      if (rest.length > 0 || head.bodyKind === 'none') this.relayBody(rest, 0, text)
-      else this.client.socket.write(text, 'latin1')
+      this.startResponse(head)
+      // The head and the body bytes read with it go out in one write (one syscall, no writev).
+      if (!this.closeAfter) this.relayBody(data, bodyAt, head.from)
+      else {
+        const out = withConnectionClose(data, at, head.from, end)
+        this.relayBody(out, out.length - (data.length - bodyAt), 0)
+      }
       return
     }
   }
 
-  /** Returns the head to write to the client. */
-  private startResponse(head: ResponseHead): string {
+  private startResponse(head: ResponseHead): void {
     this.response = head
     if (!head.keepAlive && head.bodyKind === 'close') this.closeAfter = true
     // A slot that is draining or gone sheds its keep-alive clients with this response.
     if (this.slot !== undefined && this.slot.state !== 'active') this.closeAfter = true
     if (this.host.closing) this.closeAfter = true
     this.upstream!.response.reset(head.bodyKind, head.contentLength)
-    return this.closeAfter ? head.lines + 'connection: close\r\n\r\n' : head.lines + '\r\n'
   }
 
-  /** With `head`, the head and the body bytes go out in one write (one syscall, no writev). */
-  private relayBody(data: Buffer, at: number, head?: string): void {
+  /** Relays data[from, ...) up to the body's end; bytes from `from` to `bodyAt` are the response head. */
+  private relayBody(data: Buffer, bodyAt: number, from: number): void {
     const upstream = this.upstream!
     let end: number
     try {
-      end = upstream.response.scan(data, at)
+      end = upstream.response.scan(data, bodyAt)
     } catch (error) {
       this.badResponse(error as HeadError)
       return
     }
     const socket = this.client.socket
     const stop = end === -1 ? data.length : end
-    const out = head === undefined ? (at === 0 && stop === data.length ? data : data.subarray(at, stop)) : withHead(head, data, at, stop)
+    const out = from === 0 && stop === data.length ? data : data.subarray(from, stop)
     if (end === -1) {
       if (!upstream.relay(socket, out)) upstream.socket.pause()
       return
@@ -276,7 +280,8 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     this.client.exchangeDone(this.closeAfter)
   }
 
-  private upgrade(head: ResponseHead, rest: Buffer): void {
+  /** `bytes` is the 101's head and whatever the upstream sent after it. */
+  private upgrade(head: ResponseHead, bytes: Buffer): void {
     const upstream = this.upstream
     if (this.head.upgrade === undefined || upstream === undefined || this.slot === undefined) {
       this.badResponse(new HeadError(502, 'upstream switched protocols without being asked'))
@@ -285,8 +290,7 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     this.upstream = undefined
     this.response = head
     const tunnel = new Tunnel(this.slot, this.client.socket, upstream)
-    this.client.socket.write(head.lines + head.upgradeLines + '\r\n', 'latin1')
-    if (rest.length > 0) upstream.relay(this.client.socket, rest)
+    upstream.relay(this.client.socket, bytes)
     this.state = 'done'
     this.slot.end(101, this.seconds())
     this.client.becomeTunnel(tunnel)
@@ -352,11 +356,4 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   private seconds(): number {
     return this.startedAt === 0 ? 0 : (performance.now() - this.startedAt) / 1000
   }
-}
-
-function withHead(head: string, data: Buffer, from: number, to: number): Buffer {
-  const out = Buffer.allocUnsafe(head.length + to - from)
-  out.write(head, 0, 'latin1')
-  data.copy(out, head.length, from, to)
-  return out
 }

@@ -1,9 +1,9 @@
 /**
- * The header fields of one HTTP/1.1 head, found in one pass over its characters: where each
- * field's line starts and ends, where its colon is, and which of the headers the proxy acts
- * on it is. Names are compared in place and values are sliced only when asked for, so a
- * field the proxy does not act on costs no string at all. What the fields mean for a
- * request or a response is http-head.ts's business.
+ * The header fields of one HTTP/1.1 head, found in one pass over its bytes where they were
+ * read: where each field's line starts and ends, where its colon is, and which of the
+ * headers the proxy acts on it is. Names are compared in place and values become strings
+ * only when asked for, so a field the proxy does not act on costs no string at all. What the
+ * fields mean for a request or a response is http-head.ts's business.
  */
 import { HeadError } from './errors.js'
 
@@ -37,56 +37,59 @@ export const Field = {
 } as const
 export type Field = (typeof Field)[keyof typeof Field]
 
+/** A head at data[at, end), without its final CRLF CRLF (which is at data[end, end + 4)). */
 export interface Scan {
-  text: string
-  firstLine: string
+  data: Buffer
+  at: number
+  end: number
+  /** Where the first line ends (before its CRLF). */
+  firstLineEnd: number
   count: number
   /** Lower-cased Connection header value(s), comma-joined. */
   connection: string
 }
 
-const SCAN: Scan = { text: '', firstLine: '', count: 0, connection: '' }
+const SCAN: Scan = { data: Buffer.alloc(0), at: 0, end: 0, firstLineEnd: 0, count: 0, connection: '' }
 
 const CR = 13
 const LF = 10
 const COLON = 58
-const TOKEN_CHARS = new Uint8Array(128)
+const TOKEN_CHARS = new Uint8Array(256)
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN_CHARS[c.charCodeAt(0)] = 1
 
-export function isToken(text: string, end: number): boolean {
-  for (let i = 0; i < end; i++) {
-    const c = text.charCodeAt(i)
-    if (c > 127 || TOKEN_CHARS[c] !== 1) return false
-  }
-  return end > 0
+/** True when data[from, to) is a non-empty token (RFC 9110 §5.6.2). */
+export function isToken(data: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (TOKEN_CHARS[data[i]!] !== 1) return false
+  return to > from
 }
 
 /**
- * Splits the head into its first line and header fields in one pass over its characters;
- * throws HeadError on a malformed line. `text` is latin1: one character per byte.
+ * Splits the head at data[at, end) into its first line and header fields in one pass over
+ * its bytes; throws HeadError on a malformed line.
  */
-export function scan(text: string, status: number): Scan {
-  const length = text.length
-  let at = lineEnd(text, 0, status, 'the first line')
-  SCAN.text = text
-  SCAN.firstLine = text.slice(0, at)
+export function scan(data: Buffer, at: number, end: number, status: number): Scan {
+  let next = lineEnd(data, at, end, status, 'the first line')
+  SCAN.data = data
+  SCAN.at = at
+  SCAN.end = end
+  SCAN.firstLineEnd = next
   let count = 0
   let connection = ''
-  while (at < length) {
-    const start = at + 2
-    const colon = nameEnd(text, start, count + 1, status)
-    const end = lineEnd(text, colon, status, `header line ${count + 1}`)
-    const id = fieldOf(text, start, colon)
+  while (next < end) {
+    const start = next + 2
+    const colon = nameEnd(data, start, end, count + 1, status)
+    const lineStop = lineEnd(data, colon, end, status, `header line ${count + 1}`)
+    const id = fieldOf(data, start, colon)
     if (id === Field.Connection) {
-      const value = valueOf(text, colon, end).toLowerCase()
+      const value = valueOf(data, colon, lineStop).toLowerCase()
       connection = connection === '' ? value : `${connection},${value}`
     }
     STARTS[count] = start
     COLONS[count] = colon
-    ENDS[count] = end
+    ENDS[count] = lineStop
     IDS[count] = id
     count++
-    at = end
+    next = lineStop
   }
   SCAN.count = count
   SCAN.connection = connection
@@ -94,50 +97,52 @@ export function scan(text: string, status: number): Scan {
 }
 
 /** Where the line holding `from` ends: at its CR LF, or at the end of the head. */
-function lineEnd(text: string, from: number, status: number, line: string): number {
-  const length = text.length
-  for (let i = from; i < length; i++) {
-    const c = text.charCodeAt(i)
+function lineEnd(data: Buffer, from: number, end: number, status: number, line: string): number {
+  for (let i = from; i < end; i++) {
+    const c = data[i]!
     if (c > CR) continue
     // A CR or LF inside a line is not part of a line ending: two parsers could split it differently.
     if (c === CR) {
-      if (text.charCodeAt(i + 1) === LF && i + 2 < length) return i
+      if (data[i + 1] === LF && i + 2 < end) return i
       throw new HeadError(status, `bare CR or LF in ${line}`)
     }
     if (c === LF) throw new HeadError(status, `bare CR or LF in ${line}`)
     if (c === 0) throw new HeadError(status, 'NUL in the head')
   }
-  return length
+  return end
 }
 
 /** The colon after a field name that is a token; throws when there is none. */
-function nameEnd(text: string, start: number, line: number, status: number): number {
-  const length = text.length
+function nameEnd(data: Buffer, start: number, end: number, line: number, status: number): number {
   let i = start
-  for (; i < length; i++) {
-    const c = text.charCodeAt(i)
+  for (; i < end; i++) {
+    const c = data[i]!
     if (c === COLON || c === CR || c === LF) break
-    if (c > 127 || TOKEN_CHARS[c] !== 1) {
-      const colon = text.indexOf(':', i)
-      const cr = text.indexOf('\r', i)
-      throw new HeadError(status, colon === -1 || (cr !== -1 && cr < colon) ? `malformed header line ${line}` : `invalid header name on line ${line}`)
+    if (TOKEN_CHARS[c] !== 1) {
+      const colon = data.indexOf(COLON, i)
+      const cr = data.indexOf(CR, i)
+      throw new HeadError(status, colon === -1 || colon >= end || (cr !== -1 && cr < colon) ? `malformed header line ${line}` : `invalid header name on line ${line}`)
     }
   }
-  if (i === start || text.charCodeAt(i) !== COLON) throw new HeadError(status, `malformed header line ${line}`)
+  if (i === start || i === end || data[i] !== COLON) throw new HeadError(status, `malformed header line ${line}`)
   return i
 }
 
 /** The field's value without the optional whitespace (SP, HTAB) around it. */
-function valueOf(text: string, colon: number, end: number): string {
+function valueOf(data: Buffer, colon: number, end: number): string {
   let from = colon + 1
-  while (from < end && isSpace(text.charCodeAt(from))) from++
-  while (end > from && isSpace(text.charCodeAt(end - 1))) end--
-  return text.slice(from, end)
+  while (from < end && isSpace(data[from]!)) from++
+  while (end > from && isSpace(data[end - 1]!)) end--
+  return data.toString('latin1', from, end)
 }
 
 /** Only SP and HTAB are whitespace in HTTP (RFC 9110 §5.6.3); String.prototype.trim also strips NBSP and others. */
 export function trimSpace(text: string): string {
-  return valueOf(text, -1, text.length)
+  let from = 0
+  let end = text.length
+  while (from < end && isSpace(text.charCodeAt(from))) from++
+  while (end > from && isSpace(text.charCodeAt(end - 1))) end--
+  return text.slice(from, end)
 }
 
 function isSpace(c: number): boolean {
@@ -145,37 +150,37 @@ function isSpace(c: number): boolean {
 }
 
 /** Which header a field is, compared case-insensitively without making a string of its name. */
-function fieldOf(text: string, start: number, colon: number): Field {
+function fieldOf(data: Buffer, start: number, colon: number): Field {
   switch (colon - start) {
     case 2:
-      return named(text, start, 'te') ? Field.Te : Field.Other
+      return named(data, start, 'te') ? Field.Te : Field.Other
     case 4:
-      return named(text, start, 'host') ? Field.Host : Field.Other
+      return named(data, start, 'host') ? Field.Host : Field.Other
     case 7:
-      return named(text, start, 'upgrade') ? Field.Upgrade : named(text, start, 'trailer') ? Field.Trailer : Field.Other
+      return named(data, start, 'upgrade') ? Field.Upgrade : named(data, start, 'trailer') ? Field.Trailer : Field.Other
     case 10:
-      return named(text, start, 'connection') ? Field.Connection : named(text, start, 'keep-alive') ? Field.KeepAlive : Field.Other
+      return named(data, start, 'connection') ? Field.Connection : named(data, start, 'keep-alive') ? Field.KeepAlive : Field.Other
     case 12:
-      return named(text, start, 'x-request-id') ? Field.RequestId : Field.Other
+      return named(data, start, 'x-request-id') ? Field.RequestId : Field.Other
     case 14:
-      return named(text, start, 'content-length') ? Field.ContentLength : Field.Other
+      return named(data, start, 'content-length') ? Field.ContentLength : Field.Other
     case 15:
-      return named(text, start, 'x-forwarded-for') ? Field.ForwardedFor : Field.Other
+      return named(data, start, 'x-forwarded-for') ? Field.ForwardedFor : Field.Other
     case 16:
-      return named(text, start, 'x-forwarded-host') ? Field.ForwardedHost : named(text, start, 'proxy-connection') ? Field.ProxyConnection : Field.Other
+      return named(data, start, 'x-forwarded-host') ? Field.ForwardedHost : named(data, start, 'proxy-connection') ? Field.ProxyConnection : Field.Other
     case 17:
-      return named(text, start, 'transfer-encoding') ? Field.TransferEncoding : named(text, start, 'x-forwarded-proto') ? Field.ForwardedProto : Field.Other
+      return named(data, start, 'transfer-encoding') ? Field.TransferEncoding : named(data, start, 'x-forwarded-proto') ? Field.ForwardedProto : Field.Other
     default:
       return Field.Other
   }
 }
 
 /**
- * `name` is lower case letters and '-'. The name in `text` is a token, so OR-ing 0x20 folds
+ * `name` is lower case letters and '-'. The name in `data` is a token, so OR-ing 0x20 folds
  * exactly its upper case letters: no other token character lands on a letter or '-'.
  */
-function named(text: string, start: number, name: string): boolean {
-  for (let i = 0; i < name.length; i++) if ((text.charCodeAt(start + i) | 0x20) !== name.charCodeAt(i)) return false
+function named(data: Buffer, start: number, name: string): boolean {
+  for (let i = 0; i < name.length; i++) if ((data[start + i]! | 0x20) !== name.charCodeAt(i)) return false
   return true
 }
 
@@ -185,12 +190,7 @@ export function fieldId(i: number): Field {
 }
 
 export function fieldValue(f: Scan, i: number): string {
-  return valueOf(f.text, COLONS[i]!, ENDS[i]!)
-}
-
-/** The field's whole line, without its CRLF. */
-export function fieldLine(f: Scan, i: number): string {
-  return f.text.slice(STARTS[i]!, ENDS[i]!)
+  return valueOf(f.data, COLONS[i]!, ENDS[i]!)
 }
 
 /** True when scanned header `i` is hop-by-hop: a fixed one, or one named in Connection. */
@@ -198,23 +198,22 @@ export function hopByHop(f: Scan, i: number, extra: Set<string> | undefined): bo
   const id = IDS[i]!
   if (id >= Field.Connection && id <= Field.Upgrade) return true
   if (extra === undefined) return false
-  return extra.has(f.text.slice(STARTS[i]!, COLONS[i]!).toLowerCase())
+  return extra.has(f.data.toString('latin1', STARTS[i]!, COLONS[i]!).toLowerCase())
 }
 
 /**
- * The kept header lines of a head, copied as runs: consecutive kept lines are one slice of
- * the head, so a head that drops two fields costs three slices, not one string per line.
+ * The kept lines of a head as one string, copied as runs: consecutive kept lines are one
+ * slice of the head, so a head that drops two fields costs three slices, not one per line.
+ * For a request head, which is kept (and maybe held) until it is sent.
  */
-export class KeptLines {
-  private out: string
-  private from = -1
-  private to = -1
+export class KeptText {
+  private out = ''
+  private from: number
+  private to: number
 
-  constructor(
-    private readonly text: string,
-    firstLine: string,
-  ) {
-    this.out = firstLine + '\r\n'
+  constructor(private readonly f: Scan) {
+    this.from = f.at
+    this.to = f.firstLineEnd
   }
 
   keep(i: number): void {
@@ -234,7 +233,56 @@ export class KeptLines {
   }
 
   private flush(): void {
-    if (this.from !== -1) this.out += this.text.slice(this.from, this.to) + '\r\n'
+    if (this.from !== -1) this.out += this.f.data.toString('latin1', this.from, this.to) + '\r\n'
     this.from = -1
   }
+}
+
+// Per scanned field, the mark of the last KeptInPlace that kept it.
+const KEPT: number[] = []
+let rewrites = 0
+
+/**
+ * The kept lines of a head rewritten where they were read: each run of consecutive kept
+ * lines is moved right, over the bytes of the dropped lines after it, so the rewritten head
+ * still ends at the original CRLF CRLF and the body bytes read with it follow it unmoved.
+ * The first line is always kept. For a response head, which is written out at once: it
+ * costs no string and no copy of the head.
+ */
+export class KeptInPlace {
+  // Marks this rewrite's kept fields in KEPT, so marks of an earlier head (or of one whose
+  // parse threw half-way) never count.
+  private readonly mark = ++rewrites
+
+  constructor(private readonly f: Scan) {}
+
+  keep(i: number): void {
+    KEPT[i] = this.mark
+  }
+
+  /** Rewrites the head; returns where it now starts. The bytes before that are free. */
+  done(): number {
+    const { data, at, end, count } = this.f
+    let write = end
+    let runFrom = -1
+    let runTo = -1
+    // Back to front: line i with the CRLF before it is data[STARTS[i] - 2, ENDS[i]).
+    for (let i = count - 1; i >= -1; i--) {
+      if (i >= 0 && KEPT[i] !== this.mark) {
+        if (runTo !== -1) write = moveRun(data, runFrom, runTo, write)
+        runTo = -1
+        continue
+      }
+      if (runTo === -1) runTo = i === -1 ? this.f.firstLineEnd : ENDS[i]!
+      runFrom = i === -1 ? at : STARTS[i]! - 2
+    }
+    return moveRun(data, runFrom, runTo, write)
+  }
+}
+
+/** Moves data[from, to) so that it ends at `end`; returns where it now starts. */
+function moveRun(data: Buffer, from: number, to: number, end: number): number {
+  const start = end - (to - from)
+  if (start !== from) data.copyWithin(start, from, to)
+  return start
 }

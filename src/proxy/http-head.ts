@@ -9,7 +9,7 @@
  * `chunked`, obsolete line folding, or a malformed header line is refused.
  */
 import { HeadError } from './errors.js'
-import { Field, fieldId, fieldLine, fieldValue, hopByHop, isToken, KeptLines, scan, trimSpace } from './head-fields.js'
+import { Field, fieldId, fieldValue, hopByHop, isToken, KeptInPlace, KeptText, scan, trimSpace } from './head-fields.js'
 import { nextRequestId } from './request-id.js'
 
 export type BodyKind = 'none' | 'length' | 'chunked' | 'close'
@@ -36,21 +36,36 @@ export interface RequestHead {
 
 export interface ResponseHead {
   status: number
-  /** Status line and end-to-end headers, each ending in CRLF, no final CRLF. */
-  lines: string
+  /**
+   * Where the head, rewritten in place, now starts in the bytes it was read from: status
+   * line and end-to-end headers (for a 101 also its Connection and Upgrade), up to and
+   * including the final CRLF CRLF, which has not moved.
+   */
+  from: number
   bodyKind: BodyKind
   contentLength: number
   /** The upstream lets us reuse its connection after this response. */
   keepAlive: boolean
-  /** For a 101: the upgrade headers, passed through as they were. */
-  upgradeLines: string
 }
 
-const DIGITS = /^[0-9]{1,15}$/
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
+const SP = 32
+const DIGIT_0 = 48
+const DIGIT_1 = 49
+const HTTP_1 = Buffer.from('HTTP/1.', 'latin1')
 
+// A switch, not a Set: a method is a new string per request, and a Set would hash it.
 export function isIdempotent(method: string): boolean {
-  return IDEMPOTENT.has(method)
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+    case 'OPTIONS':
+    case 'TRACE':
+    case 'PUT':
+    case 'DELETE':
+      return true
+    default:
+      return false
+  }
 }
 
 function hasToken(list: string, token: string): boolean {
@@ -77,12 +92,24 @@ function contentLengthOf(current: number, value: string, status: number): number
   const parts = value.includes(',') ? value.split(',').map(trimSpace) : [value]
   let length = current
   for (const part of parts) {
-    if (!DIGITS.test(part)) throw new HeadError(status, 'invalid Content-Length')
-    const n = Number(part)
+    const n = decimal(part)
+    if (n === -1) throw new HeadError(status, 'invalid Content-Length')
     if (length >= 0 && length !== n) throw new HeadError(status, 'conflicting Content-Length headers')
     length = n
   }
   return length
+}
+
+/** The value of 1 to 15 ASCII digits, or -1 for anything else (signs, spaces, exponents). */
+function decimal(text: string): number {
+  if (text.length === 0 || text.length > 15) return -1
+  let n = 0
+  for (let i = 0; i < text.length; i++) {
+    const digit = text.charCodeAt(i) - DIGIT_0
+    if (digit < 0 || digit > 9) return -1
+    n = n * 10 + digit
+  }
+  return n
 }
 
 /** True when a Transfer-Encoding list ends in `chunked` (the only framing a proxy may rely on). */
@@ -91,18 +118,18 @@ function endsChunked(value: string): boolean {
   return trimSpace(codings[codings.length - 1]!) === 'chunked'
 }
 
-/** `text` is the head without its final CRLF CRLF. */
-export function parseRequestHead(text: string): RequestHead {
-  const f = scan(text, 400)
-  const requestLine = f.firstLine
-  const first = requestLine.indexOf(' ')
-  const second = requestLine.indexOf(' ', first + 1)
-  if (first <= 0 || second <= first + 1 || requestLine.indexOf(' ', second + 1) !== -1) throw new HeadError(400, 'malformed request line')
-  const method = requestLine.slice(0, first)
-  const version = requestLine.slice(second + 1)
-  if (!isToken(method, method.length)) throw new HeadError(400, 'invalid method')
-  if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') throw new HeadError(505, 'only HTTP/1.0 and HTTP/1.1 are supported')
-  const http10 = version === 'HTTP/1.0'
+/** Parses the request head at data[at, end); `end` is where its final CRLF CRLF starts. */
+export function parseRequestHead(data: Buffer, at: number, end: number): RequestHead {
+  const f = scan(data, at, end, 400)
+  const lineEnd = f.firstLineEnd
+  const first = spaceAt(data, at, lineEnd)
+  const second = spaceAt(data, first + 1, lineEnd)
+  if (first <= at || second <= first + 1 || spaceAt(data, second + 1, lineEnd) !== -1) throw new HeadError(400, 'malformed request line')
+  if (!isToken(data, at, first)) throw new HeadError(400, 'invalid method')
+  const minor = httpMinorVersion(data, second + 1, lineEnd)
+  if (minor === -1) throw new HeadError(505, 'only HTTP/1.0 and HTTP/1.1 are supported')
+  const method = data.toString('latin1', at, first)
+  const http10 = minor === 0
   const extra = listed(f.connection)
   const upgrading = hasToken(f.connection, 'upgrade')
   const head: RequestHead = {
@@ -120,7 +147,7 @@ export function parseRequestHead(text: string): RequestHead {
     forwardedFor: undefined,
     forwardedProto: undefined,
   }
-  const kept = new KeptLines(f.text, requestLine)
+  const kept = new KeptText(f)
   let chunked = false
   for (let i = 0; i < f.count; i++) {
     const id = fieldId(i)
@@ -163,29 +190,34 @@ export function parseRequestHead(text: string): RequestHead {
   return head
 }
 
-/** `method` is the request's: a response to HEAD has no body whatever its headers say. */
-export function parseResponseHead(text: string, method: string): ResponseHead {
-  const f = scan(text, 502)
-  const statusLine = f.firstLine
-  if (!(statusLine.startsWith('HTTP/1.1 ') || statusLine.startsWith('HTTP/1.0 ')) || statusLine.length < 12) throw new HeadError(502, 'malformed status line')
-  const status = Number(statusLine.slice(9, 12))
-  if (!Number.isInteger(status) || status < 100 || status > 999 || (statusLine.length > 12 && statusLine[12] !== ' ')) throw new HeadError(502, 'malformed status code')
-  const http10 = statusLine.charCodeAt(7) === 48
+/**
+ * Parses the response head at data[at, end) (`end` is where its final CRLF CRLF starts) and
+ * rewrites it in place for the client: hop-by-hop lines dropped, HTTP/1.0 relayed as 1.1.
+ * `method` is the request's: a response to HEAD has no body whatever its headers say.
+ */
+export function parseResponseHead(data: Buffer, at: number, end: number, method: string): ResponseHead {
+  const f = scan(data, at, end, 502)
+  const lineEnd = f.firstLineEnd
+  const minor = httpMinorVersion(data, at, at + 8)
+  if (minor === -1 || data[at + 8] !== SP || lineEnd < at + 12) throw new HeadError(502, 'malformed status line')
+  const status = statusCode(data, at + 9)
+  if (status < 100 || (lineEnd > at + 12 && data[at + 12] !== SP)) throw new HeadError(502, 'malformed status code')
+  const http10 = minor === 0
   const extra = listed(f.connection)
   const head: ResponseHead = {
     status,
-    lines: '',
+    from: at,
     bodyKind: 'close',
     contentLength: -1,
     keepAlive: http10 ? hasToken(f.connection, 'keep-alive') : !hasToken(f.connection, 'close'),
-    upgradeLines: '',
   }
-  const kept = new KeptLines(f.text, http10 ? 'HTTP/1.1' + statusLine.slice(8) : statusLine)
+  const kept = new KeptInPlace(f)
   let chunked = false
   let transferEncoding = false
   for (let i = 0; i < f.count; i++) {
     const id = fieldId(i)
-    if (status === 101 && (id === Field.Connection || id === Field.Upgrade)) head.upgradeLines += fieldLine(f, i) + '\r\n'
+    // A 101's own Connection and Upgrade lines tell the client what it switched to.
+    if (status === 101 && (id === Field.Connection || id === Field.Upgrade)) kept.keep(i)
     if (hopByHop(f, i, extra)) continue
     if (id === Field.ContentLength) head.contentLength = contentLengthOf(head.contentLength, fieldValue(f, i), 502)
     else if (id === Field.TransferEncoding) {
@@ -194,7 +226,6 @@ export function parseResponseHead(text: string, method: string): ResponseHead {
     }
     kept.keep(i)
   }
-  head.lines = kept.done()
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) head.bodyKind = 'none'
   else if (chunked) head.bodyKind = 'chunked'
   else if (head.contentLength >= 0) head.bodyKind = head.contentLength === 0 ? 'none' : 'length'
@@ -203,7 +234,58 @@ export function parseResponseHead(text: string, method: string): ResponseHead {
     head.bodyKind = 'close'
     head.keepAlive = false
   }
+  // Nothing above threw: only now is the head rewritten.
+  if (http10) data[at + 7] = DIGIT_1
+  head.from = kept.done()
   return head
+}
+
+const CONNECTION_CLOSE = Buffer.from('connection: close\r\n', 'latin1')
+
+/**
+ * Adds `connection: close` as the last line of a rewritten response head, data[from, end + 4)
+ * (read at `at`; the bytes between are free). In place when dropped lines left room, else in
+ * a copy. Returns the head and every byte read after it, from the head's first byte.
+ */
+export function withConnectionClose(data: Buffer, at: number, from: number, end: number): Buffer {
+  const size = CONNECTION_CLOSE.length
+  // Just after the last header line's CRLF: the empty line that ends the head.
+  const emptyLine = end + 2
+  if (from - at >= size) {
+    data.copyWithin(from - size, from, emptyLine)
+    CONNECTION_CLOSE.copy(data, emptyLine - size)
+    return data.subarray(from - size)
+  }
+  const out = Buffer.allocUnsafe(data.length - from + size)
+  data.copy(out, 0, from, emptyLine)
+  CONNECTION_CLOSE.copy(out, emptyLine - from)
+  data.copy(out, emptyLine - from + size, emptyLine)
+  return out
+}
+
+/** The first SP in data[from, to), or -1. */
+function spaceAt(data: Buffer, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (data[i] === SP) return i
+  return -1
+}
+
+/** 0 or 1 when data[from, to) is exactly `HTTP/1.0` or `HTTP/1.1`; -1 for anything else. */
+function httpMinorVersion(data: Buffer, from: number, to: number): number {
+  if (to - from !== 8) return -1
+  for (let i = 0; i < 7; i++) if (data[from + i] !== HTTP_1[i]) return -1
+  const minor = data[from + 7]! - DIGIT_0
+  return minor === 0 || minor === 1 ? minor : -1
+}
+
+/** The three-digit status code at data[from]; -1 when those are not three digits. */
+function statusCode(data: Buffer, from: number): number {
+  let code = 0
+  for (let i = from; i < from + 3; i++) {
+    const digit = data[i]! - DIGIT_0
+    if (digit < 0 || digit > 9) return -1
+    code = code * 10 + digit
+  }
+  return code
 }
 
 /** The request head the upstream gets: the client's end-to-end headers plus ours, CRLF CRLF included. */

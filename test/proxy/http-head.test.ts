@@ -1,6 +1,24 @@
 import t from 'tap'
 import { HeadError } from '../../src/proxy/errors.js'
-import { parseRequestHead, parseResponseHead, upstreamHead } from '../../src/proxy/http-head.js'
+import { parseRequestHead as parseRequestBytes, parseResponseHead as parseResponseBytes, upstreamHead, withConnectionClose, type ResponseHead } from '../../src/proxy/http-head.js'
+
+/** `text` is a head without its final CRLF CRLF, read after `before` (other bytes on the same connection). */
+function parseRequestHead(text: string, before = ''): ReturnType<typeof parseRequestBytes> {
+  const data = Buffer.from(`${before}${text}\r\n\r\nbody`, 'latin1')
+  return parseRequestBytes(data, before.length, before.length + text.length)
+}
+
+interface Rewritten extends ResponseHead {
+  /** What the client gets: the rewritten head and the bytes read after it. */
+  sent: string
+}
+
+function parseResponseHead(text: string, method: string, before = ''): Rewritten {
+  const data = Buffer.from(`${before}${text}\r\n\r\nbody`, 'latin1')
+  const head = parseResponseBytes(data, before.length, before.length + text.length, method)
+  if (data.toString('latin1', 0, before.length) !== before) throw new Error('the rewrite touched the bytes before the head')
+  return { ...head, sent: data.toString('latin1', head.from) }
+}
 
 function refused(parse: () => unknown): HeadError {
   try {
@@ -77,17 +95,53 @@ t.test('header names are matched case-insensitively, and only exactly', async (t
 t.test('a response head: framing by method, status and headers', async (t) => {
   const ok = parseResponseHead('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5', 'GET')
   t.same([ok.status, ok.bodyKind, ok.contentLength, ok.keepAlive], [200, 'length', 3, true])
-  t.equal(ok.lines, 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n', "the upstream's connection headers are its own")
+  t.equal(ok.sent, 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nbody', "the upstream's connection headers are its own")
   t.equal(parseResponseHead('HTTP/1.1 200 OK\r\ncontent-length: 3', 'HEAD').bodyKind, 'none', 'no body after HEAD')
   t.equal(parseResponseHead('HTTP/1.1 304 Not Modified\r\ncontent-length: 3', 'GET').bodyKind, 'none')
   t.equal(parseResponseHead('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked', 'GET').bodyKind, 'chunked')
   const closing = parseResponseHead('HTTP/1.1 200 OK\r\ncontent-type: text/plain', 'GET')
   t.same([closing.bodyKind, closing.keepAlive], ['close', false], 'no length: delimited by the close, never reused')
   t.equal(parseResponseHead('HTTP/1.0 200 OK\r\ncontent-length: 1', 'GET').keepAlive, false)
-  t.equal(parseResponseHead('HTTP/1.0 200 OK\r\ncontent-length: 1', 'GET').lines.startsWith('HTTP/1.1 200 OK'), true, 'relayed as HTTP/1.1')
-  const switched = parseResponseHead('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket', 'GET')
-  t.equal(switched.upgradeLines, 'Connection: Upgrade\r\nUpgrade: websocket\r\n')
+  t.equal(parseResponseHead('HTTP/1.0 200 OK\r\ncontent-length: 1', 'GET').sent, 'HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\nbody', 'relayed as HTTP/1.1')
+  const switched = parseResponseHead('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nKeep-Alive: 5\r\nUpgrade: websocket', 'GET')
+  t.equal(switched.sent, 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nbody', "a 101 keeps the headers that say what it switched to")
   t.equal(refused(() => parseResponseHead('HTTP/1.1 2000 OK', 'GET')).status, 502)
   t.equal(refused(() => parseResponseHead('HTTP/1.1 200 OK\r\nx: a\nb', 'GET')).status, 502)
   t.equal(refused(() => parseResponseHead('SPDY/3 200 OK', 'GET')).status, 502)
+  t.equal(refused(() => parseResponseHead('HTTP/1.1 1e2 OK', 'GET')).status, 502, 'a status code is three digits')
+  t.equal(refused(() => parseResponseHead('HTTP/1.1 200OK', 'GET')).status, 502)
+  t.equal(refused(() => parseResponseHead('HTTP/1.2 200 OK', 'GET')).status, 502)
+})
+
+t.test('a response head is rewritten where it was read: kept lines move right over dropped ones', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['HTTP/1.1 200 OK\r\nKeep-Alive: 5\r\na: 1\r\nb: 2', 'HTTP/1.1 200 OK\r\na: 1\r\nb: 2\r\n\r\nbody'],
+    ['HTTP/1.1 200 OK\r\na: 1\r\nb: 2\r\nConnection: keep-alive', 'HTTP/1.1 200 OK\r\na: 1\r\nb: 2\r\n\r\nbody'],
+    ['HTTP/1.1 200 OK\r\na: 1\r\nTE: x\r\nb: 2\r\nc: 3\r\nTrailer: y\r\nd: 4', 'HTTP/1.1 200 OK\r\na: 1\r\nb: 2\r\nc: 3\r\nd: 4\r\n\r\nbody'],
+    ['HTTP/1.1 204 No Content\r\nConnection: close\r\nKeep-Alive: 1', 'HTTP/1.1 204 No Content\r\n\r\nbody'],
+    ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK\r\n\r\nbody'],
+  ]
+  for (const [text, sent] of cases) {
+    t.equal(parseResponseHead(text, 'GET').sent, sent, JSON.stringify(text))
+    // After an interim response on the same connection: the bytes before stay as they were.
+    t.equal(parseResponseHead(text, 'GET', 'HTTP/1.1 100 Continue\r\n\r\n').sent, sent)
+  }
+  // A refused head is left as it was read (the marks of its kept lines do not leak into the next one).
+  t.equal(refused(() => parseResponseHead('HTTP/1.1 200 OK\r\na: 1\r\ncontent-length: x', 'GET')).status, 502)
+  t.equal(parseResponseHead('HTTP/1.1 200 OK\r\nKeep-Alive: 1\r\nTE: 2\r\nc: 3', 'GET').sent, 'HTTP/1.1 200 OK\r\nc: 3\r\n\r\nbody')
+})
+
+t.test('connection: close is added in the room dropped lines left, or in a copy', async (t) => {
+  const close = (text: string, before = ''): [string, boolean] => {
+    const data = Buffer.from(`${before}${text}\r\n\r\nbody`, 'latin1')
+    const end = before.length + text.length
+    const head = parseResponseBytes(data, before.length, end, 'GET')
+    const out = withConnectionClose(data, before.length, head.from, end)
+    t.equal(data.toString('latin1', 0, before.length), before, 'the bytes before the head are untouched')
+    const inPlace = out.buffer === data.buffer && out.byteOffset >= data.byteOffset && out.byteOffset < data.byteOffset + data.length
+    return [out.toString('latin1'), inPlace]
+  }
+  t.same(close('HTTP/1.1 200 OK\r\ncontent-length: 4\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5'), ['HTTP/1.1 200 OK\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbody', true], 'in place')
+  t.same(close('HTTP/1.1 200 OK\r\ncontent-length: 4', 'HTTP/1.1 100 Continue\r\n\r\n'), ['HTTP/1.1 200 OK\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbody', false], 'copied: no room, and the interim before it is not room')
+  t.same(close('HTTP/1.1 200 OK\r\nTE: 1\r\ncontent-length: 4'), ['HTTP/1.1 200 OK\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbody', false], 'copied: too little room')
 })
