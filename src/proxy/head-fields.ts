@@ -42,6 +42,11 @@ export interface Scan {
   data: Buffer
   at: number
   end: number
+  /**
+   * The head as a latin1 string, when the caller will keep several strings of it: they are
+   * then slices of one string instead of one conversion each.
+   */
+  text: string | undefined
   /** Where the first line ends (before its CRLF). */
   firstLineEnd: number
   count: number
@@ -49,7 +54,7 @@ export interface Scan {
   connection: string
 }
 
-const SCAN: Scan = { data: Buffer.alloc(0), at: 0, end: 0, firstLineEnd: 0, count: 0, connection: '' }
+const SCAN: Scan = { data: Buffer.alloc(0), at: 0, end: 0, text: undefined, firstLineEnd: 0, count: 0, connection: '' }
 
 const CR = 13
 const LF = 10
@@ -65,23 +70,24 @@ export function isToken(data: Buffer, from: number, to: number): boolean {
 
 /**
  * Splits the head at data[at, end) into its first line and header fields in one pass over
- * its bytes; throws HeadError on a malformed line.
+ * its bytes; throws HeadError on a malformed line. `text`, when given, is that head as latin1.
  */
-export function scan(data: Buffer, at: number, end: number, status: number): Scan {
-  let next = lineEnd(data, at, end, status, 'the first line')
+export function scan(data: Buffer, at: number, end: number, status: number, text?: string): Scan {
   SCAN.data = data
   SCAN.at = at
   SCAN.end = end
+  SCAN.text = text
+  let next = lineEnd(data, at, end, status, 0)
   SCAN.firstLineEnd = next
   let count = 0
   let connection = ''
   while (next < end) {
     const start = next + 2
     const colon = nameEnd(data, start, end, count + 1, status)
-    const lineStop = lineEnd(data, colon, end, status, `header line ${count + 1}`)
+    const lineStop = lineEnd(data, colon, end, status, count + 1)
     const id = fieldOf(data, start, colon)
     if (id === Field.Connection) {
-      const value = valueOf(data, colon, lineStop).toLowerCase()
+      const value = valueOf(SCAN, colon, lineStop).toLowerCase()
       connection = connection === '' ? value : `${connection},${value}`
     }
     STARTS[count] = start
@@ -96,44 +102,59 @@ export function scan(data: Buffer, at: number, end: number, status: number): Sca
   return SCAN
 }
 
-/** Where the line holding `from` ends: at its CR LF, or at the end of the head. */
-function lineEnd(data: Buffer, from: number, end: number, status: number, line: string): number {
+/** Where the line holding `from` ends: at its CR LF, or at the end of the head. Line 0 is the first line. */
+function lineEnd(data: Buffer, from: number, end: number, status: number, line: number): number {
   for (let i = from; i < end; i++) {
     const c = data[i]!
     if (c > CR) continue
     // A CR or LF inside a line is not part of a line ending: two parsers could split it differently.
     if (c === CR) {
       if (data[i + 1] === LF && i + 2 < end) return i
-      throw new HeadError(status, `bare CR or LF in ${line}`)
+      throw new HeadError(status, `bare CR or LF in ${lineName(line)}`)
     }
-    if (c === LF) throw new HeadError(status, `bare CR or LF in ${line}`)
+    if (c === LF) throw new HeadError(status, `bare CR or LF in ${lineName(line)}`)
     if (c === 0) throw new HeadError(status, 'NUL in the head')
   }
   return end
 }
 
+// Named only when refused: a message built per line would cost a string per header.
+function lineName(line: number): string {
+  return line === 0 ? 'the first line' : `header line ${line}`
+}
+
 /** The colon after a field name that is a token; throws when there is none. */
 function nameEnd(data: Buffer, start: number, end: number, line: number, status: number): number {
   let i = start
-  for (; i < end; i++) {
-    const c = data[i]!
-    if (c === COLON || c === CR || c === LF) break
-    if (TOKEN_CHARS[c] !== 1) {
-      const colon = data.indexOf(COLON, i)
-      const cr = data.indexOf(CR, i)
-      throw new HeadError(status, colon === -1 || colon >= end || (cr !== -1 && cr < colon) ? `malformed header line ${line}` : `invalid header name on line ${line}`)
-    }
+  while (i < end && TOKEN_CHARS[data[i]!] === 1) i++
+  if (i > start && i < end && data[i] === COLON) return i
+  throw new HeadError(status, nameProblem(data, i, end, line))
+}
+
+/** Why the name ending at `i` is refused: a character no name may have, or no name at all. */
+function nameProblem(data: Buffer, i: number, end: number, line: number): string {
+  const c = data[i]
+  if (i < end && c !== COLON && c !== CR && c !== LF) {
+    const colon = data.indexOf(COLON, i)
+    const cr = data.indexOf(CR, i)
+    if (colon !== -1 && colon < end && (cr === -1 || colon < cr)) return `invalid header name on line ${line}`
   }
-  if (i === start || i === end || data[i] !== COLON) throw new HeadError(status, `malformed header line ${line}`)
-  return i
+  return `malformed header line ${line}`
 }
 
 /** The field's value without the optional whitespace (SP, HTAB) around it. */
-function valueOf(data: Buffer, colon: number, end: number): string {
+function valueOf(f: Scan, colon: number, end: number): string {
+  const data = f.data
   let from = colon + 1
   while (from < end && isSpace(data[from]!)) from++
   while (end > from && isSpace(data[end - 1]!)) end--
-  return data.toString('latin1', from, end)
+  return stringOf(f, from, end)
+}
+
+/** data[from, to) of the scanned head, as a string. */
+function stringOf(f: Scan, from: number, to: number): string {
+  const text = f.text
+  return text === undefined ? f.data.toString('latin1', from, to) : text.slice(from - f.at, to - f.at)
 }
 
 /** Only SP and HTAB are whitespace in HTTP (RFC 9110 §5.6.3); String.prototype.trim also strips NBSP and others. */
@@ -190,7 +211,7 @@ export function fieldId(i: number): Field {
 }
 
 export function fieldValue(f: Scan, i: number): string {
-  return valueOf(f.data, COLONS[i]!, ENDS[i]!)
+  return valueOf(f, COLONS[i]!, ENDS[i]!)
 }
 
 /** True when scanned header `i` is hop-by-hop: a fixed one, or one named in Connection. */
@@ -198,7 +219,7 @@ export function hopByHop(f: Scan, i: number, extra: Set<string> | undefined): bo
   const id = IDS[i]!
   if (id >= Field.Connection && id <= Field.Upgrade) return true
   if (extra === undefined) return false
-  return extra.has(f.data.toString('latin1', STARTS[i]!, COLONS[i]!).toLowerCase())
+  return extra.has(stringOf(f, STARTS[i]!, COLONS[i]!).toLowerCase())
 }
 
 /**
@@ -233,7 +254,7 @@ export class KeptText {
   }
 
   private flush(): void {
-    if (this.from !== -1) this.out += this.f.data.toString('latin1', this.from, this.to) + '\r\n'
+    if (this.from !== -1) this.out += stringOf(this.f, this.from, this.to) + '\r\n'
     this.from = -1
   }
 }

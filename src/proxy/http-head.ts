@@ -120,7 +120,9 @@ function endsChunked(value: string): boolean {
 
 /** Parses the request head at data[at, end); `end` is where its final CRLF CRLF starts. */
 export function parseRequestHead(data: Buffer, at: number, end: number): RequestHead {
-  const f = scan(data, at, end, 400)
+  // One conversion for the whole head: the method, the values and the kept lines are slices of it.
+  const text = data.toString('latin1', at, end)
+  const f = scan(data, at, end, 400, text)
   const lineEnd = f.firstLineEnd
   const first = spaceAt(data, at, lineEnd)
   const second = spaceAt(data, first + 1, lineEnd)
@@ -128,7 +130,7 @@ export function parseRequestHead(data: Buffer, at: number, end: number): Request
   if (!isToken(data, at, first)) throw new HeadError(400, 'invalid method')
   const minor = httpMinorVersion(data, second + 1, lineEnd)
   if (minor === -1) throw new HeadError(505, 'only HTTP/1.0 and HTTP/1.1 are supported')
-  const method = data.toString('latin1', at, first)
+  const method = text.slice(0, first - at)
   const http10 = minor === 0
   const extra = listed(f.connection)
   const upgrading = hasToken(f.connection, 'upgrade')
