@@ -7,7 +7,9 @@
  *
  * Then the latency each proxy adds at moderate load: a fixed 3,000 requests/s (h2load, 4
  * connections x 750/s, rounds interleaved), p50/p99 over all rounds minus direct's, and
- * each round's p99 minus direct's p99 in that round.
+ * each round's p99 minus direct's p99 in that round. Beside each round's figure: the share
+ * of CPU time the hypervisor stole during it (lib/steal.ts), and the median over the rounds
+ * in which neither that target nor direct lost more than 1% to it.
  *
  *   npx tsx scripts/bench/proxy-throughput.ts [--seconds 5] [--rounds 5] [--connections 50]
  */
@@ -20,6 +22,7 @@ import { firstLine, start, stopAll } from './lib/processes.js'
 import { cpuSeconds, startHandover, startHaproxy, startNginx, startNodeRelay, target, type Target } from './lib/targets.js'
 import { quantile } from '../lib/quantile.js'
 import { fixedRateLatencies } from './lib/fixed-rate.js'
+import { stealMeter } from './lib/steal.js'
 import { median, wrk, type WrkResult } from './lib/wrk.js'
 
 const { values } = parseArgs({
@@ -54,6 +57,7 @@ async function main(): Promise<void> {
     const cpu = new Map<string, number[]>(targets.map((t) => [t.name, []]))
     console.log(`load before: ${loadavg().map((n) => n.toFixed(2)).join(' ')}; wrk -t1 -c${connections} -d${seconds}s, ${rounds} rounds`)
     for (const t of targets) await wrk(`http://127.0.0.1:${t.port}/`, { threads: 1, connections, seconds: 1 }) // warm-up
+    const stolen = stealMeter()
     for (let round = 0; round < rounds; round++) {
       for (const t of rotated(targets, round)) {
         const before = cpuSeconds(t.pids())
@@ -65,6 +69,7 @@ async function main(): Promise<void> {
       }
     }
     report(results, cpu)
+    console.log(`CPU time stolen by the hypervisor during these rounds: ${percent(stolen())}`)
     await addedLatency(targets)
     console.log(`load after: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`)
   } finally {
@@ -73,28 +78,44 @@ async function main(): Promise<void> {
   }
 }
 
+// A round whose target or direct lost more CPU than this to other guests is not a quiet round.
+const QUIET_STEAL = 0.01
+
+interface LatencyRound {
+  p99: number
+  steal: number
+}
+
 async function addedLatency(targets: readonly Target[]): Promise<void> {
   const pooled = new Map<string, number[]>(targets.map((t) => [t.name, []]))
-  // Per round, each proxy's p99 minus direct's p99 in that same round.
-  const addedP99 = new Map<string, number[]>(targets.map((t) => [t.name, []]))
+  const byRound = new Map<string, LatencyRound[]>(targets.map((t) => [t.name, []]))
   const { connections, rate } = MODERATE
   for (let round = 0; round < rounds; round++) {
-    const p99s = new Map<string, number>()
     for (const t of rotated(targets, round)) {
+      const stolen = stealMeter()
       const latencies = await fixedRateLatencies(`http://127.0.0.1:${t.port}/`, { ...MODERATE, seconds })
       pooled.get(t.name)!.push(...latencies)
-      p99s.set(t.name, quantile(latencies, 0.99))
+      byRound.get(t.name)!.push({ p99: quantile(latencies, 0.99), steal: stolen() })
     }
-    for (const [name, p99] of p99s) addedP99.get(name)!.push(p99 - p99s.get('direct')!)
   }
   const direct = pooled.get('direct')!
+  const directRounds = byRound.get('direct')!
   const [p50, p99] = [quantile(direct, 0.5), quantile(direct, 0.99)]
   console.log(`moderate load (h2load, ${connections} connections x ${rate} req/s, ${rounds} x ${seconds}s each): direct p50 ${p50.toFixed(3)} ms / p99 ${p99.toFixed(3)} ms; added by each proxy:`)
+  console.log(`direct     per round p99 (CPU stolen): ${directRounds.map((r) => `${r.p99.toFixed(3)} (${percent(r.steal)})`).join(' ')} ms`)
   for (const [name, latencies] of pooled) {
     if (name === 'direct') continue
-    const perRound = addedP99.get(name)!
-    console.log(`${name.padEnd(10)} p50 ${signed(quantile(latencies, 0.5) - p50)} ms  p99 ${signed(quantile(latencies, 0.99) - p99)} ms over all rounds; per round p99 ${perRound.map(signed).join(' ')} ms, median ${signed(median(perRound))}  (${latencies.length} requests)`)
+    // Each round's p99 minus direct's p99 in that same round.
+    const added = byRound.get(name)!.map((r, round) => ({ ms: r.p99 - directRounds[round]!.p99, quiet: r.steal <= QUIET_STEAL && directRounds[round]!.steal <= QUIET_STEAL, steal: r.steal }))
+    const quiet = added.filter((a) => a.quiet).map((a) => a.ms)
+    console.log(
+      `${name.padEnd(10)} p50 ${signed(quantile(latencies, 0.5) - p50)} ms  p99 ${signed(quantile(latencies, 0.99) - p99)} ms over all rounds; per round p99 ${added.map((a) => `${signed(a.ms)} (${percent(a.steal)})`).join(' ')} ms, median ${signed(median(added.map((a) => a.ms)))}; over the ${quiet.length} quiet rounds ${quiet.length === 0 ? 'none' : signed(median(quiet))}  (${latencies.length} requests)`,
+    )
   }
+}
+
+function percent(share: number): string {
+  return `${(share * 100).toFixed(1)}%`
 }
 
 /** Round r starts at target r, so each target opens one round and none always runs first. */
