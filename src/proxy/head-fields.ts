@@ -170,38 +170,40 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9
 }
 
+// The names the proxy acts on, in lower case.
+const KNOWN: ReadonlyArray<readonly [string, Field]> = [
+  ['connection', Field.Connection],
+  ['keep-alive', Field.KeepAlive],
+  ['proxy-connection', Field.ProxyConnection],
+  ['te', Field.Te],
+  ['trailer', Field.Trailer],
+  ['upgrade', Field.Upgrade],
+  ['content-length', Field.ContentLength],
+  ['transfer-encoding', Field.TransferEncoding],
+  ['host', Field.Host],
+  ['x-request-id', Field.RequestId],
+  ['x-forwarded-for', Field.ForwardedFor],
+  ['x-forwarded-proto', Field.ForwardedProto],
+  ['x-forwarded-host', Field.ForwardedHost],
+]
+// Grouped by length: a field's name is compared only with the known names as long as it.
+const NAMES_BY_LENGTH: Array<Array<{ name: Uint8Array; field: Field }>> = []
+for (const [name, field] of KNOWN) (NAMES_BY_LENGTH[name.length] ??= []).push({ name: Buffer.from(name, 'latin1'), field })
+
 /** Which header a field is, compared case-insensitively without making a string of its name. */
 function fieldOf(data: Buffer, start: number, colon: number): Field {
-  switch (colon - start) {
-    case 2:
-      return named(data, start, 'te') ? Field.Te : Field.Other
-    case 4:
-      return named(data, start, 'host') ? Field.Host : Field.Other
-    case 7:
-      return named(data, start, 'upgrade') ? Field.Upgrade : named(data, start, 'trailer') ? Field.Trailer : Field.Other
-    case 10:
-      return named(data, start, 'connection') ? Field.Connection : named(data, start, 'keep-alive') ? Field.KeepAlive : Field.Other
-    case 12:
-      return named(data, start, 'x-request-id') ? Field.RequestId : Field.Other
-    case 14:
-      return named(data, start, 'content-length') ? Field.ContentLength : Field.Other
-    case 15:
-      return named(data, start, 'x-forwarded-for') ? Field.ForwardedFor : Field.Other
-    case 16:
-      return named(data, start, 'x-forwarded-host') ? Field.ForwardedHost : named(data, start, 'proxy-connection') ? Field.ProxyConnection : Field.Other
-    case 17:
-      return named(data, start, 'transfer-encoding') ? Field.TransferEncoding : named(data, start, 'x-forwarded-proto') ? Field.ForwardedProto : Field.Other
-    default:
-      return Field.Other
-  }
+  const candidates = NAMES_BY_LENGTH[colon - start]
+  if (candidates === undefined) return Field.Other
+  for (let k = 0; k < candidates.length; k++) if (named(data, start, candidates[k]!.name)) return candidates[k]!.field
+  return Field.Other
 }
 
 /**
  * `name` is lower case letters and '-'. The name in `data` is a token, so OR-ing 0x20 folds
  * exactly its upper case letters: no other token character lands on a letter or '-'.
  */
-function named(data: Buffer, start: number, name: string): boolean {
-  for (let i = 0; i < name.length; i++) if ((data[start + i]! | 0x20) !== name.charCodeAt(i)) return false
+function named(data: Buffer, start: number, name: Uint8Array): boolean {
+  for (let i = 0; i < name.length; i++) if ((data[start + i]! | 0x20) !== name[i]) return false
   return true
 }
 
