@@ -11,6 +11,7 @@ import { Exchange, type ClientSide, type ExchangeHost } from './exchange.js'
 import { parseRequestHead, type RequestHead } from './http-head.js'
 import { answerText } from './responses.js'
 import type { Tunnel } from './tunnel.js'
+import { forwardedLines } from './upstream-head.js'
 
 const CRLFCRLF = Buffer.from('\r\n\r\n')
 export const MAX_REQUEST_HEAD = 64 * 1024
@@ -42,6 +43,7 @@ export class ClientConnection implements ClientSide {
   lastActive = performance.now()
   /** When the first byte of a not yet complete head arrived; 0 when none is pending. */
   private headStarted = 0
+  private forwardedBytes: Buffer | undefined
 
   constructor(
     readonly socket: Socket,
@@ -54,6 +56,11 @@ export class ClientConnection implements ClientSide {
     // 'close' follows every error; the exchange learns of it there.
     socket.on('error', () => undefined)
     socket.on('close', () => this.onClose())
+  }
+
+  /** This connection's X-Forwarded-* lines; built for its first forwarded request, not while one is held. */
+  get forwarded(): Buffer {
+    return (this.forwardedBytes ??= forwardedLines(this.address))
   }
 
   get busy(): boolean {

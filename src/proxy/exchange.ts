@@ -6,10 +6,11 @@
  */
 import type { Socket } from 'node:net'
 import { HeadError } from './errors.js'
-import { isIdempotent, parseResponseHead, upstreamHead, withConnectionClose, type RequestHead, type ResponseHead } from './http-head.js'
+import { isIdempotent, parseResponseHead, withConnectionClose, type RequestHead, type ResponseHead } from './http-head.js'
 import { answerText } from './responses.js'
 import type { Slot } from './slot.js'
 import { Tunnel } from './tunnel.js'
+import { upstreamHead, type ForwardedFrom } from './upstream-head.js'
 import type { UpstreamConnection, UpstreamUser } from './upstream-connection.js'
 import type { PoolWaiter } from './upstream-pool.js'
 
@@ -24,10 +25,8 @@ const MAX_RETAINED = 64 * 1024
 const MAX_UNSENT = 64 * 1024
 
 /** The client connection as an exchange sees it. */
-export interface ClientSide {
+export interface ClientSide extends ForwardedFrom {
   readonly socket: Socket
-  /** The client's IP address, for X-Forwarded-For. */
-  readonly address: string
   /** The exchange is over; with `close` the connection ends after what was written. */
   exchangeDone(close: boolean): void
   becomeTunnel(tunnel: Tunnel): void
@@ -127,11 +126,11 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     connection.user = this
     const socket = connection.socket
     // Built when sent, not when read: a held request keeps only its parsed head.
-    const head = upstreamHead(this.head, this.client.address)
-    if (this.chunks.length === 0) socket.write(head, 'latin1')
+    const head = upstreamHead(this.head, this.client)
+    if (this.chunks.length === 0) socket.write(head)
     else {
       socket.cork()
-      socket.write(head, 'latin1')
+      socket.write(head)
       for (const chunk of this.chunks) socket.write(chunk)
       socket.uncork()
     }

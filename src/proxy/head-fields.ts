@@ -42,11 +42,6 @@ export interface Scan {
   data: Buffer
   at: number
   end: number
-  /**
-   * The head as a latin1 string, when the caller will keep several strings of it: they are
-   * then slices of one string instead of one conversion each.
-   */
-  text: string | undefined
   /** Where the first line ends (before its CRLF). */
   firstLineEnd: number
   count: number
@@ -54,7 +49,7 @@ export interface Scan {
   connection: string
 }
 
-const SCAN: Scan = { data: Buffer.alloc(0), at: 0, end: 0, text: undefined, firstLineEnd: 0, count: 0, connection: '' }
+const SCAN: Scan = { data: Buffer.alloc(0), at: 0, end: 0, firstLineEnd: 0, count: 0, connection: '' }
 
 const CR = 13
 const LF = 10
@@ -70,13 +65,12 @@ export function isToken(data: Buffer, from: number, to: number): boolean {
 
 /**
  * Splits the head at data[at, end) into its first line and header fields in one pass over
- * its bytes; throws HeadError on a malformed line. `text`, when given, is that head as latin1.
+ * its bytes; throws HeadError on a malformed line.
  */
-export function scan(data: Buffer, at: number, end: number, status: number, text?: string): Scan {
+export function scan(data: Buffer, at: number, end: number, status: number): Scan {
   SCAN.data = data
   SCAN.at = at
   SCAN.end = end
-  SCAN.text = text
   let next = lineEnd(data, at, end, status, 0)
   SCAN.firstLineEnd = next
   let count = 0
@@ -148,13 +142,7 @@ function valueOf(f: Scan, colon: number, end: number): string {
   let from = colon + 1
   while (from < end && isSpace(data[from]!)) from++
   while (end > from && isSpace(data[end - 1]!)) end--
-  return stringOf(f, from, end)
-}
-
-/** data[from, to) of the scanned head, as a string. */
-function stringOf(f: Scan, from: number, to: number): string {
-  const text = f.text
-  return text === undefined ? f.data.toString('latin1', from, to) : text.slice(from - f.at, to - f.at)
+  return data.toString('latin1', from, end)
 }
 
 /** Only SP and HTAB are whitespace in HTTP (RFC 9110 §5.6.3); String.prototype.trim also strips NBSP and others. */
@@ -221,44 +209,7 @@ export function hopByHop(f: Scan, i: number, extra: Set<string> | undefined): bo
   const id = IDS[i]!
   if (id >= Field.Connection && id <= Field.Upgrade) return true
   if (extra === undefined) return false
-  return extra.has(stringOf(f, STARTS[i]!, COLONS[i]!).toLowerCase())
-}
-
-/**
- * The kept lines of a head as one string, copied as runs: consecutive kept lines are one
- * slice of the head, so a head that drops two fields costs three slices, not one per line.
- * For a request head, which is kept (and maybe held) until it is sent.
- */
-export class KeptText {
-  private out = ''
-  private from: number
-  private to: number
-
-  constructor(private readonly f: Scan) {
-    this.from = f.at
-    this.to = f.firstLineEnd
-  }
-
-  keep(i: number): void {
-    if (this.from !== -1 && STARTS[i] === this.to + 2) {
-      this.to = ENDS[i]!
-      return
-    }
-    this.flush()
-    this.from = STARTS[i]!
-    this.to = ENDS[i]!
-  }
-
-  /** Every kept line, each ending in CRLF. */
-  done(): string {
-    this.flush()
-    return this.out
-  }
-
-  private flush(): void {
-    if (this.from !== -1) this.out += stringOf(this.f, this.from, this.to) + '\r\n'
-    this.from = -1
-  }
+  return extra.has(f.data.toString('latin1', STARTS[i]!, COLONS[i]!).toLowerCase())
 }
 
 // Per scanned field, the mark of the last KeptInPlace that kept it.
@@ -269,8 +220,7 @@ let rewrites = 0
  * The kept lines of a head rewritten where they were read: each run of consecutive kept
  * lines is moved right, over the bytes of the dropped lines after it, so the rewritten head
  * still ends at the original CRLF CRLF and the body bytes read with it follow it unmoved.
- * The first line is always kept. For a response head, which is written out at once: it
- * costs no string and no copy of the head.
+ * The first line is always kept. The head costs no string and no copy.
  */
 export class KeptInPlace {
   // Marks this rewrite's kept fields in KEPT, so marks of an earlier head (or of one whose

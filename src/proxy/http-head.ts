@@ -9,16 +9,18 @@
  * `chunked`, obsolete line folding, or a malformed header line is refused.
  */
 import { HeadError } from './errors.js'
-import { Field, fieldId, fieldValue, hopByHop, isToken, KeptInPlace, KeptText, scan, trimSpace } from './head-fields.js'
-import { nextRequestId } from './request-id.js'
+import { Field, fieldId, fieldValue, hopByHop, isToken, KeptInPlace, scan, trimSpace } from './head-fields.js'
 
 export type BodyKind = 'none' | 'length' | 'chunked' | 'close'
 
 export interface RequestHead {
   method: string
   http10: boolean
-  /** Request line and end-to-end headers, each line ending in CRLF, no final CRLF. */
-  lines: string
+  /**
+   * Request line and end-to-end headers, each line ending in CRLF, no final CRLF: a view of
+   * the bytes the head was read from, rewritten in place (see KeptInPlace).
+   */
+  lines: Buffer
   bodyKind: BodyKind
   contentLength: number
   /** The connection stays open after this exchange: HTTP/1.1 without `Connection: close`. */
@@ -28,8 +30,8 @@ export interface RequestHead {
   host: string | undefined
   /** The client's X-Request-Id, which stays in `lines`. */
   requestId: string | undefined
-  /** The id the proxy added when the client sent none (set when first sent upstream). */
-  addedRequestId: string | undefined
+  /** The id the proxy added when the client sent none (request-id.ts); 0 until first sent upstream. */
+  addedRequestId: number
   forwardedFor: string | undefined
   forwardedProto: string | undefined
 }
@@ -66,6 +68,20 @@ export function isIdempotent(method: string): boolean {
     default:
       return false
   }
+}
+
+// The methods of RFC 9110 and PATCH, as the strings every request with one of them shares.
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'].map((name) => ({ name, bytes: Buffer.from(name, 'latin1') }))
+
+/** The method at data[at, to), without a new string for the common ones. */
+function methodOf(data: Buffer, at: number, to: number): string {
+  for (const { name, bytes } of METHODS) if (bytes.length === to - at && sameBytes(data, at, bytes)) return name
+  return data.toString('latin1', at, to)
+}
+
+function sameBytes(data: Buffer, at: number, bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) if (data[at + i] !== bytes[i]) return false
+  return true
 }
 
 function hasToken(list: string, token: string): boolean {
@@ -120,9 +136,7 @@ function endsChunked(value: string): boolean {
 
 /** Parses the request head at data[at, end); `end` is where its final CRLF CRLF starts. */
 export function parseRequestHead(data: Buffer, at: number, end: number): RequestHead {
-  // One conversion for the whole head: the method, the values and the kept lines are slices of it.
-  const text = data.toString('latin1', at, end)
-  const f = scan(data, at, end, 400, text)
+  const f = scan(data, at, end, 400)
   const lineEnd = f.firstLineEnd
   const first = spaceAt(data, at, lineEnd)
   const second = spaceAt(data, first + 1, lineEnd)
@@ -130,14 +144,14 @@ export function parseRequestHead(data: Buffer, at: number, end: number): Request
   if (!isToken(data, at, first)) throw new HeadError(400, 'invalid method')
   const minor = httpMinorVersion(data, second + 1, lineEnd)
   if (minor === -1) throw new HeadError(505, 'only HTTP/1.0 and HTTP/1.1 are supported')
-  const method = text.slice(0, first - at)
+  const method = methodOf(data, at, first)
   const http10 = minor === 0
   const extra = listed(f.connection)
   const upgrading = hasToken(f.connection, 'upgrade')
   const head: RequestHead = {
     method,
     http10,
-    lines: '',
+    lines: data,
     bodyKind: 'none',
     contentLength: -1,
     // HTTP/1.0 keep-alive is not offered: it would need a Connection header in every answer.
@@ -145,11 +159,11 @@ export function parseRequestHead(data: Buffer, at: number, end: number): Request
     upgrade: undefined,
     host: undefined,
     requestId: undefined,
-    addedRequestId: undefined,
+    addedRequestId: 0,
     forwardedFor: undefined,
     forwardedProto: undefined,
   }
-  const kept = new KeptText(f)
+  const kept = new KeptInPlace(f)
   let chunked = false
   for (let i = 0; i < f.count; i++) {
     const id = fieldId(i)
@@ -188,7 +202,8 @@ export function parseRequestHead(data: Buffer, at: number, end: number): Request
   if (!http10 && head.host === undefined) throw new HeadError(400, 'HTTP/1.1 request without Host')
   if (chunked) head.bodyKind = 'chunked'
   else if (head.contentLength > 0) head.bodyKind = 'length'
-  head.lines = kept.done()
+  // Nothing above threw: only now is the head rewritten. Its last kept line ends at `end`.
+  head.lines = data.subarray(kept.done(), end + 2)
   return head
 }
 
@@ -288,19 +303,4 @@ function statusCode(data: Buffer, from: number): number {
     code = code * 10 + digit
   }
   return code
-}
-
-/** The request head the upstream gets: the client's end-to-end headers plus ours, CRLF CRLF included. */
-export function upstreamHead(head: RequestHead, clientAddress: string): string {
-  let text = head.lines
-  text += `x-forwarded-for: ${head.forwardedFor === undefined ? clientAddress : `${head.forwardedFor}, ${clientAddress}`}\r\n`
-  text += `x-forwarded-proto: ${head.forwardedProto ?? 'http'}\r\n`
-  if (head.host !== undefined) text += `x-forwarded-host: ${head.host}\r\n`
-  if (head.requestId === undefined) {
-    // Kept on the head, so a retried request carries the same id as its first attempt.
-    head.addedRequestId ??= nextRequestId()
-    text += `x-request-id: ${head.addedRequestId}\r\n`
-  }
-  if (head.upgrade !== undefined) text += `connection: upgrade\r\nupgrade: ${head.upgrade}\r\n`
-  return text + '\r\n'
 }

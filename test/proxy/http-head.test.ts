@@ -1,11 +1,24 @@
 import t from 'tap'
 import { HeadError } from '../../src/proxy/errors.js'
-import { parseRequestHead as parseRequestBytes, parseResponseHead as parseResponseBytes, upstreamHead, withConnectionClose, type ResponseHead } from '../../src/proxy/http-head.js'
+import { parseRequestHead as parseRequestBytes, parseResponseHead as parseResponseBytes, withConnectionClose, type ResponseHead } from '../../src/proxy/http-head.js'
+import { forwardedLines, upstreamHead as upstreamBytes } from '../../src/proxy/upstream-head.js'
+
+interface ParsedRequest extends ReturnType<typeof parseRequestBytes> {
+  /** The kept lines, as text. */
+  text: string
+}
 
 /** `text` is a head without its final CRLF CRLF, read after `before` (other bytes on the same connection). */
-function parseRequestHead(text: string, before = ''): ReturnType<typeof parseRequestBytes> {
+function parseRequestHead(text: string, before = ''): ParsedRequest {
   const data = Buffer.from(`${before}${text}\r\n\r\nbody`, 'latin1')
-  return parseRequestBytes(data, before.length, before.length + text.length)
+  const head = parseRequestBytes(data, before.length, before.length + text.length)
+  if (data.toString('latin1', 0, before.length) !== before) throw new Error('the rewrite touched the bytes before the head')
+  if (data.toString('latin1', before.length + text.length) !== '\r\n\r\nbody') throw new Error('the rewrite touched the bytes after the head')
+  return Object.assign(head, { text: head.lines.toString('latin1') })
+}
+
+function upstreamHead(head: ParsedRequest, clientAddress: string): string {
+  return upstreamBytes(head, { address: clientAddress, forwarded: forwardedLines(clientAddress) }).toString('latin1')
 }
 
 interface Rewritten extends ResponseHead {
@@ -38,7 +51,7 @@ t.test('a request head: hop-by-hop headers dropped, framing and forwarding facts
   t.equal(head.bodyKind, 'length')
   t.equal(head.contentLength, 12)
   t.equal(head.keepAlive, true)
-  t.equal(head.lines, 'POST /a?b=1 HTTP/1.1\r\nHost: shop\r\nContent-Length: 12\r\nAccept: */*\r\n')
+  t.equal(head.text, 'POST /a?b=1 HTTP/1.1\r\nHost: shop\r\nContent-Length: 12\r\nAccept: */*\r\n')
   const sent = upstreamHead(head, '127.0.0.1')
   t.match(sent, /\r\nx-forwarded-for: 10\.0\.0\.1, 127\.0\.0\.1\r\nx-forwarded-proto: http\r\nx-forwarded-host: shop\r\nx-request-id: [0-9a-f-]{36}\r\n\r\n$/)
   const idOf = (text: string) => /x-request-id: (\S+)/.exec(text)?.[1]
@@ -47,6 +60,12 @@ t.test('a request head: hop-by-hop headers dropped, framing and forwarding facts
   t.not(idOf(again), idOf(sent), 'each request gets its own id')
   t.equal(idOf(upstreamHead(head, '127.0.0.1')), idOf(sent), 'a request sent again (a retry) keeps its id')
   t.notMatch(sent, /evil/, "a client's X-Forwarded-Host is replaced by the Host the proxy saw")
+  const upgrade = parseRequestHead('GET /ws HTTP/1.1\r\nHost: shop\r\nX-Forwarded-Proto: https\r\nX-Request-Id: r7\r\nConnection: upgrade\r\nUpgrade: websocket')
+  t.equal(
+    upstreamHead(upgrade, '10.1.2.3'),
+    'GET /ws HTTP/1.1\r\nHost: shop\r\nX-Request-Id: r7\r\nx-forwarded-for: 10.1.2.3\r\nx-forwarded-proto: https\r\nx-forwarded-host: shop\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n',
+    "the client's proto and request id kept, the upgrade asked for again",
+  )
   t.equal(parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: gzip, chunked').bodyKind, 'chunked')
   t.equal(parseRequestHead('GET / HTTP/1.0').keepAlive, false, 'HTTP/1.0 closes')
   t.equal(parseRequestHead('GET / HTTP/1.0\r\nconnection: keep-alive').keepAlive, false, 'HTTP/1.0 keep-alive is not offered')
@@ -86,9 +105,13 @@ t.test('header names are matched case-insensitively, and only exactly', async (t
   t.equal(head.host, 'a')
   t.equal(head.contentLength, 4, 'content_length is another header')
   t.equal(head.requestId, 'r1')
-  t.equal(head.lines, 'GET / HTTP/1.1\r\nHOST: a\r\nConTent-LENGTH: 4\r\ncontent_length: 9\r\nX-Request-ID: r1\r\nAccept: */*\r\n', 'kept lines in their order, as sent; Keep-Alive dropped')
+  t.equal(head.text, 'GET / HTTP/1.1\r\nHOST: a\r\nConTent-LENGTH: 4\r\ncontent_length: 9\r\nX-Request-ID: r1\r\nAccept: */*\r\n', 'kept lines in their order, as sent; Keep-Alive dropped')
   const listed = parseRequestHead('GET / HTTP/1.1\r\nhost: a\r\nconnection: X-Trace\r\nx-trace: 1\r\nX-TRACE: 2\r\nx-tracer: 3')
-  t.equal(listed.lines, 'GET / HTTP/1.1\r\nhost: a\r\nx-tracer: 3\r\n', 'a header named in Connection is dropped in any case')
+  t.equal(listed.text, 'GET / HTTP/1.1\r\nhost: a\r\nx-tracer: 3\r\n', 'a header named in Connection is dropped in any case')
+  const pipelined = parseRequestHead('PATCH /x HTTP/1.1\r\nte: trailers\r\nhost: a\r\nkeep-alive: 1\r\nconnection: keep-alive\r\naccept: */*\r\nupgrade: h2c', 'GET / HTTP/1.1\r\nhost: a\r\n\r\n')
+  t.equal(pipelined.text, 'PATCH /x HTTP/1.1\r\nhost: a\r\naccept: */*\r\n', 'dropped lines at the start, middle and end of a head read after another')
+  t.equal(pipelined.method, 'PATCH')
+  t.equal(parseRequestHead('PURGE /x HTTP/1.1\r\nhost: a').method, 'PURGE', 'a method beyond the common ones')
   t.equal(parseRequestHead('GET / HTTP/1.1\r\nhost:\t spaced \t').host, 'spaced', 'optional whitespace around a value')
 })
 
