@@ -63,7 +63,6 @@ export class RequestBuffer {
     exchange.state = 'held'
     // Its head is a view of the read it came in: a copy lets that read go while it waits.
     exchange.head.lines = Buffer.from(exchange.head.lines)
-    exchange.arrivedAt = performance.now()
     exchange.bufferedBytes = 0
     this.held.add(exchange)
     if (this.timer === undefined) this.arm()

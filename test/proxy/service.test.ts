@@ -70,6 +70,8 @@ t.test('flip, then release: held requests reach the new slot in arrival order, b
     await waitFor(async () => (await client.getService('shop')).buffered === i + 1, `request ${i} to be held`)
   }
   t.equal(answered, 0, 'nothing is answered while the buffer holds it')
+  // Each waits at least this long: far more than green takes to answer all 20.
+  await new Promise((resolve) => setTimeout(resolve, 250))
 
   const { released } = await client.release('shop', 'green')
   t.equal(released, 20)
@@ -86,6 +88,11 @@ t.test('flip, then release: held requests reach the new slot in arrival order, b
   t.same([after.slots.blue.state, after.slots.green.state, after.buffered], ['disabled', 'active', 0])
   const metrics = await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`).then((r) => r.text())
   t.match(metrics, /^handover_proxy_buffer_wait_seconds_count\{service="shop"\} 20$/m, 'each held request\'s wait is counted')
+  const sum = (pattern: RegExp): number => Number(pattern.exec(metrics)?.[1])
+  const waited = sum(/^handover_proxy_buffer_wait_seconds_sum\{service="shop"\} (\S+)$/m)
+  const onGreen = sum(/^handover_proxy_request_duration_seconds_sum\{service="shop",slot="green"\} (\S+)$/m)
+  t.ok(waited >= 20 * 0.25, `the buffer counts each request's wait (${waited} s in all)`)
+  t.ok(onGreen < waited / 2, `green's request duration starts at the release, not at the arrival (${onGreen} s against ${waited} s held)`)
 })
 
 t.test('release to the draining slot undoes the flip', async (t) => {
