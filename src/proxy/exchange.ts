@@ -71,7 +71,11 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   /** The start of a response head that has not all arrived yet (a copy). */
   private headBytes: Buffer | undefined
   private closeAfter: boolean
-  /** When it was first sent to a slot (a held one: released): the slot's request duration counts from here. */
+  /**
+   * When it was first sent to a slot: the slot's request duration counts from here. That is
+   * its arrival for a request that is not held (the service forwards it as it is read), its
+   * release for a held one.
+   */
   private startedAt = this.arrivedAt
 
   constructor(

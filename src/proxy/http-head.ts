@@ -1,6 +1,6 @@
 /**
- * Reads HTTP/1.1 message heads (RFC 9112) and writes the head the other side gets, in one
- * pass over the header lines: hop-by-hop headers (RFC 9110 §7.6.1) are dropped, the body's
+ * Reads HTTP/1.1 message heads (RFC 9112) and rewrites them in place for the other side, in
+ * one pass over the header lines: hop-by-hop headers (RFC 9110 §7.6.1) are dropped, the body's
  * framing is decided, and the few headers the proxy acts on are picked out. Bodies are never
  * parsed here; they are forwarded byte for byte (see body-framing.ts).
  *
@@ -18,7 +18,8 @@ export interface RequestHead {
   http10: boolean
   /**
    * Request line and end-to-end headers, each line ending in CRLF, no final CRLF: a view of
-   * the bytes the head was read from, rewritten in place (see KeptInPlace).
+   * the bytes the head was read from, rewritten in place (see KeptInPlace); a copy once the
+   * buffer holds the request. upstream-head.ts adds the proxy's own lines.
    */
   lines: Buffer
   bodyKind: BodyKind
@@ -55,7 +56,8 @@ const DIGIT_0 = 48
 const DIGIT_1 = 49
 const HTTP_1 = Buffer.from('HTTP/1.', 'latin1')
 
-// A switch, not a Set: a method is a new string per request, and a Set would hash it.
+// A switch, not a Set: a Set would hash the method on every request (an uncommon method is
+// a new string each time; methodOf shares the common ones).
 export function isIdempotent(method: string): boolean {
   switch (method) {
     case 'GET':

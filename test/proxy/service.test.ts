@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { route, startShop, startTestAgent } from './fixtures/agent.js'
 import { send, sha256, waitFor, type Reply } from './fixtures/http-client.js'
+import { get, RawClient } from './fixtures/raw-client.js'
 import { BIG, REFUSED_PORT, type Echo } from './fixtures/upstream.js'
 
 t.test('active slots share requests round robin', async (t) => {
@@ -121,6 +122,23 @@ t.test('upstream requests carry forwarding headers and a request id, not hop-by-
   t.equal(seen.connection, undefined, "the client's Connection header is its own, not the upstream's")
   t.equal(seen['x-hop'], undefined, 'a header named in Connection is hop-by-hop too')
   t.match((JSON.parse((await send(port).reply).body) as Echo).headers['x-request-id'], /^[0-9a-f-]{36}$/, 'an id is added when missing')
+})
+
+t.test("a client that sends no forwarding headers gets its connection's own, on every request of it", async (t) => {
+  const { port } = await startShop(t, { blue: 'active', green: 'disabled' })
+  const forwarding = async (client: RawClient): Promise<unknown> => {
+    client.write(get('/'))
+    const seen = (JSON.parse((await client.response()).body) as Echo).headers
+    return [seen['x-forwarded-for'], seen['x-forwarded-proto'], seen['x-forwarded-host']]
+  }
+  const first = await RawClient.connect(port)
+  const second = await RawClient.connect(port)
+  t.teardown(() => [first, second].forEach((client) => client.socket.destroy()))
+  const expected = ['127.0.0.1', 'http', 'test']
+  t.same(await forwarding(first), expected)
+  t.same(await forwarding(first), expected, 'the second request on the connection, with the lines it kept')
+  t.same(await forwarding(second), expected, 'another connection')
+  t.same(await forwarding(first), expected, 'the first connection again, after another one used its own')
 })
 
 t.test('a large chunked response reaches a client that stops reading, byte-identical', async (t) => {
