@@ -72,11 +72,11 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   private headBytes: Buffer | undefined
   private closeAfter: boolean
   /**
-   * When it was first sent to a slot: the slot's request duration counts from here. That is
-   * its arrival for a request that is not held (the service forwards it as it is read), its
-   * release for a held one.
+   * When it was first sent to a slot, NaN until then: the slot's request duration counts from
+   * here. Set on every request (a held one would otherwise be the first to change it, and the
+   * code compiled for exchanges would be discarded at the release).
    */
-  private startedAt = this.arrivedAt
+  private startedAt = Number.NaN
 
   constructor(
     readonly client: ClientSide,
@@ -122,8 +122,8 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   // ---- routing ----
 
   forward(slot: Slot): void {
-    // A held request's time on its slot starts at its release; a retry keeps the first attempt's.
-    if (this.state === 'held') this.startedAt = performance.now()
+    // Its arrival, or its release if it was held; a retry keeps the first attempt's.
+    if (Number.isNaN(this.startedAt)) this.startedAt = this.state === 'held' ? performance.now() : this.arrivedAt
     this.slot = slot
     this.state = 'queued'
     slot.begin()
