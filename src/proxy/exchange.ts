@@ -54,8 +54,8 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   /**
    * When its head was read; the buffer's wait counts from here. Set for every request, not
    * only on a hold: a field that held 0 until then would change its number representation
-   * at the first hold, and V8 would migrate every held exchange, and discard the code
-   * compiled for them, in the middle of the release (measured: 10,000 migrations).
+   * at the first hold, and V8 would migrate every held exchange to the new representation,
+   * one by one, in the middle of the release (measured: 10,000 migrations).
    */
   readonly arrivedAt = performance.now()
   bufferedBytes = 0
