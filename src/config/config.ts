@@ -26,6 +26,8 @@ export interface ProxyConfig {
   listen: HostPort
   buffer: { maxRequests: number; maxWaitSeconds: number; maxBytes: number }
   drainTimeoutSeconds: number
+  /** The proxies in front of handover's (addresses or CIDR blocks) whose X-Forwarded-* headers are kept. */
+  trustedForwarders: string[]
 }
 
 export interface DatabaseConfig {

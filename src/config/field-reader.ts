@@ -1,4 +1,4 @@
-import { isMap, LineCounter, type Document } from 'yaml'
+import { isMap, isSeq, LineCounter, type Document } from 'yaml'
 import { InvalidInputError } from '../errors.js'
 
 type Path = readonly (string | number)[]
@@ -37,6 +37,14 @@ export class FieldReader {
       this.fail(path, `must be an integer from ${min} to ${max}`)
     }
     return value
+  }
+
+  /** A list of non-empty strings; none when the field is absent. */
+  strings(path: Path): string[] {
+    if (!this.doc.hasIn(path)) return []
+    const node = this.doc.getIn(path, true)
+    if (!isSeq(node)) this.fail(path, 'must be a list')
+    return node.items.map((_, i) => this.string([...path, i]))
   }
 
   /** A map's keys, refusing any key not in `allowed` so typos do not pass silently. */

@@ -4,6 +4,8 @@ import { LineCounter, parseDocument } from 'yaml'
 import { InvalidInputError } from '../errors.js'
 import { SLOT_NAMES, type HandoverConfig, type HostPort, type SecretSource, type SlotName } from './config.js'
 import { FieldReader } from './field-reader.js'
+import { parseForwarder } from '../proxy/forwarder-trust.js'
+import { MAX_TRUSTED_FORWARDERS } from '../proxy/route-schema.js'
 import { DEFAULT_BUFFER_MAX_BYTES } from '../proxy/types.js'
 
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,40}$/
@@ -105,7 +107,7 @@ function readMigrations(read: FieldReader, baseDir: string): HandoverConfig['mig
 }
 
 function readProxy(read: FieldReader): HandoverConfig['proxy'] {
-  read.keys(['proxy'], ['listen', 'buffer', 'drainTimeoutSeconds'])
+  read.keys(['proxy'], ['listen', 'buffer', 'drainTimeoutSeconds', 'trustedForwarders'])
   read.keys(['proxy', 'buffer'], ['maxRequests', 'maxWaitSeconds', 'maxBytes'])
   return {
     listen: readHostPort(read, ['proxy', 'listen']),
@@ -115,7 +117,17 @@ function readProxy(read: FieldReader): HandoverConfig['proxy'] {
       maxBytes: read.int(['proxy', 'buffer', 'maxBytes'], 1024, 2 ** 40, DEFAULT_BUFFER_MAX_BYTES),
     },
     drainTimeoutSeconds: read.int(['proxy', 'drainTimeoutSeconds'], 1, 3600, 30),
+    trustedForwarders: readForwarders(read, ['proxy', 'trustedForwarders']),
   }
+}
+
+function readForwarders(read: FieldReader, path: string[]): string[] {
+  const entries = read.strings(path)
+  if (entries.length > MAX_TRUSTED_FORWARDERS) read.fail(path, `must list at most ${MAX_TRUSTED_FORWARDERS} entries`)
+  entries.forEach((entry, i) => {
+    if (parseForwarder(entry) === undefined) read.fail([...path, i], 'must be an IP address or a CIDR block, such as "10.0.0.5", "10.0.0.0/8" or "2001:db8::/32"')
+  })
+  return entries
 }
 
 export function parseHostPort(value: string): HostPort | undefined {

@@ -20,6 +20,8 @@ export interface ConnectionHost extends ExchangeHost {
   /** Holds, forwards or refuses a new request. */
   accept(exchange: Exchange): void
   connectionClosed(connection: ClientConnection): void
+  /** The client at `address` is a trusted forwarder (forwarder-trust.ts). */
+  trusts(address: string): boolean
 }
 
 const enum Mode {
@@ -39,6 +41,8 @@ export class ClientConnection implements ClientSide {
   private mode = Mode.Head
   private consuming = false
   readonly address: string
+  /** Decided at connect: a route change applies to the connections made after it. */
+  readonly trusted: boolean
   /** performance.now() of the last finished exchange (or the connect); for the idle sweep. */
   lastActive = performance.now()
   /** When the first byte of a not yet complete head arrived; 0 when none is pending. */
@@ -50,6 +54,7 @@ export class ClientConnection implements ClientSide {
     private readonly host: ConnectionHost,
   ) {
     this.address = socket.remoteAddress ?? 'unknown'
+    this.trusted = host.trusts(this.address)
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.onData(chunk))
     socket.on('drain', () => (this.tunnel ?? this.exchange)?.onClientDrain())

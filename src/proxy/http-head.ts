@@ -33,8 +33,10 @@ export interface RequestHead {
   requestId: string | undefined
   /** The id the proxy added when the client sent none (request-id.ts); 0 until first sent upstream. */
   addedRequestId: number
+  /** The client's X-Forwarded-* values, dropped from `lines`; upstream-head.ts decides whether they are kept. */
   forwardedFor: string | undefined
   forwardedProto: string | undefined
+  forwardedHost: string | undefined
 }
 
 export interface ResponseHead {
@@ -164,6 +166,7 @@ export function parseRequestHead(data: Buffer, at: number, end: number): Request
     addedRequestId: 0,
     forwardedFor: undefined,
     forwardedProto: undefined,
+    forwardedHost: undefined,
   }
   const kept = new KeptInPlace(f)
   let chunked = false
@@ -195,7 +198,7 @@ export function parseRequestHead(data: Buffer, at: number, end: number): Request
         head.forwardedProto = fieldValue(f, i)
         continue
       case Field.ForwardedHost:
-        // Ours replaces it: only the Host this proxy saw is vouched for.
+        head.forwardedHost = fieldValue(f, i)
         continue
     }
     kept.keep(i)

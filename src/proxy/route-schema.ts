@@ -3,6 +3,7 @@
  * field that is wrong. Nothing is changed until a whole route has passed.
  */
 import { InvalidInputError } from '../errors.js'
+import { parseForwarder } from './forwarder-trust.js'
 import {
   DEFAULT_BUFFER_MAX_BYTES,
   DEFAULT_DRAIN_TIMEOUT_SECONDS,
@@ -19,6 +20,7 @@ export const MAX_BUFFERED_REQUESTS = 100_000
 export const MAX_BUFFER_WAIT_SECONDS = 3600
 export const MAX_BUFFER_BYTES = 64 * 1024 * 1024 * 1024
 export const MAX_DRAIN_TIMEOUT_SECONDS = 3600
+export const MAX_TRUSTED_FORWARDERS = 256
 
 const HEALTH_DEFAULTS = { intervalSeconds: 5, timeoutSeconds: 2, unhealthyThreshold: 2, healthyThreshold: 2 }
 
@@ -27,7 +29,7 @@ const HEALTH_DEFAULTS = { intervalSeconds: 5, timeoutSeconds: 2, unhealthyThresh
  * the URL path when `pathName` is given, in which case a body name must agree with it.
  */
 export function parseServiceRoute(value: unknown, where: string, pathName?: string): ServiceRoute {
-  const body = v.object(value, where, ['name', 'listen', 'slots', 'buffer', 'health', 'drainTimeoutSeconds'])
+  const body = v.object(value, where, ['name', 'listen', 'slots', 'buffer', 'health', 'drainTimeoutSeconds', 'trustedForwarders'])
   // Checked in document order, so the first error reported is the first one in the file.
   const name = routeName(body.name, where, pathName)
   const listen = parseListen(body.listen, `${where}.listen`)
@@ -45,6 +47,7 @@ export function parseServiceRoute(value: unknown, where: string, pathName?: stri
       body.drainTimeoutSeconds === undefined
         ? DEFAULT_DRAIN_TIMEOUT_SECONDS
         : v.finite(body.drainTimeoutSeconds, `${where}.drainTimeoutSeconds`, 0, MAX_DRAIN_TIMEOUT_SECONDS),
+    ...(body.trustedForwarders === undefined ? {} : { trustedForwarders: parseForwarders(body.trustedForwarders, `${where}.trustedForwarders`) }),
   }
 }
 
@@ -80,6 +83,16 @@ function parseBuffer(value: unknown, where: string): BufferLimits {
     // Optional so that routes from an older handover (and old state files) stay valid.
     maxBytes: buffer.maxBytes === undefined ? DEFAULT_BUFFER_MAX_BYTES : v.integer(buffer.maxBytes, `${where}.maxBytes`, 0, MAX_BUFFER_BYTES),
   }
+}
+
+function parseForwarders(value: unknown, where: string): string[] {
+  if (!Array.isArray(value) || value.length > MAX_TRUSTED_FORWARDERS) throw new InvalidInputError(where, `must be a list of at most ${MAX_TRUSTED_FORWARDERS} addresses or CIDR blocks`)
+  return value.map((entry: unknown, i) => {
+    if (typeof entry !== 'string' || parseForwarder(entry) === undefined) {
+      throw new InvalidInputError(`${where}[${i}]`, 'must be an IP address or a CIDR block, such as "10.0.0.5", "10.0.0.0/8" or "2001:db8::/32"')
+    }
+    return entry
+  })
 }
 
 /** `path` is required; every other field has a default. */

@@ -7,6 +7,7 @@
 import net from 'node:net'
 import type { ProxyMetrics, ServiceMetrics, ServiceSnapshot } from '../metrics/proxy-metrics.js'
 import { ClientConnection, type ConnectionHost } from './client-connection.js'
+import { ForwarderTrust } from './forwarder-trust.js'
 import { ListenError } from './errors.js'
 import type { Exchange } from './exchange.js'
 import { bind, unbind } from './listener.js'
@@ -54,6 +55,7 @@ export class Service implements ConnectionHost {
   private turn = 0
   private server: net.Server | undefined
   private readonly sweeper: NodeJS.Timeout
+  private trust: ForwarderTrust
   closing = false
 
   constructor(
@@ -67,6 +69,7 @@ export class Service implements ConnectionHost {
     this.slots = { blue: slot('blue'), green: slot('green') }
     this.metrics = deps.metrics.forService(route.name)
     this.buffer = new RequestBuffer(route.name, route.buffer, this.metrics)
+    this.trust = new ForwarderTrust(route.trustedForwarders ?? [])
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS)
     this.sweeper.unref()
     this.refresh()
@@ -90,7 +93,11 @@ export class Service implements ConnectionHost {
     this.deps.log({ level: 'info', msg: 'service listening', service: this.name, listen: `${host}:${bound}` })
   }
 
-  // ---- ConnectionHost: called per request ----
+  // ---- ConnectionHost: called per connection or request ----
+
+  trusts(address: string): boolean {
+    return this.trust.trusts(address)
+  }
 
   accept(exchange: Exchange): void {
     if (!this.holding) {
@@ -145,6 +152,7 @@ export class Service implements ConnectionHost {
     }
     this.route_ = { ...route, listen: this.route_.listen }
     this.buffer.setLimits(route.buffer)
+    this.trust = new ForwarderTrust(route.trustedForwarders ?? [])
     this.apply(changes)
     this.flushIfNotHolding()
   }

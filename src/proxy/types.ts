@@ -42,6 +42,11 @@ export interface ServiceRoute {
   health?: HealthCheck
   /** How long a draining slot's upgraded connections (WebSockets) may stay open. Default 30. */
   drainTimeoutSeconds?: number
+  /**
+   * Addresses or CIDR blocks of the proxies in front of this one whose X-Forwarded-For,
+   * -Proto and -Host are kept (see forwarder-trust.ts). Default none: every client's are replaced.
+   */
+  trustedForwarders?: string[]
 }
 
 /** What the admin API reports about a slot: its route plus live counts. */

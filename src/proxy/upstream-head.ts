@@ -4,6 +4,12 @@
  * of the exact size, written with one socket write. The lines that are the same for every
  * request of a client connection are built once per connection (forwardedLines), so a
  * request costs a few copies and no string.
+ *
+ * X-Forwarded-For, -Proto and -Host say who the client is, how it came and what it asked
+ * for. A client's own are kept only when it is a trusted forwarder (forwarder-trust.ts):
+ * the address is then appended to its X-Forwarded-For, and its proto and host are passed
+ * on. From any other client they are replaced by this connection's address, "http" and
+ * the Host header.
  */
 import type { RequestHead } from './http-head.js'
 import { nextRequestId, REQUEST_ID_LENGTH, writeRequestId } from './request-id.js'
@@ -13,6 +19,8 @@ export interface ForwardedFrom {
   readonly address: string
   /** forwardedLines(address), kept by the connection. */
   readonly forwarded: Buffer
+  /** The client is a trusted forwarder: its X-Forwarded-* headers are kept. */
+  readonly trusted: boolean
 }
 
 const FORWARDED_HOST = Buffer.from('x-forwarded-host: ', 'latin1')
@@ -31,14 +39,16 @@ export function forwardedLines(clientAddress: string, forwardedFor?: string, pro
 export function upstreamHead(head: RequestHead, client: ForwardedFrom): Buffer {
   // Kept on the head, so a retried request carries the same id as its first attempt.
   if (head.requestId === undefined && head.addedRequestId === 0) head.addedRequestId = nextRequestId()
-  // Only a request that brings its own forwarding headers needs lines of its own.
-  const forwarded = head.forwardedFor === undefined && head.forwardedProto === undefined ? client.forwarded : forwardedLines(client.address, head.forwardedFor, head.forwardedProto)
-  const out = Buffer.allocUnsafe(sizeOf(head, forwarded))
+  // Only a trusted request that brings its own forwarding headers needs lines of its own.
+  const vouched = client.trusted && (head.forwardedFor !== undefined || head.forwardedProto !== undefined)
+  const forwarded = vouched ? forwardedLines(client.address, head.forwardedFor, head.forwardedProto) : client.forwarded
+  const host = client.trusted && head.forwardedHost !== undefined ? head.forwardedHost : head.host
+  const out = Buffer.allocUnsafe(sizeOf(head, forwarded, host))
   out.set(head.lines, 0)
   let at = head.lines.length
   out.set(forwarded, at)
   at += forwarded.length
-  if (head.host !== undefined) at = line(out, at, FORWARDED_HOST, head.host)
+  if (host !== undefined) at = line(out, at, FORWARDED_HOST, host)
   if (head.requestId === undefined) {
     out.set(REQUEST_ID, at)
     at = crlf(out, writeRequestId(out, at + REQUEST_ID.length, head.addedRequestId))
@@ -48,9 +58,9 @@ export function upstreamHead(head: RequestHead, client: ForwardedFrom): Buffer {
   return out
 }
 
-function sizeOf(head: RequestHead, forwarded: Buffer): number {
+function sizeOf(head: RequestHead, forwarded: Buffer, host: string | undefined): number {
   let size = head.lines.length + forwarded.length + 2
-  if (head.host !== undefined) size += FORWARDED_HOST.length + head.host.length + 2
+  if (host !== undefined) size += FORWARDED_HOST.length + host.length + 2
   if (head.requestId === undefined) size += REQUEST_ID.length + REQUEST_ID_LENGTH + 2
   if (head.upgrade !== undefined) size += UPGRADE.length + head.upgrade.length + 2
   return size

@@ -88,5 +88,6 @@ export function routeFor(config: HandoverConfig): ServiceRoute {
     // Active checks of the same endpoint deploy and upgrade wait on; thresholds are the agent's.
     health: { path: config.service.healthPath, intervalSeconds: 2, timeoutSeconds: 1, unhealthyThreshold: 3, healthyThreshold: 2 },
     drainTimeoutSeconds: config.proxy.drainTimeoutSeconds,
+    trustedForwarders: config.proxy.trustedForwarders,
   }
 }

@@ -13,8 +13,10 @@ t.test('the shipped configs load', async (t) => {
   t.same(demo.service.secretEnv.DB_PASSWORD, { fromEnv: 'HANDOVER_DB_PASSWORD' })
   t.equal(demo.service.env.DB_PORT, '3306', 'numbers become env strings')
   t.match(demo.migrations.dir, /deploy\/demo\/migrations$/, 'relative to the config file')
+  t.same(demo.proxy.trustedForwarders, [], 'no forwarder is trusted unless listed')
   const example = loadConfig(exampleConfig)
   t.equal(example.service.name.length > 0, true)
+  t.same(example.proxy.trustedForwarders, ['10.0.0.0/8'])
 })
 
 function errorFor(yaml: string): InvalidInputError {
@@ -57,4 +59,11 @@ t.test('invalid YAML names the line', async (t) => {
 
 t.test('same port on both slots is refused', async (t) => {
   t.match(errorFor(valid.replace('18082', '18081')).message, /service\.slots\.green\.port: must differ/)
+})
+
+t.test('trusted forwarders: a list of addresses or CIDR blocks, a bad entry named by its index and line', async (t) => {
+  const withForwarders = (list: string) => valid.replace(/^proxy:\n/m, `proxy:\n  trustedForwarders: ${list}\n`)
+  t.same(parseConfig(withForwarders('[10.0.0.0/8, "2001:db8::/32"]'), '/etc/handover/x.yaml').proxy.trustedForwarders, ['10.0.0.0/8', '2001:db8::/32'])
+  t.match(errorFor(withForwarders('[10.0.0.0/8, lb.internal]')).message, /^\/etc\/handover\/x\.yaml:\d+: proxy\.trustedForwarders\.1: must be an IP address or a CIDR block/)
+  t.match(errorFor(withForwarders('10.0.0.0/8')).message, /proxy\.trustedForwarders: must be a list/)
 })

@@ -17,8 +17,9 @@ function parseRequestHead(text: string, before = ''): ParsedRequest {
   return Object.assign(head, { text: head.lines.toString('latin1') })
 }
 
-function upstreamHead(head: ParsedRequest, clientAddress: string): string {
-  return upstreamBytes(head, { address: clientAddress, forwarded: forwardedLines(clientAddress) }).toString('latin1')
+/** What the upstream gets for `head` from a client at `clientAddress`, trusted as a forwarder or not. */
+function upstreamHead(head: ParsedRequest, clientAddress: string, trusted = false): string {
+  return upstreamBytes(head, { address: clientAddress, forwarded: forwardedLines(clientAddress), trusted }).toString('latin1')
 }
 
 interface Rewritten extends ResponseHead {
@@ -53,18 +54,18 @@ t.test('a request head: hop-by-hop headers dropped, framing and forwarding facts
   t.equal(head.keepAlive, true)
   t.equal(head.text, 'POST /a?b=1 HTTP/1.1\r\nHost: shop\r\nContent-Length: 12\r\nAccept: */*\r\n')
   const sent = upstreamHead(head, '127.0.0.1')
-  t.match(sent, /\r\nx-forwarded-for: 10\.0\.0\.1, 127\.0\.0\.1\r\nx-forwarded-proto: http\r\nx-forwarded-host: shop\r\nx-request-id: [0-9a-f-]{36}\r\n\r\n$/)
+  t.match(sent, /\r\nx-forwarded-for: 127\.0\.0\.1\r\nx-forwarded-proto: http\r\nx-forwarded-host: shop\r\nx-request-id: [0-9a-f-]{36}\r\n\r\n$/)
   const idOf = (text: string) => /x-request-id: (\S+)/.exec(text)?.[1]
   const again = upstreamHead(parseRequestHead('GET / HTTP/1.1\r\nhost: x'), '127.0.0.1')
   t.match(idOf(again), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'an added id has the UUID v4 shape')
   t.not(idOf(again), idOf(sent), 'each request gets its own id')
   t.equal(idOf(upstreamHead(head, '127.0.0.1')), idOf(sent), 'a request sent again (a retry) keeps its id')
-  t.notMatch(sent, /evil/, "a client's X-Forwarded-Host is replaced by the Host the proxy saw")
+  t.notMatch(sent, /evil|10\.0\.0\.1/, "an untrusted client's X-Forwarded-For and -Host are replaced by what the proxy saw")
   const upgrade = parseRequestHead('GET /ws HTTP/1.1\r\nHost: shop\r\nX-Forwarded-Proto: https\r\nX-Request-Id: r7\r\nConnection: upgrade\r\nUpgrade: websocket')
   t.equal(
     upstreamHead(upgrade, '10.1.2.3'),
-    'GET /ws HTTP/1.1\r\nHost: shop\r\nX-Request-Id: r7\r\nx-forwarded-for: 10.1.2.3\r\nx-forwarded-proto: https\r\nx-forwarded-host: shop\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n',
-    "the client's proto and request id kept, the upgrade asked for again",
+    'GET /ws HTTP/1.1\r\nHost: shop\r\nX-Request-Id: r7\r\nx-forwarded-for: 10.1.2.3\r\nx-forwarded-proto: http\r\nx-forwarded-host: shop\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n',
+    "an untrusted client's proto replaced, its request id kept, the upgrade asked for again",
   )
   t.equal(parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: gzip, chunked').bodyKind, 'chunked')
   t.equal(parseRequestHead('GET / HTTP/1.0').keepAlive, false, 'HTTP/1.0 closes')
@@ -72,6 +73,21 @@ t.test('a request head: hop-by-hop headers dropped, framing and forwarding facts
   t.equal(parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\nconnection: close').keepAlive, false)
   t.equal(parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: websocket').upgrade, 'websocket')
   t.equal(parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\nupgrade: websocket').upgrade, undefined, 'Upgrade without Connection: upgrade is ignored')
+})
+
+t.test("a trusted forwarder's X-Forwarded-* headers are kept: its client appended to the For list, its Proto and Host passed on", async (t) => {
+  const head = parseRequestHead('GET / HTTP/1.1\r\nHost: app.internal\r\nX-Forwarded-For: 198.51.100.7\r\nX-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: shop.example\r\nX-Request-Id: r1')
+  t.equal(
+    upstreamHead(head, '10.0.0.2', true),
+    'GET / HTTP/1.1\r\nHost: app.internal\r\nX-Request-Id: r1\r\nx-forwarded-for: 198.51.100.7, 203.0.113.9, 10.0.0.2\r\nx-forwarded-proto: https\r\nx-forwarded-host: shop.example\r\n\r\n',
+  )
+  t.equal(
+    upstreamHead(head, '10.0.0.2'),
+    'GET / HTTP/1.1\r\nHost: app.internal\r\nX-Request-Id: r1\r\nx-forwarded-for: 10.0.0.2\r\nx-forwarded-proto: http\r\nx-forwarded-host: app.internal\r\n\r\n',
+    'the same head from a client that is not trusted',
+  )
+  const bare = upstreamHead(parseRequestHead('GET / HTTP/1.1\r\nHost: app.internal\r\nX-Request-Id: r2'), '10.0.0.2', true)
+  t.match(bare, /x-forwarded-for: 10\.0\.0\.2\r\nx-forwarded-proto: http\r\nx-forwarded-host: app\.internal\r\n/, 'a trusted forwarder that sends none gets the defaults')
 })
 
 t.test('request heads that could be read two ways are refused', async (t) => {

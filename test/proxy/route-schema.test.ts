@@ -56,3 +56,13 @@ t.test('buffer bytes, health check and drain timeout: defaults and named errors'
   t.match(problem({ ...good, health: { path: '/h', every: 3 } }, 'shop'), /^body\.health\.every: unknown field/)
   t.match(problem({ ...good, drainTimeoutSeconds: -1 }, 'shop'), /^body\.drainTimeoutSeconds:/)
 })
+
+t.test('trusted forwarders: addresses and CIDR blocks kept as given, anything else named by its index', async (t) => {
+  const list = ['10.0.0.0/8', '192.0.2.7', '2001:db8::/32', '::1']
+  t.same(parseServiceRoute({ ...good, trustedForwarders: list }, 'body', 'shop').trustedForwarders, list)
+  t.equal(parseServiceRoute(good, 'body', 'shop').trustedForwarders, undefined, 'none unless listed')
+  t.match(problem({ ...good, trustedForwarders: '10.0.0.0/8' }, 'shop'), /^body\.trustedForwarders: must be a list/)
+  for (const bad of ['10.0.0.0/33', '10.0.0/8', 'lb.internal', '10.0.0.1/8/2', '::/129', '10.0.0.0/', '10.0.0.0/+8', 7]) {
+    t.match(problem({ ...good, trustedForwarders: ['127.0.0.1', bad] }, 'shop'), /^body\.trustedForwarders\[1\]: must be an IP address or a CIDR block/, String(bad))
+  }
+})

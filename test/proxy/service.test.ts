@@ -7,6 +7,14 @@ import { send, sha256, waitFor, type Reply } from './fixtures/http-client.js'
 import { get, RawClient } from './fixtures/raw-client.js'
 import { BIG, REFUSED_PORT, type Echo } from './fixtures/upstream.js'
 
+/** Forwarding headers a client sends to pose as someone else. */
+const SPOOFED = { 'x-forwarded-for': '10.0.0.9', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'shop.example' }
+
+/** X-Forwarded-For, -Proto and -Host, as the upstream saw them. */
+function forwardingOf(headers: Echo['headers']): unknown[] {
+  return [headers['x-forwarded-for'], headers['x-forwarded-proto'], headers['x-forwarded-host']]
+}
+
 t.test('active slots share requests round robin', async (t) => {
   const { port } = await startShop(t)
   const servedBy: string[] = []
@@ -110,13 +118,11 @@ t.test('release to the draining slot undoes the flip', async (t) => {
 
 t.test('upstream requests carry forwarding headers and a request id, not hop-by-hop ones', async (t) => {
   const { port } = await startShop(t, { blue: 'active', green: 'disabled' })
-  const headers = { 'x-request-id': 'req-1', te: 'trailers', 'keep-alive': 'timeout=1', host: 'shop.example', connection: 'keep-alive, x-hop', 'x-hop': 'secret', 'x-forwarded-for': '10.0.0.9' }
+  const headers = { 'x-request-id': 'req-1', te: 'trailers', 'keep-alive': 'timeout=1', host: 'shop.example', connection: 'keep-alive, x-hop', 'x-hop': 'secret', ...SPOOFED }
   const reply = await send(port, { headers }).reply
   const seen = (JSON.parse(reply.body) as Echo).headers
   t.equal(seen['x-request-id'], 'req-1')
-  t.equal(seen['x-forwarded-for'], '10.0.0.9, 127.0.0.1', 'the client address is appended to what came before')
-  t.equal(seen['x-forwarded-proto'], 'http')
-  t.equal(seen['x-forwarded-host'], 'shop.example')
+  t.same(forwardingOf(seen), ['127.0.0.1', 'http', 'shop.example'], "a client that is not a trusted forwarder cannot pose as another address, as HTTPS, or as another host")
   t.equal(seen.te, undefined)
   t.equal(seen['keep-alive'], undefined)
   t.equal(seen.connection, undefined, "the client's Connection header is its own, not the upstream's")
@@ -124,12 +130,26 @@ t.test('upstream requests carry forwarding headers and a request id, not hop-by-
   t.match((JSON.parse((await send(port).reply).body) as Echo).headers['x-request-id'], /^[0-9a-f-]{36}$/, 'an id is added when missing')
 })
 
+t.test("a trusted forwarder's X-Forwarded-* headers are kept, from the connections made after the route lists it", async (t) => {
+  const states = { blue: 'active', green: 'disabled' } as const
+  const { port, client, blue, green } = await startShop(t, states, {}, { trustedForwarders: ['10.0.0.0/8', '127.0.0.0/8'] })
+  const forwarding = async (headers: Record<string, string>): Promise<unknown> => forwardingOf((JSON.parse((await send(port, { headers: { host: 'app.internal', ...headers } }).reply).body) as Echo).headers)
+  t.same(await forwarding(SPOOFED), ['10.0.0.9, 127.0.0.1', 'https', 'shop.example'], 'the client address appended, proto and host passed on')
+  t.same(await forwarding({}), ['127.0.0.1', 'http', 'app.internal'], 'a trusted forwarder that sends none gets the defaults')
+  const untrusting = route('shop', { blue: blue.port, green: green.port }, states, undefined, { trustedForwarders: ['10.0.0.0/8'] })
+  const kept = await RawClient.connect(port)
+  t.teardown(() => kept.socket.destroy())
+  await client.putService(untrusting)
+  t.same(await forwarding(SPOOFED), ['127.0.0.1', 'http', 'app.internal'], 'a new connection, once the route no longer lists 127.0.0.1')
+  kept.write(get('/', { 'x-forwarded-proto': 'https' }))
+  t.same(forwardingOf((JSON.parse((await kept.response()).body) as Echo).headers)[1], 'https', 'a connection made before the change keeps the trust it was given')
+})
+
 t.test("a client that sends no forwarding headers gets its connection's own, on every request of it", async (t) => {
   const { port } = await startShop(t, { blue: 'active', green: 'disabled' })
   const forwarding = async (client: RawClient): Promise<unknown> => {
     client.write(get('/'))
-    const seen = (JSON.parse((await client.response()).body) as Echo).headers
-    return [seen['x-forwarded-for'], seen['x-forwarded-proto'], seen['x-forwarded-host']]
+    return forwardingOf((JSON.parse((await client.response()).body) as Echo).headers)
   }
   const first = await RawClient.connect(port)
   const second = await RawClient.connect(port)
