@@ -6,12 +6,15 @@
  * those medians), and handover/nginx within each round with its median.
  *
  * Then the latency each proxy adds at moderate load: a fixed 3,000 requests/s (h2load, 4
- * connections x 750/s, rounds interleaved), p50/p99 over all rounds minus direct's, and
+ * connections x 750/s, rounds interleaved; more and shorter rounds than for throughput, since
+ * the hypervisor's steal comes in bursts and only the rounds it spared show what a proxy
+ * adds), p50/p99 over all rounds minus direct's, and
  * each round's p99 minus direct's p99 in that round. Beside each round's figure: the share
  * of CPU time the hypervisor stole during it (lib/steal.ts), and the median over the rounds
  * in which neither that target nor direct lost more than 1% to it.
  *
  *   npx tsx scripts/bench/proxy-throughput.ts [--seconds 5] [--rounds 5] [--connections 50]
+ *                                             [--latency-seconds 3] [--latency-rounds 10]
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -30,12 +33,21 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '50' },
+    'latency-seconds': { type: 'string', default: '3' },
+    'latency-rounds': { type: 'string', default: '10' },
     'no-build': { type: 'boolean', default: false },
   },
 })
 const seconds = Number(values.seconds)
 const rounds = Number(values.rounds)
 const connections = Number(values.connections)
+const latencySeconds = Number(values['latency-seconds'])
+const latencyRounds = Number(values['latency-rounds'])
+for (const [name, value] of Object.entries({ seconds, rounds, connections, 'latency-seconds': latencySeconds, 'latency-rounds': latencyRounds })) {
+  if (Number.isInteger(value) && value >= 1) continue
+  console.error(`--${name}: expected a whole number of at least 1, got ${JSON.stringify(values[name as keyof typeof values])}`)
+  process.exit(2)
+}
 // About a quarter of what the slowest target sustains here. Lower rates let the VM's CPUs
 // idle between requests, and their wake-up time then dominates every target's p99.
 const MODERATE = { connections: 4, rate: 750 }
@@ -90,10 +102,10 @@ async function addedLatency(targets: readonly Target[]): Promise<void> {
   const pooled = new Map<string, number[]>(targets.map((t) => [t.name, []]))
   const byRound = new Map<string, LatencyRound[]>(targets.map((t) => [t.name, []]))
   const { connections, rate } = MODERATE
-  for (let round = 0; round < rounds; round++) {
+  for (let round = 0; round < latencyRounds; round++) {
     for (const t of rotated(targets, round)) {
       const stolen = stealMeter()
-      const latencies = await fixedRateLatencies(`http://127.0.0.1:${t.port}/`, { ...MODERATE, seconds })
+      const latencies = await fixedRateLatencies(`http://127.0.0.1:${t.port}/`, { ...MODERATE, seconds: latencySeconds })
       pooled.get(t.name)!.push(...latencies)
       byRound.get(t.name)!.push({ p99: quantile(latencies, 0.99), steal: stolen() })
     }
@@ -101,7 +113,7 @@ async function addedLatency(targets: readonly Target[]): Promise<void> {
   const direct = pooled.get('direct')!
   const directRounds = byRound.get('direct')!
   const [p50, p99] = [quantile(direct, 0.5), quantile(direct, 0.99)]
-  console.log(`moderate load (h2load, ${connections} connections x ${rate} req/s, ${rounds} x ${seconds}s each): direct p50 ${p50.toFixed(3)} ms / p99 ${p99.toFixed(3)} ms; added by each proxy:`)
+  console.log(`moderate load (h2load, ${connections} connections x ${rate} req/s, ${latencyRounds} x ${latencySeconds}s each): direct p50 ${p50.toFixed(3)} ms / p99 ${p99.toFixed(3)} ms; added by each proxy:`)
   console.log(`direct     per round p99 (CPU stolen): ${directRounds.map((r) => `${r.p99.toFixed(3)} (${percent(r.steal)})`).join(' ')} ms`)
   for (const [name, latencies] of pooled) {
     if (name === 'direct') continue
