@@ -52,5 +52,7 @@ function errors(text: string): number {
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]!
+  const middle = Math.floor(sorted.length / 2)
+  // An even count has two middles: their mean, not the upper one.
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
 }
