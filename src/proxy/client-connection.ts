@@ -182,7 +182,7 @@ export class ClientConnection implements ClientSide {
     this.headStarted = 0
     let head: RequestHead
     try {
-      head = parseRequestHead(data, at, end)
+      head = parseRequestHead(data, at, end, this.trusted)
     } catch (error) {
       if (!(error instanceof HeadError)) throw error
       this.refuse(error.status, error.problem)

@@ -17,7 +17,8 @@ export interface Forwarder {
 /** The entry `text` ("10.0.0.0/8", "192.0.2.7", "2001:db8::/32"), or undefined when it is none. */
 export function parseForwarder(text: string): Forwarder | undefined {
   const [address = '', prefixText, ...rest] = text.split('/')
-  if (rest.length > 0) return undefined
+  // A zone ("fe80::1%eth0") would be dropped by BlockList and the entry trusted on every interface.
+  if (rest.length > 0 || address.includes('%')) return undefined
   const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined
   if (family === undefined) return undefined
   const bits = family === 'ipv4' ? 32 : 128

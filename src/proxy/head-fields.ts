@@ -34,6 +34,12 @@ export const Field = {
   ForwardedFor: 11,
   ForwardedProto: 12,
   ForwardedHost: 13,
+  /**
+   * Other headers that say where a request came from (Forwarded, X-Real-IP, X-Forwarded-Port
+   * and the like, and the underscore spellings a CGI-style server reads as the dashed ones):
+   * kept only from a trusted forwarder.
+   */
+  OtherForwarding: 14,
 } as const
 export type Field = (typeof Field)[keyof typeof Field]
 
@@ -173,10 +179,24 @@ const KNOWN: ReadonlyArray<readonly [string, Field]> = [
   ['x-forwarded-for', Field.ForwardedFor],
   ['x-forwarded-proto', Field.ForwardedProto],
   ['x-forwarded-host', Field.ForwardedHost],
+  ['forwarded', Field.OtherForwarding],
+  ['x-real-ip', Field.OtherForwarding],
+  ['x-forwarded-port', Field.OtherForwarding],
+  ['x-forwarded-scheme', Field.OtherForwarding],
+  ['x-forwarded-ssl', Field.OtherForwarding],
+  ['x-forwarded-prefix', Field.OtherForwarding],
+  ['x_forwarded_for', Field.OtherForwarding],
+  ['x_forwarded_proto', Field.OtherForwarding],
+  ['x_forwarded_host', Field.OtherForwarding],
+  ['x_real_ip', Field.OtherForwarding],
 ]
 // Grouped by length: a field's name is compared only with the known names as long as it.
 const NAMES_BY_LENGTH: Array<Array<{ name: Uint8Array; field: Field }>> = []
-for (const [name, field] of KNOWN) (NAMES_BY_LENGTH[name.length] ??= []).push({ name: Buffer.from(name, 'latin1'), field })
+for (const [name, field] of KNOWN) (NAMES_BY_LENGTH[name.length] ??= []).push({ name: folded(name), field })
+
+function folded(name: string): Uint8Array {
+  return Buffer.from(name, 'latin1').map((c) => c | 0x20)
+}
 
 /** Which header a field is, compared case-insensitively without making a string of its name. */
 function fieldOf(data: Buffer, start: number, colon: number): Field {
@@ -187,8 +207,9 @@ function fieldOf(data: Buffer, start: number, colon: number): Field {
 }
 
 /**
- * `name` is lower case letters and '-'. The name in `data` is a token, so OR-ing 0x20 folds
- * exactly its upper case letters: no other token character lands on a letter or '-'.
+ * `name` is folded(): lower case letters, '-' and '_' OR-ed with 0x20. The name in `data` is
+ * a token, folded the same way byte by byte: upper and lower case letters meet, and no
+ * other token character lands on a letter, '-' or a folded '_' (0x7f).
  */
 function named(data: Buffer, start: number, name: Uint8Array): boolean {
   for (let i = 0; i < name.length; i++) if ((data[start + i]! | 0x20) !== name[i]) return false

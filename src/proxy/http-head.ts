@@ -138,8 +138,11 @@ function endsChunked(value: string): boolean {
   return trimSpace(codings[codings.length - 1]!) === 'chunked'
 }
 
-/** Parses the request head at data[at, end); `end` is where its final CRLF CRLF starts. */
-export function parseRequestHead(data: Buffer, at: number, end: number): RequestHead {
+/**
+ * Parses the request head at data[at, end); `end` is where its final CRLF CRLF starts.
+ * `trusted`: the client is a trusted forwarder, whose other forwarding headers are kept.
+ */
+export function parseRequestHead(data: Buffer, at: number, end: number, trusted = false): RequestHead {
   const f = scan(data, at, end, 400)
   const lineEnd = f.firstLineEnd
   const first = spaceAt(data, at, lineEnd)
@@ -189,17 +192,21 @@ export function parseRequestHead(data: Buffer, at: number, end: number): Request
       case Field.RequestId:
         head.requestId = fieldValue(f, i)
         break
+      // The three X-Forwarded-* lines are always rebuilt (upstream-head.ts); an empty one says nothing.
       case Field.ForwardedFor: {
         const value = fieldValue(f, i)
-        head.forwardedFor = head.forwardedFor === undefined ? value : `${head.forwardedFor}, ${value}`
+        if (value !== '') head.forwardedFor = head.forwardedFor === undefined ? value : `${head.forwardedFor}, ${value}`
         continue
       }
       case Field.ForwardedProto:
-        head.forwardedProto = fieldValue(f, i)
+        head.forwardedProto = fieldValue(f, i) || head.forwardedProto
         continue
       case Field.ForwardedHost:
-        head.forwardedHost = fieldValue(f, i)
+        head.forwardedHost = fieldValue(f, i) || head.forwardedHost
         continue
+      case Field.OtherForwarding:
+        if (!trusted) continue
+        break
     }
     kept.keep(i)
   }

@@ -8,10 +8,13 @@ interface ParsedRequest extends ReturnType<typeof parseRequestBytes> {
   text: string
 }
 
-/** `text` is a head without its final CRLF CRLF, read after `before` (other bytes on the same connection). */
-function parseRequestHead(text: string, before = ''): ParsedRequest {
+/**
+ * `text` is a head without its final CRLF CRLF, read after `before` (other bytes on the same
+ * connection), from a client that is a trusted forwarder or not.
+ */
+function parseRequestHead(text: string, before = '', trusted = false): ParsedRequest {
   const data = Buffer.from(`${before}${text}\r\n\r\nbody`, 'latin1')
-  const head = parseRequestBytes(data, before.length, before.length + text.length)
+  const head = parseRequestBytes(data, before.length, before.length + text.length, trusted)
   if (data.toString('latin1', 0, before.length) !== before) throw new Error('the rewrite touched the bytes before the head')
   if (data.toString('latin1', before.length + text.length) !== '\r\n\r\nbody') throw new Error('the rewrite touched the bytes after the head')
   return Object.assign(head, { text: head.lines.toString('latin1') })
@@ -88,6 +91,16 @@ t.test("a trusted forwarder's X-Forwarded-* headers are kept: its client appende
   )
   const bare = upstreamHead(parseRequestHead('GET / HTTP/1.1\r\nHost: app.internal\r\nX-Request-Id: r2'), '10.0.0.2', true)
   t.match(bare, /x-forwarded-for: 10\.0\.0\.2\r\nx-forwarded-proto: http\r\nx-forwarded-host: app\.internal\r\n/, 'a trusted forwarder that sends none gets the defaults')
+  const empty = upstreamHead(parseRequestHead('GET / HTTP/1.1\r\nHost: app.internal\r\nX-Forwarded-For:\r\nX-Forwarded-Proto: \r\nX-Forwarded-Host:\r\nX-Request-Id: r3', '', true), '10.0.0.2', true)
+  t.match(empty, /x-forwarded-for: 10\.0\.0\.2\r\nx-forwarded-proto: http\r\nx-forwarded-host: app\.internal\r\n/, 'empty values say nothing')
+})
+
+t.test('other forwarding headers, and the underscore spellings of the usual ones, are kept only from a trusted forwarder', async (t) => {
+  const others = 'Forwarded: for=192.0.2.60;proto=https\r\nX-Real-IP: 192.0.2.60\r\nx-forwarded-port: 443\r\nX-Forwarded-Scheme: https\r\nX-Forwarded-Ssl: on\r\nX-Forwarded-Prefix: /shop\r\nX_Forwarded_For: 192.0.2.60\r\nx_forwarded_proto: https\r\nX_FORWARDED_HOST: evil\r\nX_Real_Ip: 192.0.2.60'
+  const text = `GET / HTTP/1.1\r\nHost: shop\r\n${others}\r\nAccept: */*`
+  t.equal(parseRequestHead(text).text, 'GET / HTTP/1.1\r\nHost: shop\r\nAccept: */*\r\n', 'all dropped from a client that is not trusted')
+  t.equal(parseRequestHead(text, '', true).text, `${text}\r\n`, 'all kept, as sent, from a trusted forwarder')
+  t.equal(parseRequestHead('GET / HTTP/1.1\r\nHost: shop\r\nX-Forwarded-Fox: 1\r\nForwarded-By: x\r\nX^Real-IP: 1').text.split('\r\n').length, 6, 'names that only look alike are kept')
 })
 
 t.test('request heads that could be read two ways are refused', async (t) => {

@@ -62,7 +62,7 @@ t.test('trusted forwarders: addresses and CIDR blocks kept as given, anything el
   t.same(parseServiceRoute({ ...good, trustedForwarders: list }, 'body', 'shop').trustedForwarders, list)
   t.equal(parseServiceRoute(good, 'body', 'shop').trustedForwarders, undefined, 'none unless listed')
   t.match(problem({ ...good, trustedForwarders: '10.0.0.0/8' }, 'shop'), /^body\.trustedForwarders: must be a list/)
-  for (const bad of ['10.0.0.0/33', '10.0.0/8', 'lb.internal', '10.0.0.1/8/2', '::/129', '10.0.0.0/', '10.0.0.0/+8', 7]) {
+  for (const bad of ['10.0.0.0/33', '10.0.0/8', 'lb.internal', '10.0.0.1/8/2', '::/129', '10.0.0.0/', '10.0.0.0/+8', 'fe80::1%eth0', 7]) {
     t.match(problem({ ...good, trustedForwarders: ['127.0.0.1', bad] }, 'shop'), /^body\.trustedForwarders\[1\]: must be an IP address or a CIDR block/, String(bad))
   }
 })

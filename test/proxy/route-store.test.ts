@@ -44,11 +44,12 @@ t.test('a damaged file stops the load with the file named', async (t) => {
 })
 
 t.test('a restarted agent restores its routes and serves on the same port', async (t) => {
-  const test = await startShop(t, { blue: 'disabled', green: 'active' })
+  const test = await startShop(t, { blue: 'disabled', green: 'active' }, {}, { trustedForwarders: ['10.0.0.0/8'] })
   const { listen } = await test.client.getService('shop')
   t.equal(readFileSync(test.stateFile, 'utf8').includes(`"port": ${listen.port}`), true, 'the bound port is saved')
   await test.restart()
   const restored = await test.client.getService('shop')
   t.same([restored.listen, restored.slots.blue.state, restored.slots.green.state], [listen, 'disabled', 'active'])
+  t.same(restored.trustedForwarders, ['10.0.0.0/8'], 'with its trusted forwarders')
   t.equal((await send(listen.port).reply).headers['x-served-by'], 'green')
 })
