@@ -5,13 +5,13 @@ import { serviceExecutor } from '../db/service-executor.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
 import { readSchemaVersion, writeSchemaVersion } from '../db/version-table.js'
 import { HandoverError } from '../errors.js'
-import type { ServiceRoute } from '../proxy/types.js'
 import { DockerRuntime } from '../runtime/docker-runtime.js'
 import type { ProxyControl } from './proxy-control.js'
 import { planScripts } from './plan-upgrade.js'
 import { slotSpec } from './slot-env.js'
 import { expectSlotVersion, waitSlotHealthy } from './slot-health.js'
 import { resolveTarget } from './target-release.js'
+import { routeFor } from './service-route.js'
 
 export class AlreadyDeployedError extends HandoverError {
   readonly code = 'ALREADY_DEPLOYED'
@@ -78,16 +78,3 @@ async function startSlots(docker: DockerRuntime, request: DeployRequest, version
   }
 }
 
-export function routeFor(config: HandoverConfig): ServiceRoute {
-  const slot = (port: number) => ({ host: '127.0.0.1', port, state: 'active' as const })
-  return {
-    name: config.service.name,
-    listen: config.proxy.listen,
-    slots: { blue: slot(config.service.slots.blue.port), green: slot(config.service.slots.green.port) },
-    buffer: config.proxy.buffer,
-    // Active checks of the same endpoint deploy and upgrade wait on; thresholds are the agent's.
-    health: { path: config.service.healthPath, intervalSeconds: 2, timeoutSeconds: 1, unhealthyThreshold: 3, healthyThreshold: 2 },
-    drainTimeoutSeconds: config.proxy.drainTimeoutSeconds,
-    trustedForwarders: config.proxy.trustedForwarders,
-  }
-}

@@ -5,10 +5,13 @@
  */
 import t, { type Test } from 'tap'
 import Docker from 'dockerode'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { RowDataPacket } from 'mysql2/promise'
 import { DEMO_IMAGES, ensureDemoImages } from '../../scripts/lib/demo-images.js'
 import { runHandover } from '../../scripts/lib/handover-process.js'
 import { startLoad, verifyRows } from '../../scripts/lib/load-generator.js'
+import { AdminClient } from '../../src/proxy/admin-client.js'
 import { STRICT_PHASES } from '../../src/upgrade/strict-phases.js'
 import { createTestService, JOURNAL_SCHEMA, removeLeftovers, type TestService } from '../support/test-service.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
@@ -29,6 +32,8 @@ t.test('v1 → v2 under concurrent writes and reads: nothing fails, nothing is l
   const load = startLoad({ baseUrl: svc.proxyUrl, concurrency: 12, maxDurationMs: 120_000, maxRequests: 300_000, postRatio: 0.5 })
   await waitUntil(() => load.progress().written.length >= 100, 20_000, 'rows written before the upgrade')
   const writtenBefore = load.progress().written.length
+  // Proxy settings changed in the config after deploy reach the agent with the upgrade.
+  writeFileSync(svc.configFile, readFileSync(svc.configFile, 'utf8').replace('drainTimeoutSeconds: 30', 'drainTimeoutSeconds: 31\n  trustedForwarders: [192.0.2.10]'))
   const upgrade = await runHandover(['upgrade', '--config', svc.configFile, '--image', DEMO_IMAGES['2']])
   const writtenDuring = load.progress().written.length
   await waitUntil(() => load.progress().written.length >= writtenDuring + 100, 20_000, 'rows written after the upgrade')
@@ -45,6 +50,8 @@ t.test('v1 → v2 under concurrent writes and reads: nothing fails, nothing is l
   const check = await verifyRows(svc.proxyUrl, report.written)
   t.equal(check.checked, report.written.length, 'every written row was checked')
   t.same([check.missing, check.wrong, check.errors], [[], [], []], 'every row reads back through v2 with its name')
+  const route = await new AdminClient(join(svc.dir, 'agent.sock'), 10).getService(svc.name)
+  t.same([route.drainTimeoutSeconds, route.trustedForwarders], [31, ['192.0.2.10']], "the agent has the config's new proxy settings")
   await assertRowsInDatabase(t, svc, report.written)
   await assertBothSlotsOnV2(t, svc)
   await assertJournal(t, svc)

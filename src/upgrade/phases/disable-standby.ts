@@ -1,5 +1,6 @@
 import { HandoverError } from '../../errors.js'
 import type { SlotName } from '../../config/config.js'
+import { routeWithSettings } from '../service-route.js'
 import type { Phase, UpgradeContext } from '../upgrade-context.js'
 
 export class DrainTimeoutError extends HandoverError {
@@ -21,12 +22,17 @@ export async function drainOrThrow(context: UpgradeContext, slot: SlotName): Pro
   if (!drain.drained) throw new DrainTimeoutError(slot, drain.inFlight, seconds)
 }
 
-/** Slot B stops receiving new requests and finishes the ones it has. */
+/**
+ * The agent takes the config's proxy settings (they may have changed since deploy), then
+ * slot B stops receiving new requests and finishes the ones it has. The settings are not
+ * undone: they belong to the config, not to the version being installed.
+ */
 export const disableStandby: Phase = {
   name: 'disable-standby',
   timeoutSeconds: (context) => context.config.proxy.drainTimeoutSeconds + 30,
   async forward(context) {
     const { service } = context.config
+    await context.proxy.putService(routeWithSettings(context.config, await context.proxy.getService(service.name)))
     await context.proxy.setSlotState(service.name, context.standby, 'draining')
     await drainOrThrow(context, context.standby)
     await context.proxy.setSlotState(service.name, context.standby, 'disabled')
