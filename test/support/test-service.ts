@@ -44,6 +44,8 @@ export async function removeLeftovers(prefix: string): Promise<void> {
 }
 
 export async function createTestService(prefix: string, options: { maxWaitSeconds?: number; migrationsDir?: string } = {}): Promise<TestService> {
+  // Read before anything is made: a missing password must fail the test, not leave an agent process behind.
+  const password = dbPassword()
   const suffix = Math.random().toString(36).slice(2, 8)
   const name = `${prefix}-${suffix}`
   const schema = `${prefix.replace(/-/g, '_')}_${suffix}`
@@ -52,7 +54,7 @@ export async function createTestService(prefix: string, options: { maxWaitSecond
   const configFile = join(dir, 'handover.yaml')
   writeFileSync(configFile, configYaml({ name, schema, dir, proxyPort, blue, green, maxWaitSeconds: options.maxWaitSeconds ?? 60, migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR }))
   const agent = await startAgentProcess({ socket: join(dir, 'agent.sock'), stateFile: join(dir, 'routes.json'), metricsPort })
-  const db = await mysql.createConnection({ host: '127.0.0.1', user: 'handover', password: dbPassword() })
+  const db = await mysql.createConnection({ host: '127.0.0.1', user: 'handover', password })
   const cleanup = async (): Promise<void> => {
     await agent.stop()
     await removeContainersOf(name)
