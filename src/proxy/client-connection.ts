@@ -42,7 +42,7 @@ export class ClientConnection implements ClientSide {
   private consuming = false
   readonly address: string
   /** Decided at connect: a route change applies to the connections made after it. */
-  readonly trusted: boolean
+  private readonly trusted: boolean
   /** performance.now() of the last finished exchange (or the connect); for the idle sweep. */
   lastActive = performance.now()
   /** When the first byte of a not yet complete head arrived; 0 when none is pending. */

@@ -33,7 +33,7 @@ export interface RequestHead {
   requestId: string | undefined
   /** The id the proxy added when the client sent none (request-id.ts); 0 until first sent upstream. */
   addedRequestId: number
-  /** The client's X-Forwarded-* values, dropped from `lines`; upstream-head.ts decides whether they are kept. */
+  /** A trusted forwarder's X-Forwarded-* values (from any other client, undefined); dropped from `lines`, rebuilt by upstream-head.ts. */
   forwardedFor: string | undefined
   forwardedProto: string | undefined
   forwardedHost: string | undefined
@@ -140,7 +140,8 @@ function endsChunked(value: string): boolean {
 
 /**
  * Parses the request head at data[at, end); `end` is where its final CRLF CRLF starts.
- * `trusted`: the client is a trusted forwarder, whose other forwarding headers are kept.
+ * `trusted`: the client is a trusted forwarder (forwarder-trust.ts), whose forwarding
+ * headers are kept; any other client's are dropped.
  */
 export function parseRequestHead(data: Buffer, at: number, end: number, trusted = false): RequestHead {
   const f = scan(data, at, end, 400)
@@ -194,15 +195,15 @@ export function parseRequestHead(data: Buffer, at: number, end: number, trusted 
         break
       // The three X-Forwarded-* lines are always rebuilt (upstream-head.ts); an empty one says nothing.
       case Field.ForwardedFor: {
-        const value = fieldValue(f, i)
+        const value = trusted ? fieldValue(f, i) : ''
         if (value !== '') head.forwardedFor = head.forwardedFor === undefined ? value : `${head.forwardedFor}, ${value}`
         continue
       }
       case Field.ForwardedProto:
-        head.forwardedProto = fieldValue(f, i) || head.forwardedProto
+        if (trusted) head.forwardedProto = fieldValue(f, i) || head.forwardedProto
         continue
       case Field.ForwardedHost:
-        head.forwardedHost = fieldValue(f, i) || head.forwardedHost
+        if (trusted) head.forwardedHost = fieldValue(f, i) || head.forwardedHost
         continue
       case Field.OtherForwarding:
         if (!trusted) continue

@@ -6,10 +6,10 @@
  * request costs a few copies and no string.
  *
  * X-Forwarded-For, -Proto and -Host say who the client is, how it came and what it asked
- * for. A client's own are kept only when it is a trusted forwarder (forwarder-trust.ts):
- * the address is then appended to its X-Forwarded-For, and its proto and host are passed
- * on. From any other client they are replaced by this connection's address, "http" and
- * the Host header.
+ * for. The parser keeps a client's own only when it is a trusted forwarder
+ * (forwarder-trust.ts): the address is then appended to its X-Forwarded-For, and its proto
+ * and host are passed on. From any other client they are replaced by this connection's
+ * address, "http" and the Host header.
  */
 import type { RequestHead } from './http-head.js'
 import { nextRequestId, REQUEST_ID_LENGTH, writeRequestId } from './request-id.js'
@@ -19,8 +19,6 @@ export interface ForwardedFrom {
   readonly address: string
   /** forwardedLines(address), kept by the connection. */
   readonly forwarded: Buffer
-  /** The client is a trusted forwarder: its X-Forwarded-* headers are kept. */
-  readonly trusted: boolean
 }
 
 const FORWARDED_HOST = Buffer.from('x-forwarded-host: ', 'latin1')
@@ -39,10 +37,9 @@ export function forwardedLines(clientAddress: string, forwardedFor?: string, pro
 export function upstreamHead(head: RequestHead, client: ForwardedFrom): Buffer {
   // Kept on the head, so a retried request carries the same id as its first attempt.
   if (head.requestId === undefined && head.addedRequestId === 0) head.addedRequestId = nextRequestId()
-  // Only a trusted request that brings its own forwarding headers needs lines of its own.
-  const vouched = client.trusted && (head.forwardedFor !== undefined || head.forwardedProto !== undefined)
-  const forwarded = vouched ? forwardedLines(client.address, head.forwardedFor, head.forwardedProto) : client.forwarded
-  const host = client.trusted && head.forwardedHost !== undefined ? head.forwardedHost : head.host
+  // Only a request that brings its own forwarding headers (a trusted forwarder's) needs lines of its own.
+  const forwarded = head.forwardedFor === undefined && head.forwardedProto === undefined ? client.forwarded : forwardedLines(client.address, head.forwardedFor, head.forwardedProto)
+  const host = head.forwardedHost ?? head.host
   const out = Buffer.allocUnsafe(sizeOf(head, forwarded, host))
   out.set(head.lines, 0)
   let at = head.lines.length

@@ -16,7 +16,6 @@ const client: ClientSide = {
   socket: new net.Socket(),
   address: '127.0.0.1',
   forwarded: forwardedLines('127.0.0.1'),
-  trusted: false,
   exchangeDone: () => undefined,
   becomeTunnel: () => undefined,
   pause: () => undefined,
