@@ -4,7 +4,7 @@ import { LineCounter, parseDocument } from 'yaml'
 import { InvalidInputError } from '../errors.js'
 import { SLOT_NAMES, type HandoverConfig, type HostPort, type SecretSource, type SlotName } from './config.js'
 import { FieldReader } from './field-reader.js'
-import { parseForwarder } from '../proxy/forwarder-trust.js'
+import { NOT_A_FORWARDER, parseForwarder } from '../proxy/forwarder-trust.js'
 import { MAX_TRUSTED_FORWARDERS } from '../proxy/route-schema.js'
 import { DEFAULT_BUFFER_MAX_BYTES } from '../proxy/types.js'
 
@@ -125,7 +125,7 @@ function readForwarders(read: FieldReader, path: string[]): string[] {
   const entries = read.strings(path)
   if (entries.length > MAX_TRUSTED_FORWARDERS) read.fail(path, `must list at most ${MAX_TRUSTED_FORWARDERS} entries`)
   entries.forEach((entry, i) => {
-    if (parseForwarder(entry) === undefined) read.fail([...path, i], 'must be an IP address or a CIDR block, such as "10.0.0.5", "10.0.0.0/8" or "2001:db8::/32"')
+    if (parseForwarder(entry) === undefined) read.fail([...path, i], NOT_A_FORWARDER)
   })
   return entries
 }

@@ -14,6 +14,9 @@ export interface Forwarder {
   prefix: number
 }
 
+/** What is wrong with an entry that parseForwarder refuses, for the error that names it. */
+export const NOT_A_FORWARDER = 'must be an IP address or a CIDR block, such as "10.0.0.5", "10.0.0.0/8" or "2001:db8::/32"'
+
 /** The entry `text` ("10.0.0.0/8", "192.0.2.7", "2001:db8::/32"), or undefined when it is none. */
 export function parseForwarder(text: string): Forwarder | undefined {
   const [address = '', prefixText, ...rest] = text.split('/')

@@ -3,7 +3,7 @@
  * field that is wrong. Nothing is changed until a whole route has passed.
  */
 import { InvalidInputError } from '../errors.js'
-import { parseForwarder } from './forwarder-trust.js'
+import { NOT_A_FORWARDER, parseForwarder } from './forwarder-trust.js'
 import {
   DEFAULT_BUFFER_MAX_BYTES,
   DEFAULT_DRAIN_TIMEOUT_SECONDS,
@@ -89,7 +89,7 @@ function parseForwarders(value: unknown, where: string): string[] {
   if (!Array.isArray(value) || value.length > MAX_TRUSTED_FORWARDERS) throw new InvalidInputError(where, `must be a list of at most ${MAX_TRUSTED_FORWARDERS} addresses or CIDR blocks`)
   return value.map((entry: unknown, i) => {
     if (typeof entry !== 'string' || parseForwarder(entry) === undefined) {
-      throw new InvalidInputError(`${where}[${i}]`, 'must be an IP address or a CIDR block, such as "10.0.0.5", "10.0.0.0/8" or "2001:db8::/32"')
+      throw new InvalidInputError(`${where}[${i}]`, NOT_A_FORWARDER)
     }
     return entry
   })
