@@ -2,6 +2,9 @@ import pRetry from 'p-retry'
 import { HandoverError, errorMessage } from '../errors.js'
 import { alterCheapest, isAlterTable, withAlgorithm, type AlterAlgorithm } from './alter-algorithm.js'
 import { quoteName, type Connection } from './connection.js'
+import type { BackfillProgressLedger } from './capture/backfill-progress.js'
+import { CapturedBackfills, type BackfillRun } from './capture/captured-backfills.js'
+import { DEFAULT_BACKFILL_TUNING, type BackfillTuning } from './capture/chunked-backfill.js'
 import type { StatementLedger } from './migration-history.js'
 import type { MigrationScript, ScriptPart } from './migration-script.js'
 import { waitForOpenTransactions, type OpenTransaction } from './open-transactions.js'
@@ -34,6 +37,17 @@ export interface StatementApplied {
   softDrop?: SoftDrop
   /** Transactions that were open before this DDL, waited for (bounded). */
   waitedFor?: OpenTransaction[]
+  /** For a backfill: how the old version's writes are captured, and its chunks. */
+  backfill?: BackfillRun
+  /** A contract catch-up that the capture of its backfill made unnecessary. */
+  replacedByCapture?: true
+}
+
+/** What the capture did around a part: keys replayed, triggers and change tables removed. */
+export interface CaptureStep {
+  part: ScriptPart
+  replayed: number
+  removed: string[]
 }
 
 export interface ExecutorOptions {
@@ -42,6 +56,8 @@ export interface ExecutorOptions {
   runId: string
   history: StatementLedger
   softDrops: SoftDropLedger
+  backfillProgress: BackfillProgressLedger
+  backfillTuning?: BackfillTuning
   /** Rehearsal: try each ALTER's algorithms cheapest first and report which the server took. */
   probeAlgorithms?: boolean
 }
@@ -64,8 +80,16 @@ const DATA_CHANGE = /^\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b/i
  */
 export class MigrationExecutor {
   private readonly algorithms = new Map<string, AlterAlgorithm>()
+  private readonly backfills: CapturedBackfills
 
-  constructor(private readonly options: ExecutorOptions) {}
+  constructor(private readonly options: ExecutorOptions) {
+    this.backfills = new CapturedBackfills({
+      connection: options.connection,
+      schema: options.schema,
+      progress: options.backfillProgress,
+      tuning: options.backfillTuning ?? DEFAULT_BACKFILL_TUNING,
+    })
+  }
 
   /** The algorithm each ALTER got in the rehearsal: the real run asks for the same. */
   useAlgorithms(rehearsed: readonly StatementApplied[]): void {
@@ -74,20 +98,27 @@ export class MigrationExecutor {
     }
   }
 
-  async applyPart(scripts: readonly MigrationScript[], part: ScriptPart, onApplied?: (event: StatementApplied) => void): Promise<void> {
+  /**
+   * Runs a part of every script, in order. The contract starts by finishing the capture of
+   * the expand's backfills (nothing writes then); the expand ends with a catch-up of the
+   * keys the old version wrote meanwhile.
+   */
+  async applyPart(scripts: readonly MigrationScript[], part: ScriptPart, onApplied?: (event: StatementApplied) => void, onCapture?: (step: CaptureStep) => void): Promise<void> {
     const { connection, schema, history } = this.options
     await connection.query(`USE ${quoteName(schema)}`)
     await connection.query(`SET SESSION lock_wait_timeout = ${DDL_LOCK_WAIT_SECONDS}`)
+    if (part === 'contract') onCapture?.({ part, ...(await this.backfills.finish(scripts)) })
     for (const script of scripts) {
       await history.checkUnchanged(script)
       const done = await history.appliedIndexes(script, part)
       for (let index = 0; index < script.parts[part].length; index++) {
         const applied = done.has(index)
           ? { script: script.name, part, index, line: script.parts[part][index]!.line, durationMs: 0, skipped: true }
-          : await this.applyStatement(script, part, index)
+          : await this.applyStatement(scripts, script, part, index)
         onApplied?.(applied)
       }
     }
+    if (part === 'expand') onCapture?.({ part, replayed: await this.backfills.catchUp(scripts), removed: [] })
   }
 
   /**
@@ -97,6 +128,8 @@ export class MigrationExecutor {
    */
   async undoPart(scripts: readonly MigrationScript[], forward: ScriptPart, undo: ScriptPart, onApplied?: (event: StatementApplied) => void): Promise<void> {
     const { history, softDrops, connection, schema } = this.options
+    // The capture triggers name the columns the expand added: they go before those columns do.
+    if (forward === 'expand') await this.backfills.remove(scripts)
     for (const script of [...scripts].reverse()) {
       const drops = await softDrops.ofScript(script.name)
       if ((await history.appliedIndexes(script, forward)).size === 0 && drops.length === 0) continue
@@ -125,7 +158,38 @@ export class MigrationExecutor {
    * A data change commits together with its history row, so a run cut off at any moment
    * runs it exactly once. A DDL commits by itself: it is recorded right after it returns.
    */
-  private async applyStatement(script: MigrationScript, part: ScriptPart, index: number): Promise<StatementApplied> {
+  private async applyStatement(scripts: readonly MigrationScript[], script: MigrationScript, part: ScriptPart, index: number): Promise<StatementApplied> {
+    const { history, runId } = this.options
+    const statement = script.parts[part][index]!
+    if (part === 'contract' && statement.catchUpOf !== undefined) {
+      const spec = await this.backfills.specFor(scripts, script.name, statement.catchUpOf)
+      if (spec && spec.mode !== 'uncaptured') {
+        await history.record(script, part, index, runId, 0)
+        return { script: script.name, part, index, line: statement.line, durationMs: 0, skipped: false, replacedByCapture: true }
+      }
+    }
+    const spec = part === 'expand' ? await this.backfills.specFor(scripts, script.name, index) : undefined
+    if (spec) return this.applyBackfill(script, index, spec)
+    return this.applyPlain(script, part, index)
+  }
+
+  /** A backfill: its capture installed first, then run in chunks (or whole, on a table without a key). */
+  private async applyBackfill(script: MigrationScript, index: number, spec: NonNullable<Awaited<ReturnType<CapturedBackfills['specFor']>>>): Promise<StatementApplied> {
+    const { history, runId } = this.options
+    const statement = script.parts.expand[index]!
+    const started = performance.now()
+    const record = (): Promise<void> => history.record(script, 'expand', index, runId, performance.now() - started)
+    let backfill: BackfillRun | undefined
+    await this.withRetry(script, 'expand', statement.line, async () => {
+      backfill = await this.backfills.run(spec, () => this.changeDataAndRecord(statement.sql, record), record)
+    }).catch(async (error: unknown) => {
+      await history.recordFailure(script, 'expand', index, runId, performance.now() - started, errorMessage(error))
+      throw error
+    })
+    return { script: script.name, part: 'expand', index, line: statement.line, durationMs: performance.now() - started, skipped: false, ...(backfill ? { backfill } : {}) }
+  }
+
+  private async applyPlain(script: MigrationScript, part: ScriptPart, index: number): Promise<StatementApplied> {
     const { connection, schema, history, runId, probeAlgorithms } = this.options
     const statement = script.parts[part][index]!
     const soft = part === 'contract' ? await softDropFor(connection, schema, script.name, statement.classified) : undefined

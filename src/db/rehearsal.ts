@@ -4,6 +4,7 @@ import { HandoverError } from '../errors.js'
 import { quoteName, type Connection } from './connection.js'
 import { MigrationExecutor, StatementFailedError, type StatementApplied } from './migration-executor.js'
 import type { MigrationScript, ScriptPart } from './migration-script.js'
+import { RehearsalBackfillProgress } from './capture/backfill-progress.js'
 import { RehearsalHistory, RehearsalSoftDrops } from './rehearsal-ledgers.js'
 
 export class RehearsalFailedError extends HandoverError {
@@ -34,7 +35,7 @@ export async function rehearse(connection: Connection, schema: string, scripts: 
   const record = (applied: StatementApplied): void => void rehearsed.push(applied)
   try {
     await copyStructure(connection, schema, copy)
-    const executor = new MigrationExecutor({ connection, schema: copy, runId: 'rehearsal', history: new RehearsalHistory(), softDrops: new RehearsalSoftDrops(), probeAlgorithms: true })
+    const executor = new MigrationExecutor({ connection, schema: copy, runId: 'rehearsal', history: new RehearsalHistory(), softDrops: new RehearsalSoftDrops(), backfillProgress: new RehearsalBackfillProgress(), probeAlgorithms: true })
     await executor.applyPart(scripts, 'expand', record)
     await executor.applyPart(scripts, 'contract', record)
     await executor.undoPart(scripts, 'contract', 'contract-undo', record)

@@ -1,5 +1,6 @@
 import { classifyScript, splitStatements, type ClassifiedStatement, type SchemaModel } from './classifier/index.js'
 import { tokenizeScript, type SqlStatement } from './sql-statements.js'
+import { updateSignature } from './capture/update-signature.js'
 
 /**
  * The parts of a migration script. `expand` is compatible with the old program and runs
@@ -12,6 +13,11 @@ export type ScriptPart = (typeof SCRIPT_PARTS)[number]
 /** A statement of a part, with its classification when the parser could read it. */
 export interface PartStatement extends SqlStatement {
   classified?: ClassifiedStatement
+  /**
+   * A contract statement that repeats the expand's backfill at this index for the rows the
+   * old version wrote meanwhile: the capture of that backfill makes it unnecessary.
+   */
+  catchUpOf?: number
 }
 
 export type ScriptParts = Record<ScriptPart, PartStatement[]>
@@ -49,7 +55,7 @@ export function deriveParts(file: string, statements: readonly SqlStatement[], s
   return {
     parts: {
       expand: split.expand.map(withClass),
-      contract: [...catchUps, ...split.contract].map(withClass),
+      contract: [...catchUps.map((classified) => ({ ...withClass(classified), catchUpOf: split.expand.indexOf(classified) })), ...split.contract.map(withClass)],
       // Newest statement first; each statement's own undo keeps its order.
       'expand-undo': [...split.expand].reverse().flatMap(undoStatements),
       'contract-undo': [],
@@ -64,7 +70,26 @@ export function classifyMarked(file: string, parts: ScriptParts, schema?: Schema
     classifyScript(file, parts[part].map((statement) => ({ sql: statement.sql, line: statement.line, marked: part })), schema).map((entry, i) =>
       'classified' in entry && entry.classified.kind !== 'marked' ? { ...parts[part][i]!, classified: entry.classified } : parts[part][i]!,
     )
-  return { ...parts, expand: classifyPart('expand'), contract: classifyPart('contract') }
+  const expand = classifyPart('expand')
+  return { ...parts, expand, contract: linkCatchUps(expand, classifyPart('contract')) }
+}
+
+/**
+ * A marked script's contract often repeats an expand backfill (same table, same SET) to
+ * catch up the old version's writes: such a statement is linked to its backfill, so the
+ * capture can stand in for it instead of a scan of the whole table while requests are held.
+ */
+function linkCatchUps(expand: PartStatement[], contract: PartStatement[]): PartStatement[] {
+  const backfills = new Map<string, number>()
+  expand.forEach((statement, index) => {
+    const signature = statement.classified?.kind === 'backfill' ? updateSignature(statement.sql) : undefined
+    if (signature && !backfills.has(signature)) backfills.set(signature, index)
+  })
+  return contract.map((statement) => {
+    const signature = updateSignature(statement.sql)
+    const index = signature === undefined ? undefined : backfills.get(signature)
+    return index === undefined ? statement : { ...statement, catchUpOf: index }
+  })
 }
 
 function withClass(classified: ClassifiedStatement): PartStatement {

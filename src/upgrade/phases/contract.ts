@@ -16,11 +16,19 @@ export const contract: Phase = {
   name: 'contract',
   timeoutSeconds: () => 3600,
   async forward(context) {
-    await context.migrations.applyPart(context.scripts, 'contract', (applied) => {
-      if (applied.skipped) return
-      const soft = applied.softDrop ? ` (kept as ${applied.softDrop.softName} until finalize)` : ''
-      context.note(`contract ${applied.script}:${applied.line} ${applied.durationMs.toFixed(0)}ms${soft}`)
-    })
+    await context.migrations.applyPart(
+      context.scripts,
+      'contract',
+      (applied) => {
+        if (applied.skipped) return
+        if (applied.replacedByCapture) return context.note(`contract ${applied.script}:${applied.line} catch-up not needed: the capture kept the backfill in step`)
+        const soft = applied.softDrop ? ` (kept as ${applied.softDrop.softName} until finalize)` : ''
+        context.note(`contract ${applied.script}:${applied.line} ${applied.durationMs.toFixed(0)}ms${soft}`)
+      },
+      (step) => {
+        if (step.replayed || step.removed.length) context.note(`contract: capture finished (${step.replayed} rows replayed, ${step.removed.length} triggers and change tables removed)`)
+      },
+    )
     await smokeProbe(context)
     await releaseToStandby(context)
   },

@@ -1,3 +1,4 @@
+import type { StatementApplied } from '../../db/migration-executor.js'
 import type { Phase } from '../upgrade-context.js'
 
 /** The compatible schema changes, applied while v1 still serves on slot A. */
@@ -5,11 +6,26 @@ export const expand: Phase = {
   name: 'expand',
   timeoutSeconds: () => 3600,
   async forward(context) {
-    await context.migrations.applyPart(context.scripts, 'expand', (applied) => {
-      if (!applied.skipped) context.note(`expand ${applied.script}:${applied.line} ${applied.durationMs.toFixed(0)}ms${applied.algorithm ? ` ${applied.algorithm}` : ''}`)
-    })
+    await context.migrations.applyPart(
+      context.scripts,
+      'expand',
+      (applied) => {
+        if (!applied.skipped) context.note(`expand ${applied.script}:${applied.line} ${applied.durationMs.toFixed(0)}ms${applied.algorithm ? ` ${applied.algorithm}` : ''}${backfillNote(applied)}`)
+      },
+      (step) => {
+        if (step.replayed) context.note(`expand: replayed the backfills for ${step.replayed} rows the old version wrote meanwhile`)
+      },
+    )
   },
   async undo(context) {
     await context.migrations.undoPart(context.scripts, 'expand', 'expand-undo')
   },
+}
+
+function backfillNote(applied: StatementApplied): string {
+  const run = applied.backfill
+  if (!run) return ''
+  const capture = { 'row-trigger': 'writes captured by triggers', 'changed-keys': 'written keys recorded for replay', uncaptured: 'not captured: run again in the contract' }[run.capture]
+  const chunks = run.chunks ? `, ${run.chunks.rows} rows in ${run.chunks.chunks} chunks (longest ${run.chunks.longestChunkMs.toFixed(0)}ms)` : ''
+  return ` backfill (${capture}${chunks})`
 }

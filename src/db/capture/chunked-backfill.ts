@@ -1,0 +1,150 @@
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise'
+import { HandoverError, errorMessage } from '../../errors.js'
+import { quoteName, type Connection } from '../connection.js'
+import type { Chunking } from './backfill-shape.js'
+import type { BackfillProgressLedger } from './backfill-progress.js'
+import { keyList, keyRange } from './key-sql.js'
+import type { TableKey } from './table-key.js'
+import { OWN_WRITES_VARIABLE } from './write-capture.js'
+
+/** How hard a backfill may push: the defaults keep each chunk's row locks short. */
+export interface BackfillTuning {
+  /** Rows in the first chunk; later chunks are sized to take about `chunkTargetMs`. */
+  chunkRows: number
+  chunkTargetMs: number
+  /** Above this many running threads the backfill waits before its next chunk. */
+  maxThreadsRunning: number
+  /** After each chunk, a pause of this share of the chunk's time, so the service's own writes get their turn. */
+  pauseRatio: number
+}
+
+export const DEFAULT_BACKFILL_TUNING: BackfillTuning = { chunkRows: 1000, chunkTargetMs: 40, maxThreadsRunning: 32, pauseRatio: 0.25 }
+
+export class BackfillFailedError extends HandoverError {
+  readonly code = 'BACKFILL_FAILED'
+}
+
+export interface ChunkedBackfillJob {
+  connection: Connection
+  schema: string
+  table: string
+  key: TableKey
+  chunking: Chunking
+  ledger: BackfillProgressLedger
+  script: string
+  index: number
+  tuning: BackfillTuning
+  signal?: AbortSignal
+}
+
+export interface BackfillReport {
+  rows: number
+  chunks: number
+  longestChunkMs: number
+  /** Chunks of a run before this one (a resumed backfill goes on from its last key). */
+  resumedAfterChunks: number
+}
+
+const MIN_CHUNK_ROWS = 50
+const MAX_CHUNK_ROWS = 20_000
+const LOCK_WAIT_SECONDS = 1
+const LOCK_ERRNOS = new Set([1205, 1213])
+const MAX_LOCK_RETRIES = 50
+const THROTTLE_STEP_MS = 100
+const MAX_THROTTLE_MS = 30_000
+
+/**
+ * Runs a backfill UPDATE over key ranges, one short transaction per chunk: each chunk's row
+ * locks last only as long as the chunk, so a write of the service to a row in it waits
+ * milliseconds, not the whole backfill. Each chunk commits with its progress row, so a run
+ * cut off goes on from the last committed chunk.
+ */
+export async function runChunkedBackfill(job: ChunkedBackfillJob): Promise<BackfillReport> {
+  const { connection, ledger, script, index, tuning } = job
+  const progress = await ledger.read(script, index)
+  const report: BackfillReport = { rows: progress.rows, chunks: progress.chunks, longestChunkMs: 0, resumedAfterChunks: progress.chunks }
+  let last = progress.lastKey
+  let size = tuning.chunkRows
+  let lockRetries = 0
+  await connection.query(`SET SESSION innodb_lock_wait_timeout = ${LOCK_WAIT_SECONDS}, ${OWN_WRITES_VARIABLE} = 1`)
+  try {
+    for (;;) {
+      job.signal?.throwIfAborted()
+      const upper = await boundary(job, last, size)
+      const began = performance.now()
+      let rows: number
+      try {
+        rows = await runChunk(job, last, upper, { lastKey: upper ?? last, rows: report.rows, chunks: report.chunks + 1 })
+      } catch (error) {
+        if (!LOCK_ERRNOS.has((error as { errno?: number }).errno ?? 0) || ++lockRetries > MAX_LOCK_RETRIES) {
+          throw new BackfillFailedError(`backfill of ${job.table} (${script}, statement ${index + 1}) failed after ${report.chunks} chunks: ${errorMessage(error)}`)
+        }
+        size = Math.max(MIN_CHUNK_ROWS, Math.floor(size / 2))
+        await sleep(THROTTLE_STEP_MS)
+        continue
+      }
+      lockRetries = 0
+      const elapsed = performance.now() - began
+      report.rows += rows
+      report.chunks++
+      report.longestChunkMs = Math.max(report.longestChunkMs, elapsed)
+      if (!upper) break
+      last = upper
+      size = nextSize(size, elapsed, tuning)
+      await throttle(connection, tuning, elapsed, job.signal)
+    }
+  } finally {
+    await connection.query(`SET SESSION innodb_lock_wait_timeout = DEFAULT, ${OWN_WRITES_VARIABLE} = NULL`)
+  }
+  return report
+}
+
+/** The key `size` rows after `last`, or undefined when fewer remain (the last chunk is open-ended). */
+async function boundary(job: ChunkedBackfillJob, last: unknown[] | undefined, size: number): Promise<unknown[] | undefined> {
+  const range = keyRange(job.key, last, undefined)
+  const names = keyList(job.key)
+  const [rows] = await job.connection.query<RowDataPacket[]>(
+    `SELECT ${names} FROM ${quoteName(job.schema)}.${quoteName(job.table)} WHERE ${range.sql} ORDER BY ${names} LIMIT 1 OFFSET ${size - 1}`,
+    range.values,
+  )
+  const row = rows[0]
+  return row ? job.key.columns.map((column) => row[column.name]) : undefined
+}
+
+async function runChunk(job: ChunkedBackfillJob, last: unknown[] | undefined, upper: unknown[] | undefined, next: { lastKey: unknown[] | undefined; rows: number; chunks: number }): Promise<number> {
+  const { connection, chunking } = job
+  const range = keyRange(job.key, last, upper)
+  const condition = chunking.condition ? `(${chunking.condition}\n) AND ` : ''
+  await connection.beginTransaction()
+  try {
+    const [result] = await connection.query<ResultSetHeader>(`${chunking.head} WHERE ${condition}(${range.sql})`, range.values)
+    await job.ledger.save(job.script, job.index, { ...next, rows: next.rows + result.affectedRows })
+    await connection.commit()
+    return result.affectedRows
+  } catch (error) {
+    await connection.rollback().catch(() => undefined)
+    throw error
+  }
+}
+
+function nextSize(size: number, elapsedMs: number, tuning: BackfillTuning): number {
+  const scaled = size * (tuning.chunkTargetMs / Math.max(elapsedMs, 1))
+  // At most double or halve at a time: one slow chunk (a hiccup of the host) must not collapse the size.
+  const bounded = Math.min(size * 2, Math.max(size / 2, scaled))
+  return Math.round(Math.min(MAX_CHUNK_ROWS, Math.max(MIN_CHUNK_ROWS, bounded)))
+}
+
+/** Pauses after a chunk, longer while the server is busy (bounded). */
+async function throttle(connection: Connection, tuning: BackfillTuning, chunkMs: number, signal: AbortSignal | undefined): Promise<void> {
+  if (tuning.pauseRatio > 0) await sleep(chunkMs * tuning.pauseRatio)
+  for (let waited = 0; waited < MAX_THROTTLE_MS; waited += THROTTLE_STEP_MS) {
+    signal?.throwIfAborted()
+    const [rows] = await connection.query<RowDataPacket[]>("SHOW GLOBAL STATUS LIKE 'Threads_running'")
+    if (Number(rows[0]?.Value ?? 0) <= tuning.maxThreadsRunning) return
+    await sleep(THROTTLE_STEP_MS)
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
