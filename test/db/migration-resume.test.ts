@@ -4,29 +4,13 @@
  * statement and runs nothing twice, data changes and DDL alike.
  */
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import mysql, { type RowDataPacket } from 'mysql2/promise'
-import { columnsOf, createTestDatabase, dbPassword, type TestDatabase } from '../support/test-database.js'
+import { columnsOf, createTestDatabase, dbPassword } from '../support/test-database.js'
+import { spawnApplyExpand } from '../support/apply-expand-process.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
 
-const FIXTURE = fileURLToPath(new URL('../fixtures/apply-expand.ts', import.meta.url))
-
-function applyExpand(env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  return { child, exited, output: () => output }
-}
-
-/** The fixture applies `migrations` to the test's schema, with its journal. */
-function fixtureEnv(test: TestDatabase, migrations: string): NodeJS.ProcessEnv {
-  return { HANDOVER_FIXTURE_SCHEMA: test.schema, HANDOVER_FIXTURE_JOURNAL: test.journalSchema, HANDOVER_FIXTURE_MIGRATIONS: migrations }
-}
 
 t.test('a run killed between statements resumes at the next one, nothing runs twice', async (t) => {
   const test = await createTestDatabase('resume')
@@ -42,20 +26,19 @@ INSERT INTO gate VALUES (3);
 INSERT INTO counter (n) VALUES (4);
 `,
   )
-  const env = fixtureEnv(test, migrations)
 
   // Holding `gate` makes the third statement wait: the process is then killed between statements 2 and 3.
   const holder = await mysql.createConnection({ host: '127.0.0.1', user: 'handover', password: dbPassword(), database: test.schema })
   t.teardown(() => holder.end())
   await holder.query('LOCK TABLES gate WRITE')
-  const first = applyExpand(env)
+  const first = spawnApplyExpand(test, migrations)
   await waitUntil(() => first.output().includes('applied v2.sql #1'), 30_000, 'two statements applied')
   await waitUntil(async () => (await waitingOnGate(holder)) > 0, 10_000, 'the third statement waiting on the lock')
   first.child.kill('SIGKILL')
   await first.exited
   await holder.query('UNLOCK TABLES')
 
-  const second = applyExpand(env)
+  const second = spawnApplyExpand(test, migrations)
   t.equal(await second.exited, 0, 'the second run succeeds', { output: second.output() })
   t.equal(second.output(), 'skipped v2.sql #0\nskipped v2.sql #1\napplied v2.sql #2\napplied v2.sql #3\n', 'it skips what ran and runs the rest')
   const [counter] = await test.db.query<RowDataPacket[]>(`SELECT n FROM \`${test.schema}\`.counter ORDER BY n`)
@@ -72,10 +55,9 @@ t.test('an applied script that was edited is refused with both checksums', async
   t.teardown(test.cleanup)
   await test.db.query('CREATE TABLE counter (n INT NOT NULL)')
   const migrations = t.testdir({ 'v2.sql': '-- handover:expand\nINSERT INTO counter VALUES (1);\n' })
-  const env = fixtureEnv(test, migrations)
-  t.equal(await applyExpand(env).exited, 0, 'first run applies')
+  t.equal(await spawnApplyExpand(test, migrations).exited, 0, 'first run applies')
   writeFileSync(join(migrations, 'v2.sql'), '-- handover:expand\nINSERT INTO counter VALUES (2);\n')
-  const edited = applyExpand(env)
+  const edited = spawnApplyExpand(test, migrations)
   t.equal(await edited.exited, 1, 'the edited script is refused')
   t.match(edited.output(), /SCRIPT_CHANGED|v2\.sql was already applied with checksum [0-9a-f]{64} but the file now has [0-9a-f]{64}/)
   const [counter] = await test.db.query<RowDataPacket[]>(`SELECT n FROM \`${test.schema}\`.counter`)
@@ -92,8 +74,7 @@ t.test('the history says who ran each statement, when, how long, and its result,
   t.teardown(test.cleanup)
   await test.db.query('CREATE TABLE counter (n INT NOT NULL)')
   const migrations = t.testdir({ 'v2.sql': '-- handover:expand\nINSERT INTO counter VALUES (1);\nINSERT INTO missing_table VALUES (2);\n' })
-  const env = fixtureEnv(test, migrations)
-  const failed = applyExpand(env)
+  const failed = spawnApplyExpand(test, migrations)
   t.equal(await failed.exited, 1, 'the second statement fails')
   const history = async () =>
     (await test.db.query<RowDataPacket[]>(`SELECT statement_index AS i, result, error, applied_by AS who, duration_ms AS ms, applied_at AS at FROM \`${test.journalSchema}\`.handover_migrations ORDER BY i`))[0]
@@ -103,7 +84,7 @@ t.test('the history says who ran each statement, when, how long, and its result,
   t.ok(rows.every((row) => /.+@.+/.test(String(row.who)) && row.at !== null && Number(row.ms) >= 0), 'who, when and how long are recorded')
 
   await test.db.query('CREATE TABLE missing_table (n INT NOT NULL)')
-  const retried = applyExpand(env)
+  const retried = spawnApplyExpand(test, migrations)
   t.equal(await retried.exited, 0, 'the retry succeeds')
   t.equal(retried.output(), 'skipped v2.sql #0\napplied v2.sql #1\n', 'only the failed statement runs again')
   t.same((await history()).map((row) => `${row.i} ${row.result}`), ['0 applied', '1 applied'])

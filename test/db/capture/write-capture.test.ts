@@ -1,0 +1,201 @@
+/**
+ * The old version's writes between the start of the expand and the contract reach what the
+ * backfill computed: real MariaDB, a table of old rows, and writers that update old and new
+ * rows, insert, delete and hold long transactions while the expand runs. What the writers
+ * were told was saved must be in the new column after the contract, row for row.
+ */
+import t, { type Test } from 'tap'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { RowDataPacket } from 'mysql2/promise'
+import { connect } from '../../../src/db/connection.js'
+import type { CaptureStep, StatementApplied } from '../../../src/db/migration-executor.js'
+import { readScripts } from '../../../src/db/migration-script.js'
+import { ensureMigrationTables, serviceExecutor } from '../../../src/db/service-executor.js'
+import { waitUntil } from '../../../scripts/lib/wait-until.js'
+import { spawnApplyExpand } from '../../support/apply-expand-process.js'
+import { startOrderWriter, type OrderState, type WriterReport } from '../../support/order-writer.js'
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js'
+
+const SEED_ROWS = 20_000
+const CUSTOMERS = 50
+const TUNING = { chunkRows: 300, chunkTargetMs: 15, maxThreadsRunning: 64, pauseRatio: 1 }
+
+const UNMARKED_AMOUNT = `ALTER TABLE orders ADD COLUMN amount_cents BIGINT NULL;
+UPDATE orders SET amount_cents = amount * 100 WHERE amount_cents IS NULL;
+ALTER TABLE orders DROP COLUMN amount;
+`
+
+async function seedOrders(test: TestDatabase): Promise<Map<number, OrderState>> {
+  await test.db.query(`CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL) ENGINE=InnoDB;
+    INSERT INTO customers SELECT seq, CONCAT('customer-', seq) FROM seq_1_to_${CUSTOMERS};
+    CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, amount DECIMAL(12,2) NOT NULL, customer_id INT NOT NULL) ENGINE=InnoDB;
+    INSERT INTO orders (id, amount, customer_id) SELECT seq, (seq % 997) + 0.5, 1 + seq % ${CUSTOMERS} FROM seq_1_to_${SEED_ROWS}`)
+  const seeded = new Map<number, OrderState>()
+  for (let id = 1; id <= SEED_ROWS; id++) seeded.set(id, { amount: ((id % 997) + 0.5).toFixed(2), customerId: 1 + (id % CUSTOMERS) })
+  return seeded
+}
+
+interface Upgrade {
+  applied: StatementApplied[]
+  captures: CaptureStep[]
+  writer: WriterReport
+}
+
+/** Expand while the writers run, a little more writing, the writers stop (the drain), then the contract. */
+async function upgradeUnderWrites(t: Test, test: TestDatabase, scripts: Record<string, string>, seeded: Map<number, OrderState>, customerChangeRatio = 0): Promise<Upgrade> {
+  const dir = t.testdir(scripts)
+  const connection = await connect(test.config)
+  t.teardown(() => connection.end())
+  await ensureMigrationTables(connection, test.journalSchema)
+  const executor = serviceExecutor(connection, test.config, 'capture', 'capture-run', TUNING)
+  const chain = readScripts(dir)
+  const applied: StatementApplied[] = []
+  const captures: CaptureStep[] = []
+  const writer = await startOrderWriter({ schema: test.schema, seeded, customers: CUSTOMERS, customerChangeRatio, maxDurationMs: 120_000 })
+  await waitUntil(() => writer.written() >= 200, 20_000, 'writes before the expand')
+  writer.markPhase('expand')
+  await executor.applyPart(chain, 'expand', (event) => applied.push(event), (step) => captures.push(step))
+  writer.markPhase('after-expand')
+  const afterExpand = writer.written()
+  await waitUntil(() => writer.written() >= afterExpand + 300, 20_000, 'writes between expand and drain')
+  const report = await writer.stop()
+  await executor.applyPart(chain, 'contract', (event) => applied.push(event), (step) => captures.push(step))
+  return { applied, captures, writer: report }
+}
+
+/** Every row the writers know is in the table with the new column computed from its last acknowledged state. */
+async function assertRowsMatch(t: Test, test: TestDatabase, writer: WriterReport, column: string, expectedValue: (state: OrderState) => string) {
+  const [rows] = await test.db.query<RowDataPacket[]>(`SELECT id, ${column} AS value FROM \`${test.schema}\`.orders`)
+  const actual = new Map(rows.map((row) => [Number(row.id), row.value === null ? null : String(row.value)]))
+  const lost: string[] = []
+  for (const [id, state] of writer.expected) {
+    const want = state === null ? undefined : expectedValue(state)
+    const got = actual.get(id)
+    if (want === undefined ? actual.has(id) : got !== want) lost.push(`${id}: want ${want ?? '(deleted)'}, got ${got === undefined ? '(missing)' : got}`)
+  }
+  t.same(lost.slice(0, 10), [], `every acknowledged write is in ${column} (${writer.expected.size} rows checked, ${lost.length} wrong)`)
+  t.equal(rows.length, [...writer.expected.values()].filter((state) => state !== null).length, 'no row more, no row less')
+}
+
+async function captureObjects(test: TestDatabase): Promise<string[]> {
+  const [rows] = await test.db.query<RowDataPacket[]>(
+    `SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME LIKE '\\_handover%'
+     UNION ALL SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE '\\_handover\\_chg%'`,
+    [test.schema, test.schema],
+  )
+  return rows.map((row) => String(row.name))
+}
+
+function assertWritersWereBusy(t: Test, writer: WriterReport) {
+  t.same(writer.errors, [], "no write of the old version failed")
+  t.ok((writer.writesByPhase.expand ?? 0) > 50, `the writers wrote during the expand (${writer.writesByPhase.expand ?? 0})`)
+  t.ok((writer.writesByPhase['after-expand'] ?? 0) >= 300, 'and between the expand and the drain')
+  t.ok(writer.updates > 0 && writer.deletes > 0 && writer.inserts > 0 && writer.longTransactions > 0, 'updates, deletes, inserts and long transactions all happened')
+}
+
+/** An amount written as `123.45`, in cents, exactly. */
+const toCents = (amount: string): number => {
+  const [whole = '0', fraction = ''] = amount.split('.')
+  return Number(whole) * 100 + Number(fraction.padEnd(2, '0').slice(0, 2))
+}
+const cents = (state: OrderState): string => String(toCents(state.amount))
+
+t.test('an unmarked script: a per-row backfill is kept in step by triggers; the contract catch-up is not needed', async (t) => {
+  const test = await createTestDatabase('capture_row')
+  t.teardown(test.cleanup)
+  const seeded = await seedOrders(test)
+  const { applied, captures, writer } = await upgradeUnderWrites(t, test, { 'v2.sql': UNMARKED_AMOUNT }, seeded)
+  assertWritersWereBusy(t, writer)
+  await assertRowsMatch(t, test, writer, 'amount_cents', cents)
+  const backfill = applied.find((event) => event.backfill)
+  t.equal(backfill?.backfill?.capture, 'row-trigger', 'the backfill was captured by triggers')
+  t.ok((backfill?.backfill?.chunks?.chunks ?? 0) > 10, `it ran in chunks (${backfill?.backfill?.chunks?.chunks})`)
+  t.ok(applied.some((event) => event.part === 'contract' && event.replacedByCapture), 'the contract catch-up was replaced by the capture')
+  t.ok(captures.some((step) => step.part === 'contract' && step.removed.length === 2), 'the contract removed both triggers')
+  t.same(await captureObjects(test), [], 'no capture trigger or change table is left')
+})
+
+t.test('a backfill that reads another table: written keys are recorded and replayed for exactly those rows', async (t) => {
+  const test = await createTestDatabase('capture_keys')
+  t.teardown(test.cleanup)
+  const seeded = await seedOrders(test)
+  const script = `ALTER TABLE orders ADD COLUMN customer_name VARCHAR(40) NULL;
+UPDATE orders SET customer_name = (SELECT c.name FROM customers c WHERE c.id = orders.customer_id) WHERE customer_name IS NULL;
+`
+  const { applied, captures, writer } = await upgradeUnderWrites(t, test, { 'v2.sql': script }, seeded, 0.5)
+  assertWritersWereBusy(t, writer)
+  await assertRowsMatch(t, test, writer, 'customer_name', (state) => `customer-${state.customerId}`)
+  const backfill = applied.find((event) => event.backfill)
+  t.equal(backfill?.backfill?.capture, 'changed-keys', 'the backfill was captured by its written keys')
+  const replayed = captures.reduce((sum, step) => sum + step.replayed, 0)
+  t.ok(replayed > 0, `rows written after their chunk were replayed (${replayed})`)
+  t.same(await captureObjects(test), [], 'no capture trigger or change table is left')
+})
+
+t.test("a marked script whose contract repeats the backfill; the table's own triggers keep working", async (t) => {
+  const test = await createTestDatabase('capture_marked')
+  t.teardown(test.cleanup)
+  const seeded = await seedOrders(test)
+  // The app's own triggers: amounts are stored rounded to 10 cents, and every update is audited.
+  await test.db.query(`CREATE TABLE audit (order_id BIGINT NOT NULL) ENGINE=InnoDB;
+    CREATE TRIGGER app_round_insert BEFORE INSERT ON orders FOR EACH ROW SET NEW.amount = ROUND(NEW.amount, 1);
+    CREATE TRIGGER app_round BEFORE UPDATE ON orders FOR EACH ROW SET NEW.amount = ROUND(NEW.amount, 1);
+    CREATE TRIGGER app_audit AFTER UPDATE ON orders FOR EACH ROW INSERT INTO audit VALUES (NEW.id)`)
+  const script = `-- handover:expand
+ALTER TABLE orders ADD COLUMN amount_cents BIGINT NULL;
+UPDATE orders
+   SET amount_cents = amount * 100
+ WHERE amount_cents IS NULL;
+-- handover:expand-undo
+ALTER TABLE orders DROP COLUMN IF EXISTS amount_cents;
+-- handover:contract
+UPDATE orders SET amount_cents = amount * 100 WHERE amount_cents IS NULL;
+ALTER TABLE orders MODIFY amount_cents BIGINT NOT NULL;
+-- handover:contract-undo
+ALTER TABLE orders MODIFY amount_cents BIGINT NULL;
+`
+  const { applied, writer } = await upgradeUnderWrites(t, test, { 'v2.sql': script }, seeded)
+  assertWritersWereBusy(t, writer)
+  // What handover's trigger computes from is the amount after the app's trigger rounded it.
+  await assertRowsMatch(t, test, writer, 'amount_cents', (state) => String(Math.floor((toCents(state.amount) + 5) / 10) * 10))
+  t.ok(applied.some((event) => event.part === 'contract' && event.replacedByCapture), "the contract's repeated backfill was recognised and replaced")
+  const [audited] = await test.db.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${test.schema}\`.audit`)
+  // The backfill's own UPDATEs fire the app's trigger too, once per row, as the script's UPDATE would.
+  t.ok(Number(audited[0]!.n) >= writer.updates + SEED_ROWS, `the app's audit trigger saw every update (${audited[0]!.n} rows for ${writer.updates} updates and the backfill)`)
+  const [own] = await test.db.query<RowDataPacket[]>('SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY name', [test.schema])
+  t.same(own.map((row) => row.name), ['app_audit', 'app_round', 'app_round_insert'], "the app's triggers are still there, handover's are gone")
+})
+
+t.test('a run killed in the middle of a backfill resumes from its last chunk, with nothing lost', async (t) => {
+  const test = await createTestDatabase('capture_resume')
+  t.teardown(test.cleanup)
+  const seeded = await seedOrders(test)
+  const dir = t.testdir({ 'v2.sql': UNMARKED_AMOUNT })
+  writeFileSync(join(dir, 'README'), 'scripts of the resume test')
+  const writer = await startOrderWriter({ schema: test.schema, seeded, customers: CUSTOMERS, maxDurationMs: 120_000 })
+  t.teardown(async () => void (await writer.stop()))
+  const first = spawnApplyExpand(test, dir, { HANDOVER_FIXTURE_CHUNK_ROWS: '200', HANDOVER_FIXTURE_PAUSE_RATIO: '3' })
+  await waitUntil(async () => (await chunksDone(test)) >= 5, 60_000, 'five chunks committed')
+  first.child.kill('SIGKILL')
+  await first.exited
+  const chunksBeforeKill = await chunksDone(test)
+  t.ok(chunksBeforeKill >= 5, `killed after ${chunksBeforeKill} chunks`)
+  const [nulls] = await test.db.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${test.schema}\`.orders WHERE amount_cents IS NULL`)
+  t.ok(Number(nulls[0]!.n) > 0, 'the backfill was cut off part-way')
+
+  const second = spawnApplyExpand(test, dir, { HANDOVER_FIXTURE_CHUNK_ROWS: '2000', HANDOVER_FIXTURE_PAUSE_RATIO: '0' })
+  t.equal(await second.exited, 0, 'the second run finishes', { output: second.output() })
+  t.match(second.output(), new RegExp(`resumed after ${chunksBeforeKill} chunks`), 'it went on from the last committed chunk')
+  const report = await writer.stop()
+  t.same(report.errors, [], 'no write of the old version failed')
+  const connection = await connect(test.config)
+  t.teardown(() => connection.end())
+  await serviceExecutor(connection, test.config, 'fixture', 'fixture-run').applyPart(readScripts(dir), 'contract')
+  await assertRowsMatch(t, test, report, 'amount_cents', cents)
+})
+
+async function chunksDone(test: TestDatabase): Promise<number> {
+  const [rows] = await test.db.query<RowDataPacket[]>(`SELECT COALESCE(MAX(chunks), 0) AS n FROM \`${test.journalSchema}\`.handover_backfill_progress`).catch(() => [[{ n: 0 }]] as never)
+  return Number(rows[0]?.n ?? 0)
+}
