@@ -1,9 +1,11 @@
 /**
  * A small HTTP load generator for the demo service (deploy/demo): N workers on keep-alive
- * connections write people and read earlier writes back, bounded both in time and in
- * request count. It records every failure a client would see (non-2xx, socket error,
- * timeout, wrong data), every row it wrote, and which slot/version served each response,
- * so an upgrade test can assert "no request failed and no write was lost".
+ * connections write people, rename and delete earlier ones (old and new alike), and read
+ * them back, bounded both in time and in request count. A person has at most one request
+ * in flight, so the last acknowledged name is the one the service must answer with. It
+ * records every failure a client would see (non-2xx, socket error, timeout, wrong data),
+ * every row's last acknowledged state, and which slot/version served each response, so an
+ * upgrade test can assert "no request failed and no write was lost".
  */
 import http from 'node:http'
 import { randomBytes } from 'node:crypto'
@@ -20,6 +22,12 @@ export interface LoadOptions {
   maxRequests: number
   /** Share (0..1) of requests that are POST /people; the rest GET an earlier write. */
   postRatio: number
+  /** Share (0..1) of requests that PUT a new name on an earlier write (default 0). */
+  updateRatio?: number
+  /** Share (0..1) of requests that DELETE an earlier write (default 0). */
+  deleteRatio?: number
+  /** People that exist before the run (e.g. seeded), renamed, deleted and read like the run's own. */
+  knownRows?: WrittenRow[]
   /** A request not answered within this counts as a 'timeout' failure (default 10 000). */
   requestTimeoutMs?: number
   /** Makes this run's names unique across runs against one database (default: random). */
@@ -35,9 +43,11 @@ export interface WrittenRow {
 
 export type FailureKind = 'status' | 'socket' | 'timeout' | 'mismatch' | 'bad-response'
 
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
+
 export interface LoadFailure {
   kind: FailureKind
-  method: 'GET' | 'POST'
+  method: Method
   path: string
   /** Milliseconds since the load started. */
   atMs: number
@@ -66,8 +76,11 @@ export interface LoadReport {
   failuresByKind: Record<FailureKind, number>
   /** The first maxFailureDetails failures, in order. */
   failures: LoadFailure[]
-  /** Every row a POST confirmed, in confirmation order. */
+  /** Every row a POST confirmed (and the known rows), not deleted, with its last acknowledged name. */
   written: WrittenRow[]
+  /** Ids whose DELETE was acknowledged: the service must answer 404 for them. */
+  deleted: number[]
+  updates: number
   /** Responses per X-Served-By value ("blue/1"); '(none)' when the header was missing. */
   servedBy: Record<string, number>
   /** Responses per version (the part of X-Served-By after the slash). */
@@ -96,7 +109,7 @@ const NO_SERVED_BY = '(none)'
 export function startLoad(options: LoadOptions): LoadRun {
   validateOptions(options)
   const client = new HttpClient(options.baseUrl, options.concurrency, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)
-  const recorder = new Recorder(options.maxFailureDetails ?? DEFAULT_MAX_FAILURE_DETAILS)
+  const recorder = new Recorder(options.maxFailureDetails ?? DEFAULT_MAX_FAILURE_DETAILS, options.knownRows ?? [])
   const runTag = options.runTag ?? randomTag()
   const deadline = recorder.startedAt + options.maxDurationMs
   let nameCounter = 0
@@ -111,14 +124,23 @@ export function startLoad(options: LoadOptions): LoadRun {
     return true
   }
 
+  const nextName = (): string => {
+    nameCounter++
+    return `Given${runTag}${nameCounter} Family${nameCounter}`
+  }
+  const updateRatio = options.updateRatio ?? 0
+  const deleteRatio = options.deleteRatio ?? 0
   const worker = async (): Promise<void> => {
     while (nextTurn()) {
-      const row = recorder.randomWrittenRow()
-      if (row === undefined || Math.random() < options.postRatio) {
-        nameCounter++
-        await postPerson(client, recorder, `Given${runTag}${nameCounter} Family${nameCounter}`)
-      } else {
-        await getPerson(client, recorder, row)
+      const roll = Math.random()
+      const row = recorder.claimRow()
+      try {
+        if (row === undefined || roll < options.postRatio) await postPerson(client, recorder, nextName())
+        else if (roll < options.postRatio + updateRatio) await putPerson(client, recorder, row, nextName())
+        else if (roll < options.postRatio + updateRatio + deleteRatio) await deletePerson(client, recorder, row)
+        else await getPerson(client, recorder, row)
+      } finally {
+        if (row) recorder.releaseRow(row)
       }
     }
   }
@@ -156,6 +178,24 @@ async function postPerson(client: HttpClient, recorder: Recorder, name: string):
   recorder.succeed({ id, name })
 }
 
+async function putPerson(client: HttpClient, recorder: Recorder, row: WrittenRow, name: string): Promise<void> {
+  const path = `/people/${row.id}`
+  const response = await recorder.timed('PUT', path, () => client.request('PUT', path, { name }))
+  if (!response) return
+  if (response.status !== 200) return recorder.fail('status', 'PUT', path, `expected 200, got ${response.status}: ${excerpt(response.body)}`, response)
+  const body = parseJson(response.body)
+  if (body?.id !== row.id || body?.name !== name) return recorder.fail('mismatch', 'PUT', path, `renamed to "${name}", response says ${excerpt(response.body)}`, response)
+  recorder.renamed(row, name)
+}
+
+async function deletePerson(client: HttpClient, recorder: Recorder, row: WrittenRow): Promise<void> {
+  const path = `/people/${row.id}`
+  const response = await recorder.timed('DELETE', path, () => client.request('DELETE', path))
+  if (!response) return
+  if (response.status !== 200) return recorder.fail('status', 'DELETE', path, `expected 200, got ${response.status}: ${excerpt(response.body)}`, response)
+  recorder.deleted(row)
+}
+
 async function getPerson(client: HttpClient, recorder: Recorder, row: WrittenRow): Promise<void> {
   const path = `/people/${row.id}`
   const response = await recorder.timed('GET', path, () => client.request('GET', path))
@@ -172,6 +212,8 @@ export interface VerifyResult {
   checked: number
   /** Rows the service answers 404 for: lost writes. */
   missing: WrittenRow[]
+  /** Deleted rows the service still answers for: lost deletes. */
+  undeleted: number[]
   /** Rows that exist with another name. */
   wrong: Array<{ row: WrittenRow; got: string }>
   /** Rows that could not be checked (non-200/404, socket error, bad JSON). */
@@ -182,21 +224,28 @@ export interface VerifyResult {
 export async function verifyRows(
   baseUrl: string,
   rows: WrittenRow[],
-  options: { concurrency?: number; requestTimeoutMs?: number } = {},
+  options: { concurrency?: number; requestTimeoutMs?: number; deleted?: number[] } = {},
 ): Promise<VerifyResult> {
   const concurrency = options.concurrency ?? 8
   const client = new HttpClient(baseUrl, concurrency, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)
-  const result: VerifyResult = { checked: 0, missing: [], wrong: [], errors: [] }
+  const result: VerifyResult = { checked: 0, missing: [], undeleted: [], wrong: [], errors: [] }
+  const deleted = options.deleted ?? []
   let next = 0
+  let nextDeleted = 0
   const worker = async (): Promise<void> => {
     while (next < rows.length) {
       const row = rows[next++]!
       await verifyRow(client, row, result)
       result.checked++
     }
+    while (nextDeleted < deleted.length) {
+      const id = deleted[nextDeleted++]!
+      await verifyDeleted(client, id, result)
+      result.checked++
+    }
   }
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, rows.length)) }, worker))
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, rows.length + deleted.length)) }, worker))
   } finally {
     client.close()
   }
@@ -216,12 +265,22 @@ async function verifyRow(client: HttpClient, row: WrittenRow, result: VerifyResu
   }
 }
 
+async function verifyDeleted(client: HttpClient, id: number, result: VerifyResult): Promise<void> {
+  try {
+    const response = await client.request('GET', `/people/${id}`)
+    if (response.status === 200) result.undeleted.push(id)
+    else if (response.status !== 404) result.errors.push({ row: { id, name: '(deleted)' }, message: `status ${response.status}: ${excerpt(response.body)}` })
+  } catch (error) {
+    result.errors.push({ row: { id, name: '(deleted)' }, message: errorMessage(error) })
+  }
+}
+
 /** A few human-readable lines for logs and the demo script. */
 export function formatReport(report: LoadReport): string {
   const { latencyMs: l } = report
   const lines = [
     `${report.sent} requests in ${(report.durationMs / 1000).toFixed(1)} s (ended by ${report.endedBy}): ` +
-      `${report.succeeded} ok, ${report.failed} failed, ${report.written.length} rows written`,
+      `${report.succeeded} ok, ${report.failed} failed, ${report.written.length} rows held, ${report.updates} renamed, ${report.deleted.length} deleted`,
     `latency p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms`,
     `served by: ${Object.entries(report.servedBy).map(([by, n]) => `${by} ${n}`).join(', ') || 'nobody'}`,
   ]
@@ -255,7 +314,7 @@ class HttpClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets })
   }
 
-  request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<HttpResponse> {
+  request(method: Method, path: string, body?: unknown): Promise<HttpResponse> {
     const payload = body === undefined ? undefined : JSON.stringify(body)
     const url = new URL(this.base.pathname.replace(/\/$/, '') + path, this.base)
     return new Promise((resolve, reject) => {
@@ -298,12 +357,22 @@ class Recorder {
   private failed = 0
   private readonly failuresByKind: Record<FailureKind, number> = { status: 0, socket: 0, timeout: 0, mismatch: 0, 'bad-response': 0 }
   private readonly failures: LoadFailure[] = []
-  private readonly written: WrittenRow[] = []
+  /** Rows not deleted; the first `idle` of them have no request in flight. */
+  private readonly rows: WrittenRow[]
+  private idle: number
+  private readonly deletedIds: number[] = []
+  private updates = 0
   private readonly servedBy = new Map<string, number>()
   private readonly versionSpans = new Map<string, VersionSpan>()
   private readonly latencies: number[] = []
 
-  constructor(private readonly maxFailureDetails: number) {}
+  constructor(
+    private readonly maxFailureDetails: number,
+    knownRows: WrittenRow[],
+  ) {
+    this.rows = knownRows.map((row) => ({ ...row }))
+    this.idle = this.rows.length
+  }
 
   end(reason: Exclude<LoadReport['endedBy'], 'running'>): void {
     if (this.endedBy !== 'running') return
@@ -311,12 +380,44 @@ class Recorder {
     this.endedAt = Date.now()
   }
 
-  randomWrittenRow(): WrittenRow | undefined {
-    return this.written[Math.floor(Math.random() * this.written.length)]
+  /** A random row with no request in flight, now marked busy until releaseRow(). */
+  claimRow(): WrittenRow | undefined {
+    if (this.idle === 0) return undefined
+    const index = Math.floor(Math.random() * this.idle)
+    const row = this.rows[index]!
+    this.idle--
+    this.swap(index, this.idle)
+    return row
+  }
+
+  releaseRow(row: WrittenRow): void {
+    const index = this.rows.indexOf(row, this.idle)
+    if (index === -1) return // deleted meanwhile
+    this.swap(index, this.idle)
+    this.idle++
+  }
+
+  renamed(row: WrittenRow, name: string): void {
+    this.succeeded++
+    this.updates++
+    row.name = name
+  }
+
+  deleted(row: WrittenRow): void {
+    this.succeeded++
+    const index = this.rows.indexOf(row, this.idle)
+    if (index !== -1) this.rows.splice(index, 1)
+    this.deletedIds.push(row.id)
+  }
+
+  private swap(a: number, b: number): void {
+    const row = this.rows[a]!
+    this.rows[a] = this.rows[b]!
+    this.rows[b] = row
   }
 
   /** Runs one request; records its latency and who served it, or a socket/timeout failure (then returns undefined). */
-  async timed(method: 'GET' | 'POST', path: string, send: () => Promise<HttpResponse>): Promise<HttpResponse | undefined> {
+  async timed(method: Method, path: string, send: () => Promise<HttpResponse>): Promise<HttpResponse | undefined> {
     const started = performance.now()
     try {
       const response = await send()
@@ -332,10 +433,15 @@ class Recorder {
 
   succeed(row?: WrittenRow): void {
     this.succeeded++
-    if (row) this.written.push(row)
+    if (row) {
+      // A new row goes in among the idle ones: swap the first busy one out to the end.
+      this.rows.push(row)
+      this.swap(this.idle, this.rows.length - 1)
+      this.idle++
+    }
   }
 
-  fail(kind: FailureKind, method: 'GET' | 'POST', path: string, message: string, response?: HttpResponse): void {
+  fail(kind: FailureKind, method: Method, path: string, message: string, response?: HttpResponse): void {
     this.failed++
     this.failuresByKind[kind]++
     if (this.failures.length >= this.maxFailureDetails) return
@@ -369,7 +475,9 @@ class Recorder {
       failed: this.failed,
       failuresByKind: { ...this.failuresByKind },
       failures: this.failures.map((f) => ({ ...f })),
-      written: [...this.written],
+      written: this.rows.map((row) => ({ ...row })),
+      deleted: [...this.deletedIds],
+      updates: this.updates,
       servedBy: Object.fromEntries(this.servedBy),
       versions,
       versionSpans: Object.fromEntries([...this.versionSpans].map(([v, span]) => [v, { ...span }])),
@@ -393,7 +501,10 @@ function validateOptions(o: LoadOptions): void {
   positiveInteger('concurrency', o.concurrency)
   positiveInteger('maxRequests', o.maxRequests)
   if (!(o.maxDurationMs > 0)) throw new RangeError(`maxDurationMs must be positive, got ${o.maxDurationMs}`)
-  if (!(o.postRatio >= 0 && o.postRatio <= 1)) throw new RangeError(`postRatio must be within 0..1, got ${o.postRatio}`)
+  for (const [name, value] of [['postRatio', o.postRatio], ['updateRatio', o.updateRatio ?? 0], ['deleteRatio', o.deleteRatio ?? 0]] as const) {
+    if (!(value >= 0 && value <= 1)) throw new RangeError(`${name} must be within 0..1, got ${value}`)
+  }
+  if (o.postRatio + (o.updateRatio ?? 0) + (o.deleteRatio ?? 0) > 1) throw new RangeError('postRatio + updateRatio + deleteRatio must be at most 1')
 }
 
 /** Letters only, so a name stays one word before the space (v2 splits at the first space). */

@@ -19,6 +19,10 @@ export interface PeopleStore<Input> {
   /** Validates a POST /people body; throws BadRequestError when it is unusable. */
   parseNewPerson(body: unknown): Input
   insert(input: Input): Promise<PersonView>
+  /** Replaces a person's name; null when there is no such person. */
+  update(id: number, input: Input): Promise<PersonView | null>
+  /** False when there was no such person. */
+  remove(id: number): Promise<boolean>
   findById(id: number): Promise<PersonView | null>
 }
 
@@ -178,6 +182,24 @@ function buildRoutes<Input>(store: PeopleStore<Input>, pool: Pool, config: Servi
         const person = await store.findById(Number(params[0]))
         if (!person) return { status: 404, body: { error: 'not found' } }
         return { status: 200, body: { ...person, version: config.version } }
+      },
+    },
+    {
+      method: 'PUT',
+      path: /^\/people\/(\d{1,15})$/,
+      handle: async ({ req, params }) => {
+        const input = store.parseNewPerson(await readJsonBody(req))
+        const person = await store.update(Number(params[0]), input)
+        if (!person) return { status: 404, body: { error: 'not found' } }
+        return { status: 200, body: { ...person, version: config.version } }
+      },
+    },
+    {
+      method: 'DELETE',
+      path: /^\/people\/(\d{1,15})$/,
+      handle: async ({ params }) => {
+        if (!(await store.remove(Number(params[0])))) return { status: 404, body: { error: 'not found' } }
+        return { status: 200, body: { deleted: Number(params[0]), version: config.version } }
       },
     },
     { method: 'GET', path: /^\/slow$/, handle: ({ url }) => sleepThenAnswer(url) },

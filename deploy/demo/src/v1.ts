@@ -19,6 +19,14 @@ export function createV1Store(pool: Pool): PeopleStore<NewPersonV1> {
       const [result] = await pool.execute<ResultSetHeader>('INSERT INTO people (name) VALUES (?)', [name])
       return { id: result.insertId, name }
     },
+    update: async (id, { name }) => {
+      const [result] = await pool.execute<ResultSetHeader>('UPDATE people SET name = ? WHERE id = ?', [name, id])
+      return result.affectedRows > 0 ? { id, name } : null
+    },
+    remove: async (id) => {
+      const [result] = await pool.execute<ResultSetHeader>('DELETE FROM people WHERE id = ?', [id])
+      return result.affectedRows > 0
+    },
     findById: async (id) => {
       const [rows] = await pool.execute<RowDataPacket[]>('SELECT id, name FROM people WHERE id = ?', [id])
       const row = rows[0]

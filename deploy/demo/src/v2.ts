@@ -39,24 +39,33 @@ const ER_NO_DEFAULT_FOR_FIELD = 1364 // `name` is back and NOT NULL (contract un
 export function createV2Store(pool: Pool): PeopleStore<NewPersonV2> {
   const nameColumn = nameColumnTracker(pool)
 
-  async function insertRow(person: NewPersonV2): Promise<number> {
+  /** Runs a write for the schema as last seen; when the schema moved under it, looks again and retries once. */
+  async function write<T>(run: (hasName: boolean) => Promise<T>): Promise<T> {
     const hadName = await nameColumn.exists()
     try {
-      return await insertFor(hadName, pool, person)
+      return await run(hadName)
     } catch (error) {
       if (!isSchemaMismatch(error)) throw error
-      // Look again and retry once; the first writer to notice says so in the log.
+      // The first writer to notice says so in the log.
       const hasName = await nameColumn.refresh(hadName)
       if (hasName === hadName) throw error
-      return insertFor(hasName, pool, person)
+      return run(hasName)
     }
   }
 
   return {
     parseNewPerson: parsePersonBody,
     insert: async (person) => {
-      const id = await insertRow(person)
+      const id = await write((hasName) => insertFor(hasName, pool, person))
       return viewOf(id, person.firstName, person.lastName)
+    },
+    update: async (id, person) => {
+      const found = await write((hasName) => updateFor(hasName, pool, id, person))
+      return found ? viewOf(id, person.firstName, person.lastName) : null
+    },
+    remove: async (id) => {
+      const [result] = await pool.execute<ResultSetHeader>('DELETE FROM people WHERE id = ?', [id])
+      return result.affectedRows > 0
     },
     findById: async (id) => {
       // `*` on purpose: the column set changes under a running v2 (contract drops `name`),
@@ -78,6 +87,13 @@ async function insertFor(hasName: boolean, pool: Pool, { firstName, lastName }: 
       ])
     : await pool.execute<ResultSetHeader>('INSERT INTO people (first_name, last_name) VALUES (?, ?)', [firstName, lastName])
   return result.insertId
+}
+
+async function updateFor(hasName: boolean, pool: Pool, id: number, { firstName, lastName }: NewPersonV2): Promise<boolean> {
+  const [result] = hasName
+    ? await pool.execute<ResultSetHeader>('UPDATE people SET name = ?, first_name = ?, last_name = ? WHERE id = ?', [composeName(firstName, lastName), firstName, lastName, id])
+    : await pool.execute<ResultSetHeader>('UPDATE people SET first_name = ?, last_name = ? WHERE id = ?', [firstName, lastName, id])
+  return result.affectedRows > 0
 }
 
 /** Caches whether people.name exists; concurrent callers share one lookup. */

@@ -138,10 +138,10 @@ t.test("a marked script whose contract repeats the backfill; the table's own tri
   t.teardown(test.cleanup)
   const seeded = await seedOrders(test)
   // The app's own triggers: amounts are stored rounded to 10 cents, and every update is audited.
-  await test.db.query(`CREATE TABLE audit (order_id BIGINT NOT NULL) ENGINE=InnoDB;
+  await test.db.query(`CREATE TABLE audit (order_id BIGINT NOT NULL, by_backfill BOOLEAN NOT NULL) ENGINE=InnoDB;
     CREATE TRIGGER app_round_insert BEFORE INSERT ON orders FOR EACH ROW SET NEW.amount = ROUND(NEW.amount, 1);
     CREATE TRIGGER app_round BEFORE UPDATE ON orders FOR EACH ROW SET NEW.amount = ROUND(NEW.amount, 1);
-    CREATE TRIGGER app_audit AFTER UPDATE ON orders FOR EACH ROW INSERT INTO audit VALUES (NEW.id)`)
+    CREATE TRIGGER app_audit AFTER UPDATE ON orders FOR EACH ROW INSERT INTO audit VALUES (NEW.id, @handover_backfill IS NOT NULL)`)
   const script = `-- handover:expand
 ALTER TABLE orders ADD COLUMN amount_cents BIGINT NULL;
 UPDATE orders
@@ -160,9 +160,9 @@ ALTER TABLE orders MODIFY amount_cents BIGINT NULL;
   // What handover's trigger computes from is the amount after the app's trigger rounded it.
   await assertRowsMatch(t, test, writer, 'amount_cents', (state) => String(Math.floor((toCents(state.amount) + 5) / 10) * 10))
   t.ok(applied.some((event) => event.part === 'contract' && event.replacedByCapture), "the contract's repeated backfill was recognised and replaced")
-  const [audited] = await test.db.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${test.schema}\`.audit`)
-  // The backfill's own UPDATEs fire the app's trigger too, once per row, as the script's UPDATE would.
-  t.ok(Number(audited[0]!.n) >= writer.updates + SEED_ROWS, `the app's audit trigger saw every update (${audited[0]!.n} rows for ${writer.updates} updates and the backfill)`)
+  // The backfill's own UPDATEs fire the app's trigger too, as the script's UPDATE would; they are told apart here.
+  const [audited] = await test.db.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${test.schema}\`.audit WHERE NOT by_backfill`)
+  t.equal(Number(audited[0]!.n), writer.updates + 2 * writer.longTransactions, "the app's audit trigger saw every update of the old version")
   const [own] = await test.db.query<RowDataPacket[]>('SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY name', [test.schema])
   t.same(own.map((row) => row.name), ['app_audit', 'app_round', 'app_round_insert'], "the app's triggers are still there, handover's are gone")
 })
