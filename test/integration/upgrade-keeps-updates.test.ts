@@ -40,7 +40,10 @@ async function upgradeWhileRenaming(t: Test, migrationsDir?: string) {
   t.equal(deploy.code, 0, 'deploy succeeds', { output: deploy.stdout + deploy.stderr })
   const knownRows = await seedPeople(svc)
   const load = startLoad({ baseUrl: svc.proxyUrl, concurrency: 12, maxDurationMs: 150_000, maxRequests: 400_000, postRatio: 0.15, updateRatio: 0.45, deleteRatio: 0.05, knownRows })
-  await waitUntil(() => load.progress().updates >= 200, 20_000, 'renames before the upgrade')
+  await waitUntil(() => load.progress().updates >= 200, 30_000, 'renames before the upgrade').catch((error: unknown) => {
+    const progress = load.progress()
+    throw new Error(`${String(error)}: ${progress.sent} sent, ${progress.failed} failed, ${JSON.stringify(progress.failures.slice(0, 3))}`)
+  })
   const upgrade = await runHandover(['upgrade', '--config', svc.configFile, '--image', DEMO_IMAGES['2']])
   const updatesDuring = load.progress().updates
   await waitUntil(() => load.progress().updates >= updatesDuring + 200, 20_000, 'renames after the upgrade')
