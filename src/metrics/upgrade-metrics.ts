@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import type { UpgradeEvent } from '../upgrade/events.js'
+import { RunMetrics } from './run-metrics.js'
 
 const PHASE_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
 
@@ -17,6 +18,8 @@ export class UpgradeMetrics {
   private readonly rollbacks: Counter<'service'>
   // Phases seen per service, so a new phase can zero the previous one's gauge.
   private readonly seenPhases = new Map<string, Set<string>>()
+  /** Phase start times, the point of no return, the schema version, the run in progress. */
+  readonly runs: RunMetrics
 
   constructor(registry: Registry) {
     const registers = [registry]
@@ -45,9 +48,11 @@ export class UpgradeMetrics {
       labelNames: ['service'],
       registers,
     })
+    this.runs = new RunMetrics(registry)
   }
 
   record(event: UpgradeEvent): void {
+    this.runs.record(event)
     switch (event.type) {
       case 'run-started':
         this.setRunning(event.service, undefined)
