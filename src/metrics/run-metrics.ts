@@ -78,6 +78,7 @@ export class RunMetrics {
         this.runs.set(event.service, { runId: event.runId, fromVersion: event.fromVersion, toVersion: event.toVersion, pastPointOfNoReturn: false })
         this.running.labels(event.service).set(1)
         this.pastPointOfNoReturn.labels(event.service).set(0)
+        this.failedPastPointOfNoReturn.labels(event.service).inc(0)
         this.setVersion(event.service, event.fromVersion)
         return
       case 'phase-started':

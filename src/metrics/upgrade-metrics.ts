@@ -56,6 +56,9 @@ export class UpgradeMetrics {
     switch (event.type) {
       case 'run-started':
         this.setRunning(event.service, undefined)
+        // A counter's series must exist at 0 before its first increment, or rate() and
+        // increase() miss that increment (and the dashboard shows "no data", not 0).
+        this.rollbacks.labels(event.service).inc(0)
         return
       case 'phase-started':
         this.setRunning(event.service, event.phase)
