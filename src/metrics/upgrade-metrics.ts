@@ -20,6 +20,7 @@ export class UpgradeMetrics {
   private readonly seenPhases = new Map<string, Set<string>>()
   /** Phase start times, the point of no return, the schema version, the run in progress. */
   readonly runs: RunMetrics
+  private readonly listeners: Array<(event: UpgradeEvent) => void> = []
 
   constructor(registry: Registry) {
     const registers = [registry]
@@ -51,8 +52,14 @@ export class UpgradeMetrics {
     this.runs = new RunMetrics(registry)
   }
 
+  /** Called with each event after it is counted (the agent logs them). */
+  subscribe(listener: (event: UpgradeEvent) => void): void {
+    this.listeners.push(listener)
+  }
+
   record(event: UpgradeEvent): void {
     this.runs.record(event)
+    for (const listener of this.listeners) listener(event)
     switch (event.type) {
       case 'run-started':
         this.setRunning(event.service, undefined)
