@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs (if missing) Docker Engine, MariaDB, wrk and Prometheus, starts Docker and MariaDB, then creates the database
+# Installs (if missing) Docker Engine, MariaDB, wrk, Prometheus and chromium, starts Docker and MariaDB, then creates the database
 # user the tool and the tests connect as. Idempotent: safe to run before every test run.
 set -euo pipefail
 
@@ -18,6 +18,9 @@ command -v wrk >/dev/null 2>&1 || need_packages+=(wrk)
 # it and checks deploy/prometheus/ (check rules, test rules). Not started as a daemon here;
 # the test starts its own on a free loopback port.
 { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || need_packages+=(prometheus)
+# Headless chromium draws the dashboard to a PNG (scripts/render-dashboard.ts); the
+# observability test renders the run it scraped, so a clean machine needs it too.
+command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)
 
 if [ ${#need_packages[@]} -gt 0 ]; then
   log "installing: ${need_packages[*]}"
