@@ -1,14 +1,18 @@
 /**
  * `make demo`: deploys the demo service v1 in both slots behind a handover agent, drives
  * load through the proxy, upgrades to v2 with the real CLI while the load runs, and prints
- * what a client saw. Leaves the agent and the service running so the metrics can be read.
+ * what a client saw, then where the dashboard is and the Prometheus queries that show the run
+ * (a Prometheus scraping the agent every second is started if installed). Leaves the agent,
+ * Prometheus and the service running so the metrics can be read.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../src/config/load-config.js'
 import { connect } from '../src/db/connection.js'
+import type { HistoryJson } from '../src/cli/json-output.js'
 import { DEMO_IMAGES } from './lib/demo-images.js'
+import { ensureDemoPrometheus, printObservability } from './lib/demo-observability.js'
 import { answers, runHandover, startAgentProcess } from './lib/handover-process.js'
 import { formatReport, startLoad, verifyRows } from './lib/load-generator.js'
 import { waitUntil } from './lib/wait-until.js'
@@ -25,6 +29,7 @@ const say = (line: string): void => void process.stdout.write(`${line}\n`)
 async function main(): Promise<number> {
   await resetDemo()
   const agent = await ensureAgent()
+  const prometheus = await ensureDemoPrometheus(`127.0.0.1:${METRICS_PORT}`, say)
   await handover(['deploy', '--config', CONFIG, '--image', DEMO_IMAGES['1']])
   const proxyUrl = `http://${config.proxy.listen.host}:${config.proxy.listen.port}`
   say(`\n== load: ${LOAD.concurrency} clients writing and reading people through ${proxyUrl}`)
@@ -47,6 +52,7 @@ async function main(): Promise<number> {
   say(`upgrade took ${upgradeSeconds.toFixed(2)} s; phase durations are above and in \`handover status\``)
   say(`metrics: ${agent.metricsUrl} (agent pid ${agent.pid} keeps running; stop it with: kill ${agent.pid})`)
   await handover(['status', '--config', CONFIG])
+  await printObservability(say, config.service.name, await lastRunId(), prometheus)
   const ok = upgrade.code === 0 && report.failed === 0 && check.missing.length + check.wrong.length + check.errors.length === 0
   say(ok ? '\ndemo: OK, v1 → v2 under load with no failed request and no lost row' : '\ndemo: FAILED')
   return ok ? 0 : 1
@@ -92,6 +98,12 @@ async function handover(args: string[]) {
   const result = await runHandover(args, { onLine: say })
   if (result.code !== 0 && args[0] !== 'upgrade') throw new Error(`handover ${args[0]} exited with ${result.code}`)
   return result
+}
+
+async function lastRunId(): Promise<string | undefined> {
+  const result = await runHandover(['history', '--config', CONFIG, '--limit', '1', '--json'])
+  if (result.code !== 0) return undefined
+  return (JSON.parse(result.stdout) as HistoryJson).runs[0]?.id
 }
 
 async function longestBufferWait(metricsUrl: string): Promise<string> {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs (if missing) and starts Docker Engine and MariaDB, then creates the database
+# Installs (if missing) Docker Engine, MariaDB, wrk, Prometheus and chromium, starts Docker and MariaDB, then creates the database
 # user the tool and the tests connect as. Idempotent: safe to run before every test run.
 set -euo pipefail
 
@@ -14,6 +14,13 @@ command -v dockerd >/dev/null 2>&1 || need_packages+=(docker.io)
 command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_packages+=(mariadb-server)
 command -v mariadb-dump >/dev/null 2>&1 || need_packages+=(mariadb-client)
 command -v wrk >/dev/null 2>&1 || need_packages+=(wrk)
+# Debian's prometheus brings promtool: the observability test scrapes a real upgrade with
+# it and checks deploy/prometheus/ (check rules, test rules). Not started as a daemon here;
+# the test starts its own on a free loopback port.
+{ command -v prometheus && command -v promtool; } >/dev/null 2>&1 || need_packages+=(prometheus)
+# Headless chromium draws the dashboard to a PNG (scripts/render-dashboard.ts); the
+# observability test renders the run it scraped, so a clean machine needs it too.
+command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)
 
 if [ ${#need_packages[@]} -gt 0 ]; then
   log "installing: ${need_packages[*]}"

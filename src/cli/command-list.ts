@@ -17,6 +17,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'plan', summary: 'show the migration chain an upgrade would run, and why, rehearsed on a copy of the schema', load: async () => (await import('./commands/plan-command.js')).planCommand },
   { name: 'upgrade', summary: 'upgrade a running service to a new image, with expand/contract migrations, under load', load: async () => (await import('./commands/upgrade-command.js')).upgradeCommand },
   { name: 'status', summary: 'show slots (proxy state, container, image), schema version and the last run', load: async () => (await import('./commands/status-command.js')).statusCommand },
+  { name: 'history', summary: 'list past upgrade runs from the journal: versions, start, duration, result, who ran them', load: async () => (await import('./commands/history-command.js')).historyCommand },
   { name: 'migrate', summary: 'lint migration scripts (no database), or purge soft-dropped objects past the retention', load: async () => (await import('./commands/migrate-command.js')).migrateCommand },
   { name: 'backup', summary: 'list the schema dumps taken before upgrades, or restore one', load: async () => (await import('./commands/backup-command.js')).backupCommand },
 ]

@@ -4,6 +4,10 @@ import { InvalidInputError } from '../errors.js'
 export interface Output {
   out(line: string): void
   err(line: string): void
+  /** stdout is a terminal: progress may redraw a line in place (with write). */
+  isTTY?: boolean
+  /** Raw text to stdout, no newline added; only used when isTTY. */
+  write?(text: string): void
 }
 
 /** A command's code; its name and summary are in command-list.ts. */

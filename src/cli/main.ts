@@ -1,10 +1,13 @@
 import { HandoverError, errorMessage } from '../errors.js'
 import { COMMANDS } from './command-list.js'
 import type { Output } from './command.js'
+import { EXIT, EXIT_CODE_HELP } from './exit-codes.js'
 
 const consoleOutput: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
+  isTTY: process.stdout.isTTY === true,
+  write: (text) => process.stdout.write(text),
 }
 
 export function helpText(): string {
@@ -17,7 +20,10 @@ export function helpText(): string {
     'commands:',
     ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
     '',
-    'handover <command> --help shows a command\'s options.',
+    'handover <command> --help shows a command\'s options. Commands that read (status, plan,',
+    'history, backup list) print one JSON object with --json.',
+    '',
+    EXIT_CODE_HELP,
   ].join('\n')
 }
 
@@ -26,28 +32,28 @@ export async function main(argv: string[], output: Output = consoleOutput): Prom
   const [name, ...args] = argv
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     output.out(helpText())
-    return name === undefined ? 2 : 0
+    return name === undefined ? EXIT.USAGE : EXIT.OK
   }
   const entry = COMMANDS.find((candidate) => candidate.name === name)
   if (!entry) {
     output.err(`handover: unknown command "${name}"\n\n${helpText()}`)
-    return 2
+    return EXIT.USAGE
   }
   try {
     // Inside the try: a module that fails to load is reported like any other failure.
     const command = await entry.load()
     if (args.includes('--help') || args.includes('-h')) {
       output.out(command.usage)
-      return 0
+      return EXIT.OK
     }
     return await command.run(args, output)
   } catch (error) {
     if (error instanceof HandoverError) {
       output.err(`handover ${name}: [${error.code}] ${error.message}`)
-      return error.code === 'INVALID_INPUT' ? 2 : 1
+      return error.code === 'INVALID_INPUT' ? EXIT.USAGE : EXIT.FAILED
     }
     output.err(`handover ${name}: unexpected error: ${errorMessage(error)}`)
     if (process.env.HANDOVER_DEBUG) output.err((error as Error).stack ?? '')
-    return 1
+    return EXIT.FAILED
   }
 }

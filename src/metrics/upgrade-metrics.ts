@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import type { UpgradeEvent } from '../upgrade/events.js'
+import { RunMetrics } from './run-metrics.js'
 
 const PHASE_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
 
@@ -17,6 +18,9 @@ export class UpgradeMetrics {
   private readonly rollbacks: Counter<'service'>
   // Phases seen per service, so a new phase can zero the previous one's gauge.
   private readonly seenPhases = new Map<string, Set<string>>()
+  /** Phase start times, the point of no return, the schema version, the run in progress. */
+  readonly runs: RunMetrics
+  private readonly listeners: Array<(event: UpgradeEvent) => void> = []
 
   constructor(registry: Registry) {
     const registers = [registry]
@@ -45,12 +49,23 @@ export class UpgradeMetrics {
       labelNames: ['service'],
       registers,
     })
+    this.runs = new RunMetrics(registry)
+  }
+
+  /** Called with each event after it is counted (the agent logs them). */
+  subscribe(listener: (event: UpgradeEvent) => void): void {
+    this.listeners.push(listener)
   }
 
   record(event: UpgradeEvent): void {
+    this.runs.record(event)
+    for (const listener of this.listeners) listener(event)
     switch (event.type) {
       case 'run-started':
         this.setRunning(event.service, undefined)
+        // A counter's series must exist at 0 before its first increment, or rate() and
+        // increase() miss that increment (and the dashboard shows "no data", not 0).
+        this.rollbacks.labels(event.service).inc(0)
         return
       case 'phase-started':
         this.setRunning(event.service, event.phase)

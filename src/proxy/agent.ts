@@ -13,6 +13,7 @@ import type { AdminToken } from './admin-auth.js'
 import { adminEndpoints } from './admin-endpoints.js'
 import { ListenError } from './errors.js'
 import { stderrLogger, type Logger } from './log.js'
+import { upgradeEventLine, withRunIds } from './upgrade-log.js'
 import { RouteStore } from './route-store.js'
 import { Router } from './router.js'
 import { DEFAULT_UPSTREAM_IDLE_MS, DEFAULT_UPSTREAM_MAX_CONNECTIONS } from './upstream-pool.js'
@@ -53,11 +54,12 @@ export interface Agent {
 }
 
 export async function startAgent(options: AgentOptions): Promise<Agent> {
-  const log = options.log ?? stderrLogger
   const registry = options.registry ?? defaultRegistry()
+  const upgradeMetrics = new UpgradeMetrics(registry)
+  const log = withRunIds(options.log ?? stderrLogger, (service) => upgradeMetrics.runs.runningRunId(service))
+  upgradeMetrics.subscribe((event) => log(upgradeEventLine(event)))
   let router: Router | undefined
   const proxyMetrics = new ProxyMetrics(registry, () => router?.snapshot() ?? [])
-  const upgradeMetrics = new UpgradeMetrics(registry)
   const clientKeepAliveSeconds = options.clientKeepAliveSeconds ?? 65
   router = new Router(
     {

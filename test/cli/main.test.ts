@@ -2,6 +2,7 @@ import t from 'tap'
 import { COMMANDS } from '../../src/cli/command-list.js'
 import { helpText, main } from '../../src/cli/main.js'
 import type { Output } from '../../src/cli/command.js'
+import { EXIT } from '../../src/cli/exit-codes.js'
 
 function capture(): Output & { lines: string[]; errors: string[] } {
   const lines: string[] = []
@@ -12,9 +13,31 @@ function capture(): Output & { lines: string[]; errors: string[] } {
 t.test('--help lists every command', async (t) => {
   const output = capture()
   t.equal(await main(['--help'], output), 0)
-  t.equal(COMMANDS.length, 7)
+  t.equal(COMMANDS.length, 8)
   for (const { name } of COMMANDS) t.match(output.lines.join('\n'), new RegExp(`^  ${name} `, 'm'), name)
   t.equal(output.lines.join('\n'), helpText())
+})
+
+t.test('--help documents the exit codes from the one module that defines them', async (t) => {
+  const output = capture()
+  await main(['--help'], output)
+  const help = output.lines.join('\n')
+  for (const [name, code] of Object.entries(EXIT)) t.match(help, new RegExp(`^  ${code}  \\S`, 'm'), `exit code ${code} (${name}) is listed`)
+  t.match(help, /--json/, 'and that reading commands take --json')
+})
+
+t.test('every command that reads takes --json', async (t) => {
+  for (const name of ['status', 'plan', 'history', 'backup']) {
+    const output = capture()
+    await main([name, '--help'], output)
+    t.match(output.lines.join('\n'), /--json/, `${name} --help names --json`)
+  }
+})
+
+t.test('a bad --limit for history is refused before anything connects', async (t) => {
+  const output = capture()
+  t.equal(await main(['history', '--config', '/nonexistent.yaml', '--limit', '0'], output), EXIT.USAGE)
+  t.match(output.errors.join('\n'), /--limit: must be a whole number from 1 to 1000, got "0"/)
 })
 
 t.test('each command loads its own module: its --help is its own usage', async (t) => {

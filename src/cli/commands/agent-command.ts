@@ -14,6 +14,7 @@ export const agentCommand: Command = {
                            "Authorization: Bearer <token>"
   --admin-token-file PATH  the token for --admin-listen (else \$${ADMIN_TOKEN_ENV}); never pass it in argv
 
+Logs one JSON object per line (time, level, msg; runId on lines of an upgrade in progress).
 Stops on SIGTERM or SIGINT: held requests are answered 503 with Retry-After, never dropped.`,
   async run(args, output) {
     const values = parseOptions('agent', args, {
@@ -27,8 +28,9 @@ Stops on SIGTERM or SIGINT: held requests are answered 503 with Retry-After, nev
     if (!metrics) throw new InvalidInputError('--metrics', 'must be host:port, e.g. 127.0.0.1:9464')
     const adminTcp = await adminListener(values['admin-listen'], values['admin-token-file'])
     const agent = await startAgent({ socketPath: values.socket, stateFile: values['state-file'], metrics, ...(adminTcp === undefined ? {} : { adminTcp }) })
-    const tcp = adminTcp === undefined ? '' : ` and ${adminTcp.host}:${agent.adminTcpPort} (token)`
-    output.out(`handover agent: admin ${agent.socketPath}${tcp}, metrics http://${metrics.host}:${agent.metricsPort}/metrics`)
+    // Like every agent line, JSON: stdout and stderr end up in one journal under systemd.
+    const tcp = adminTcp === undefined ? {} : { adminTcp: `${adminTcp.host}:${agent.adminTcpPort}` }
+    output.out(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'handover agent ready', admin: agent.socketPath, ...tcp, metrics: `http://${metrics.host}:${agent.metricsPort}/metrics` }))
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off('SIGTERM', stop)

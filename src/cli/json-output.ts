@@ -1,0 +1,102 @@
+/**
+ * What `--json` prints, one type per command. These shapes are an interface for scripts:
+ * add fields, never rename or remove one (README.md, "Scripting the CLI").
+ */
+import type { Output } from './command.js'
+
+/** `handover history --json`: newest run first. */
+export interface HistoryJson {
+  service: string
+  runs: HistoryRunJson[]
+}
+
+export interface HistoryRunJson {
+  id: string
+  fromVersion: string
+  toVersion: string
+  fromImage: string
+  toImage: string
+  /** ISO 8601, UTC. */
+  startedAt: string
+  finishedAt: string | null
+  /** null while the run is still going. */
+  durationSeconds: number | null
+  result: 'running' | 'succeeded' | 'rolled_back' | 'failed'
+  pointOfNoReturnPassed: boolean
+  /** Who ran it: the OS user and host the CLI ran as. */
+  operator: string
+  host: string
+  error: { code: string; message: string } | null
+}
+
+/** `handover status --json`. */
+export interface StatusJson {
+  service: string
+  proxy: {
+    listen: string
+    /** null when the agent did not answer; `error` says why. */
+    buffered: number | null
+    error: string | null
+  }
+  slots: StatusSlotJson[]
+  schema: { name: string; version: string }
+  lastRun: (HistoryRunJson & { steps: StatusStepJson[] }) | null
+}
+
+export interface StatusSlotJson {
+  slot: 'blue' | 'green'
+  port: number
+  /** The agent's view; null when the agent did not answer. */
+  proxy: { state: string; inFlight: number; healthy: boolean } | null
+  container: { image: string; running: boolean; exitCode: number } | null
+  /** What GET versionPath answered; null when the container is not running or did not answer. */
+  answersVersion: string | null
+}
+
+export interface StatusStepJson {
+  phase: string
+  action: 'forward' | 'undo'
+  status: 'started' | 'completed' | 'failed'
+  startedAt: string
+  durationSeconds: number | null
+  errorMessage: string | null
+}
+
+/** `handover plan --json`. */
+export interface PlanJson {
+  schema: string
+  current: string
+  target: string
+  /** false when an upgrade along this plan would be refused; `refusals` says why. */
+  allowed: boolean
+  refusals: string[]
+  scripts: Array<{
+    name: string
+    from: string
+    to: string
+    /** For a bundle: the single scripts it stands in for. */
+    replaces: string[]
+    statements: Array<{
+      part: string
+      line: number
+      sql: string
+      kind: string | null
+      /** The ALTER algorithm the server accepted in the rehearsal (INSTANT, NOCOPY, INPLACE, COPY). */
+      algorithm: string | null
+      /** A contract's drop kept under this name until finalize. */
+      keptAs: string | null
+    }>
+  }>
+  rehearsal: { statements: number; undoStatements: number }
+}
+
+/** `handover backup list --json`: newest first. */
+export interface BackupListJson {
+  schema: string
+  dir: string
+  backups: Array<{ file: string; bytes: number; modifiedAt: string }>
+}
+
+export function printJson(output: Output, value: HistoryJson | StatusJson | PlanJson | BackupListJson): void {
+  output.out(JSON.stringify(value, null, 2))
+}

@@ -1,0 +1,37 @@
+import { undoAdvice } from '../db/migration-script.js'
+import { formatVersion } from '../db/version.js'
+import type { UpgradePlan } from '../upgrade/plan-upgrade.js'
+import type { PlanJson } from './json-output.js'
+
+/** The plan as `handover plan` reports it, text or --json. */
+export function toPlanJson(plan: UpgradePlan): PlanJson {
+  const refusals = plan.steps.flatMap((step) => step.script.undoProblems.map((problem) => `${problem}; ${undoAdvice(step.script)}`))
+  const undo = plan.rehearsed.filter((s) => s.part.endsWith('-undo')).length
+  return {
+    schema: plan.schema,
+    current: plan.current,
+    target: plan.target,
+    allowed: refusals.length === 0,
+    refusals,
+    scripts: plan.steps.map((step) => ({
+      name: step.script.name,
+      from: formatVersion(step.from),
+      to: formatVersion(step.to),
+      replaces: step.replaces.length > 1 ? step.replaces.map((s) => s.name) : [],
+      statements: plan.rehearsed
+        .filter((s) => s.script === step.script.name && !s.part.endsWith('-undo'))
+        .map((statement) => {
+          const planned = step.script.parts[statement.part][statement.index]!
+          return {
+            part: statement.part,
+            line: statement.line,
+            sql: planned.sql.replace(/\s+/g, ' '),
+            kind: planned.classified?.kind ?? null,
+            algorithm: statement.algorithm ?? null,
+            keptAs: statement.softDrop?.softName ?? null,
+          }
+        }),
+    })),
+    rehearsal: { statements: plan.rehearsed.length - undo, undoStatements: undo },
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Everything `handover status` shows, gathered once into StatusJson: the text view and
+ * `--json` print the same facts. A part that cannot be reached (the agent, a container's
+ * version endpoint) is reported as null with the reason, not as a failure of the command.
+ */
+import { SLOT_NAMES, type HandoverConfig, type SlotName } from '../config/config.js'
+import { connect } from '../db/connection.js'
+import { Journal } from '../db/journal.js'
+import { formatVersion } from '../db/version.js'
+import { readSchemaVersion } from '../db/version-table.js'
+import { errorMessage } from '../errors.js'
+import { AdminClient } from '../proxy/admin-client.js'
+import type { ServiceStatus } from '../proxy/types.js'
+import { DockerRuntime } from '../runtime/docker-runtime.js'
+import { answeredVersion, slotUrl } from '../upgrade/slot-health.js'
+import type { StatusJson, StatusSlotJson } from './json-output.js'
+import { readRunHistory, readRunSteps } from './run-history.js'
+
+export async function gatherStatus(config: HandoverConfig): Promise<StatusJson> {
+  let proxyError: string | null = null
+  const route = await new AdminClient(config.agent.socket).getService(config.service.name).catch((error: unknown) => {
+    proxyError = errorMessage(error)
+    return undefined
+  })
+  const docker = new DockerRuntime()
+  const slots: StatusSlotJson[] = []
+  for (const slot of SLOT_NAMES) slots.push(await slotStatus(config, docker, route, slot))
+  return {
+    service: config.service.name,
+    proxy: { listen: `${config.proxy.listen.host}:${config.proxy.listen.port}`, buffered: route?.buffered ?? null, error: proxyError },
+    slots,
+    ...(await databaseStatus(config)),
+  }
+}
+
+async function slotStatus(config: HandoverConfig, docker: DockerRuntime, route: ServiceStatus | undefined, slot: SlotName): Promise<StatusSlotJson> {
+  const container = await docker.inspectSlot(config.service.name, slot)
+  const proxied = route?.slots[slot]
+  return {
+    slot,
+    port: config.service.slots[slot].port,
+    proxy: proxied ? { state: proxied.state, inFlight: proxied.inFlight, healthy: proxied.healthy } : null,
+    container: container ? { image: container.image, running: container.running, exitCode: container.exitCode } : null,
+    answersVersion: container?.running ? await answeredVersion(slotUrl(config, slot, config.service.versionPath), 1000).catch(() => null) : null,
+  }
+}
+
+async function databaseStatus(config: HandoverConfig): Promise<Pick<StatusJson, 'schema' | 'lastRun'>> {
+  const db = await connect(config.database)
+  try {
+    const version = formatVersion(await readSchemaVersion(db, config.database))
+    await Journal.ensureTables(db, config.database.journalSchema)
+    const [run] = await readRunHistory(db, config.database.journalSchema, config.service.name, 1)
+    const lastRun = run ? { ...run, steps: await readRunSteps(db, config.database.journalSchema, run.id) } : null
+    return { schema: { name: config.database.schema, version }, lastRun }
+  } finally {
+    await db.end()
+  }
+}
