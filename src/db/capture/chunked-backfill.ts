@@ -18,7 +18,7 @@ export interface BackfillTuning {
   pauseRatio: number
 }
 
-export const DEFAULT_BACKFILL_TUNING: BackfillTuning = { chunkRows: 1000, chunkTargetMs: 40, maxThreadsRunning: 32, pauseRatio: 0.25 }
+export const DEFAULT_BACKFILL_TUNING: BackfillTuning = { chunkRows: 500, chunkTargetMs: 20, maxThreadsRunning: 32, pauseRatio: 0.5 }
 
 export class BackfillFailedError extends HandoverError {
   readonly code = 'BACKFILL_FAILED'
@@ -46,10 +46,12 @@ export interface BackfillReport {
 }
 
 const MIN_CHUNK_ROWS = 50
-const MAX_CHUNK_ROWS = 20_000
+const MAX_CHUNK_ROWS = 5_000
 const LOCK_WAIT_SECONDS = 1
 const LOCK_ERRNOS = new Set([1205, 1213])
-const MAX_LOCK_RETRIES = 50
+/** How long a chunk keeps stepping back from rows locked by the service before it waits for them. */
+const NOWAIT_BUDGET_MS = 10_000
+const MAX_LOCK_RETRIES = 200
 const THROTTLE_STEP_MS = 100
 const MAX_THROTTLE_MS = 30_000
 
@@ -66,6 +68,7 @@ export async function runChunkedBackfill(job: ChunkedBackfillJob): Promise<Backf
   let last = progress.lastKey
   let size = tuning.chunkRows
   let lockRetries = 0
+  let conflictSince: number | undefined
   await connection.query(`SET SESSION innodb_lock_wait_timeout = ${LOCK_WAIT_SECONDS}, ${OWN_WRITES_VARIABLE} = 1`)
   try {
     for (;;) {
@@ -73,17 +76,20 @@ export async function runChunkedBackfill(job: ChunkedBackfillJob): Promise<Backf
       const upper = await boundary(job, last, size)
       const began = performance.now()
       let rows: number
+      const nowait = conflictSince === undefined || performance.now() - conflictSince < NOWAIT_BUDGET_MS
       try {
-        rows = await runChunk(job, last, upper, { lastKey: upper ?? last, rows: report.rows, chunks: report.chunks + 1 })
+        rows = await runChunk(job, last, upper, { lastKey: upper ?? last, rows: report.rows, chunks: report.chunks + 1 }, nowait)
       } catch (error) {
         if (!LOCK_ERRNOS.has((error as { errno?: number }).errno ?? 0) || ++lockRetries > MAX_LOCK_RETRIES) {
           throw new BackfillFailedError(`backfill of ${job.table} (${script}, statement ${index + 1}) failed after ${report.chunks} chunks: ${errorMessage(error)}`)
         }
+        conflictSince ??= performance.now()
         size = Math.max(MIN_CHUNK_ROWS, Math.floor(size / 2))
-        await sleep(THROTTLE_STEP_MS)
+        await sleep(THROTTLE_STEP_MS / 2)
         continue
       }
       lockRetries = 0
+      conflictSince = undefined
       const elapsed = performance.now() - began
       report.rows += rows
       report.chunks++
@@ -111,12 +117,19 @@ async function boundary(job: ChunkedBackfillJob, last: unknown[] | undefined, si
   return row ? job.key.columns.map((column) => row[column.name]) : undefined
 }
 
-async function runChunk(job: ChunkedBackfillJob, last: unknown[] | undefined, upper: unknown[] | undefined, next: { lastKey: unknown[] | undefined; rows: number; chunks: number }): Promise<number> {
+/**
+ * One chunk in its own transaction. With `nowait`, the chunk's rows are locked first with
+ * NOWAIT: a row the service holds (a long transaction) makes the chunk give up at once
+ * instead of waiting while holding the locks it already has, which would stall every
+ * other write to those rows.
+ */
+async function runChunk(job: ChunkedBackfillJob, last: unknown[] | undefined, upper: unknown[] | undefined, next: { lastKey: unknown[] | undefined; rows: number; chunks: number }, nowait: boolean): Promise<number> {
   const { connection, chunking } = job
   const range = keyRange(job.key, last, upper)
   const condition = chunking.condition ? `(${chunking.condition}\n) AND ` : ''
   await connection.beginTransaction()
   try {
+    if (nowait) await connection.query(`SELECT 1 FROM ${quoteName(job.schema)}.${quoteName(job.table)} WHERE ${range.sql} FOR UPDATE NOWAIT`, range.values)
     const [result] = await connection.query<ResultSetHeader>(`${chunking.head} WHERE ${condition}(${range.sql})`, range.values)
     await job.ledger.save(job.script, job.index, { ...next, rows: next.rows + result.affectedRows })
     await connection.commit()

@@ -14,8 +14,8 @@ import { readScripts } from '../../../src/db/migration-script.js'
 import { ensureMigrationTables, serviceExecutor } from '../../../src/db/service-executor.js'
 import { waitUntil } from '../../../scripts/lib/wait-until.js'
 import { spawnApplyExpand } from '../../support/apply-expand-process.js'
-import { startOrderWriter, type OrderState, type WriterReport } from '../../support/order-writer.js'
-import { createTestDatabase, type TestDatabase } from '../../support/test-database.js'
+import { startOrderWriter, type OrderState, type WriterReport } from '../../../scripts/lib/order-writer.js'
+import { createTestDatabase, dbPassword, type TestDatabase } from '../../support/test-database.js'
 
 const SEED_ROWS = 20_000
 const CUSTOMERS = 50
@@ -52,7 +52,7 @@ async function upgradeUnderWrites(t: Test, test: TestDatabase, scripts: Record<s
   const chain = readScripts(dir)
   const applied: StatementApplied[] = []
   const captures: CaptureStep[] = []
-  const writer = await startOrderWriter({ schema: test.schema, seeded, customers: CUSTOMERS, customerChangeRatio, maxDurationMs: 120_000 })
+  const writer = await startOrderWriter({ schema: test.schema, password: dbPassword(), seeded, customers: CUSTOMERS, customerChangeRatio, maxDurationMs: 120_000 })
   await waitUntil(() => writer.written() >= 200, 20_000, 'writes before the expand')
   writer.markPhase('expand')
   await executor.applyPart(chain, 'expand', (event) => applied.push(event), (step) => captures.push(step))
@@ -173,7 +173,7 @@ t.test('a run killed in the middle of a backfill resumes from its last chunk, wi
   const seeded = await seedOrders(test)
   const dir = t.testdir({ 'v2.sql': UNMARKED_AMOUNT })
   writeFileSync(join(dir, 'README'), 'scripts of the resume test')
-  const writer = await startOrderWriter({ schema: test.schema, seeded, customers: CUSTOMERS, maxDurationMs: 120_000 })
+  const writer = await startOrderWriter({ schema: test.schema, password: dbPassword(), seeded, customers: CUSTOMERS, maxDurationMs: 120_000 })
   t.teardown(async () => void (await writer.stop()))
   const first = spawnApplyExpand(test, dir, { HANDOVER_FIXTURE_CHUNK_ROWS: '200', HANDOVER_FIXTURE_PAUSE_RATIO: '3' })
   await waitUntil(async () => (await chunksDone(test)) >= 5, 60_000, 'five chunks committed')

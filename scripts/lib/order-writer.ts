@@ -6,7 +6,7 @@
  * database must hold. Bounded in time and count.
  */
 import mysql, { type ResultSetHeader } from 'mysql2/promise'
-import { dbPassword } from './test-database.js'
+import { quantileOfSorted } from './quantile.js'
 
 export interface OrderState {
   amount: string
@@ -22,8 +22,10 @@ export interface WriterReport {
   expected: Map<number, OrderState | null>
   /** Writes acknowledged since markPhase() was last called, by its label. */
   writesByPhase: Record<string, number>
-  /** The slowest acknowledged write, in ms. */
+  /** The slowest acknowledged single-statement write, in ms. */
   longestWriteMs: number
+  /** Per phase label: acknowledged writes' p50, p99 and max latency, in ms. */
+  latencyByPhase: Record<string, { count: number; p50: number; p99: number; max: number }>
   errors: string[]
 }
 
@@ -36,6 +38,7 @@ export interface OrderWriter {
 
 export interface WriterOptions {
   schema: string
+  password: string
   /** The rows already in the table and their state (seeded by the test). */
   seeded: Map<number, OrderState>
   customers: number
@@ -47,21 +50,28 @@ export interface WriterOptions {
 }
 
 export async function startOrderWriter(options: WriterOptions): Promise<OrderWriter> {
-  const pool = mysql.createPool({ host: '127.0.0.1', user: 'handover', password: dbPassword(), database: options.schema, connectionLimit: (options.workers ?? 4) + 1 })
+  const pool = mysql.createPool({ host: '127.0.0.1', user: 'handover', password: options.password, database: options.schema, connectionLimit: (options.workers ?? 4) + 1 })
   const expected = new Map<number, OrderState | null>(options.seeded)
   const ids = [...options.seeded.keys()]
   const busy = new Set<number>()
-  const report: WriterReport = { inserts: 0, updates: 0, deletes: 0, longTransactions: 0, expected, writesByPhase: {}, longestWriteMs: 0, errors: [] }
+  const report: WriterReport = { inserts: 0, updates: 0, deletes: 0, longTransactions: 0, expected, writesByPhase: {}, longestWriteMs: 0, latencyByPhase: {}, errors: [] }
+  const latencies = new Map<string, number[]>()
   const maxWrites = options.maxWrites ?? 200_000
   const deadline = Date.now() + (options.maxDurationMs ?? 120_000)
   let phase = 'start'
   let stopped = false
   let writes = 0
 
-  const acknowledged = (started: number): void => {
+  /** Counts an acknowledged write; its latency only for single statements (a long transaction waits on purpose). */
+  const acknowledged = (started: number, timed = true): void => {
     writes++
     report.writesByPhase[phase] = (report.writesByPhase[phase] ?? 0) + 1
-    report.longestWriteMs = Math.max(report.longestWriteMs, performance.now() - started)
+    if (!timed) return
+    const took = performance.now() - started
+    report.longestWriteMs = Math.max(report.longestWriteMs, took)
+    const list = latencies.get(phase)
+    if (list) list.push(took)
+    else latencies.set(phase, [took])
   }
   const pickRow = (): number | undefined => {
     for (let attempt = 0; attempt < 8; attempt++) {
@@ -94,6 +104,7 @@ export async function startOrderWriter(options: WriterOptions): Promise<OrderWri
         report.deletes++
       } else if (roll < 0.27) {
         await longTransaction(connection, id)
+        return acknowledged(started, false)
       } else {
         const before = expected.get(id)!
         const changeCustomer = Math.random() < (options.customerChangeRatio ?? 0)
@@ -146,7 +157,13 @@ export async function startOrderWriter(options: WriterOptions): Promise<OrderWri
     written: () => writes,
     stop() {
       stopped = true
-      stopping ??= running.then(() => pool.end()).then(() => report)
+      stopping ??= running.then(() => pool.end()).then(() => {
+        for (const [label, values] of latencies) {
+          const sorted = values.sort((a, b) => a - b)
+          report.latencyByPhase[label] = { count: sorted.length, p50: quantileOfSorted(sorted, 0.5), p99: quantileOfSorted(sorted, 0.99), max: sorted[sorted.length - 1]! }
+        }
+        return report
+      })
       return stopping
     },
   }
