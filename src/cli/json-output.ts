@@ -85,9 +85,17 @@ export interface PlanJson {
       algorithm: string | null
       /** A contract's drop kept under this name until finalize. */
       keptAs: string | null
+      /** A backfill: how the old version's writes are captured (row-trigger, changed-keys, uncaptured) and whether it runs in key-range chunks. */
+      backfill: { capture: string; chunked: boolean } | null
+      /** A contract catch-up that the capture of its backfill makes unnecessary: it does not run. */
+      replacedByCapture: boolean
+      /** A contract statement that scans or rebuilds a table while requests are held: its estimated time. */
+      heldSeconds: number | null
     }>
   }>
   rehearsal: { statements: number; undoStatements: number }
+  /** The contract's estimated hold of requests against the buffer's wait; past it the plan is refused. */
+  hold: { estimateSeconds: number; maxWaitSeconds: number }
 }
 
 /** `handover backup list --json`: newest first. */

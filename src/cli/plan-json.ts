@@ -1,3 +1,4 @@
+import { holdProblem } from '../db/hold-estimate.js'
 import { undoAdvice } from '../db/migration-script.js'
 import { formatVersion } from '../db/version.js'
 import type { UpgradePlan } from '../upgrade/plan-upgrade.js'
@@ -5,7 +6,8 @@ import type { PlanJson } from './json-output.js'
 
 /** The plan as `handover plan` reports it, text or --json. */
 export function toPlanJson(plan: UpgradePlan): PlanJson {
-  const refusals = plan.steps.flatMap((step) => step.script.undoProblems.map((problem) => `${problem}; ${undoAdvice(step.script)}`))
+  const refusals = plan.steps.flatMap((step) => step.script.undoProblems.map((problem) => `${problem}; ${undoAdvice(step.script)}; a failed upgrade could not roll it back`))
+  if (plan.hold.seconds > plan.maxWaitSeconds) refusals.push(holdProblem(plan.hold, plan.maxWaitSeconds))
   const undo = plan.rehearsed.filter((s) => s.part.endsWith('-undo')).length
   return {
     schema: plan.schema,
@@ -29,9 +31,13 @@ export function toPlanJson(plan: UpgradePlan): PlanJson {
             kind: planned.classified?.kind ?? null,
             algorithm: statement.algorithm ?? null,
             keptAs: statement.softDrop?.softName ?? null,
+            backfill: statement.backfill ? { capture: statement.backfill.capture, chunked: statement.backfill.chunks !== undefined } : null,
+            replacedByCapture: statement.replacedByCapture === true,
+            heldSeconds: plan.hold.statements.find((held) => held.script === statement.script && held.line === statement.line && statement.part === 'contract')?.seconds ?? null,
           }
         }),
     })),
     rehearsal: { statements: plan.rehearsed.length - undo, undoStatements: undo },
+    hold: { estimateSeconds: plan.hold.seconds, maxWaitSeconds: plan.maxWaitSeconds },
   }
 }

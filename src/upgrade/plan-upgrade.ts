@@ -2,6 +2,7 @@ import type { HandoverConfig } from '../config/config.js'
 import { connect, type Connection } from '../db/connection.js'
 import { planChain, type PlannedScript } from '../db/migration-planner.js'
 import { readScripts } from '../db/migration-script.js'
+import { estimateContractHold, type HoldEstimate } from '../db/hold-estimate.js'
 import { rehearse, type RehearsedStatement } from '../db/rehearsal.js'
 import { compareVersions, formatVersion, parseVersion, type Version } from '../db/version.js'
 import { readSchemaVersion } from '../db/version-table.js'
@@ -14,6 +15,9 @@ export interface UpgradePlan {
   /** Empty when the schema is already at or past the target. */
   steps: PlannedScript[]
   rehearsed: RehearsedStatement[]
+  /** How long the contract would hold requests, and the statements that take the time. */
+  hold: HoldEstimate
+  maxWaitSeconds: number
 }
 
 /** The chain from `current` to `target`, each script classified against the live schema. */
@@ -27,10 +31,12 @@ export async function planUpgrade(config: HandoverConfig, target: string): Promi
   const db = await connect(config.database)
   try {
     const current = await readSchemaVersion(db, config.database)
-    const base = { schema: config.database.schema, current: formatVersion(current), target }
-    if (compareVersions(current, targetVersion) >= 0) return { ...base, steps: [], rehearsed: [] }
+    const base = { schema: config.database.schema, current: formatVersion(current), target, maxWaitSeconds: config.proxy.buffer.maxWaitSeconds }
+    if (compareVersions(current, targetVersion) >= 0) return { ...base, steps: [], rehearsed: [], hold: { seconds: 0, statements: [] } }
     const steps = await planScripts(db, config, current, targetVersion)
-    return { ...base, steps, rehearsed: await rehearse(db, config.database.schema, steps.map((step) => step.script)) }
+    const scripts = steps.map((step) => step.script)
+    const rehearsed = await rehearse(db, config.database.schema, scripts)
+    return { ...base, steps, rehearsed, hold: await estimateContractHold(db, config.database.schema, scripts, rehearsed) }
   } finally {
     await db.end()
   }

@@ -67,3 +67,30 @@ t.test('an unmarked script is split with the live column types: widening is expa
   t.equal(narrow.code, 1, 'narrowing cannot be undone by handover: refused')
   t.match(narrow.stderr, /v3\.sql:1 \(narrow-column\): handover cannot undo this contract change by itself/)
 })
+
+t.test('the plan says how a backfill runs and how long the contract holds requests; past maxWaitSeconds it is refused', async (t) => {
+  const migrations = mkdtempSync(join(tmpdir(), 'handover-plan-'))
+  t.teardown(() => rmSync(migrations, { recursive: true, force: true }))
+  const { test, config } = await withSchemaAt(t, '1', migrations)
+  await test.db.query(`INSERT INTO people (id, name) SELECT seq, CONCAT('n', seq) FROM seq_1_to_200000; ANALYZE TABLE people`)
+  // A captured backfill costs the contract nothing; a narrowing copies the whole table while requests are held.
+  writeFileSync(join(migrations, 'v2.sql'), `ALTER TABLE people ADD COLUMN upper_name VARCHAR(200) NULL;
+UPDATE people SET upper_name = UPPER(name) WHERE upper_name IS NULL;
+`)
+  writeFileSync(join(migrations, 'v3.sql'), `-- handover:contract
+ALTER TABLE people MODIFY name VARCHAR(100) NOT NULL;
+-- handover:contract-undo
+ALTER TABLE people MODIFY name VARCHAR(200) NOT NULL;
+`)
+  const online = await runHandover(['plan', '--config', config, '--version', '2'])
+  t.equal(online.code, 0, 'a captured backfill: allowed', { output: online.stdout + online.stderr })
+  t.match(online.stdout, /UPDATE people SET upper_name = UPPER\(name\).*\[online, in key-range chunks; old version's writes applied by triggers\]/)
+  t.match(online.stdout, /contract +line 2 +UPDATE people .*\[not run: the capture of its backfill keeps the rows in step\]/)
+  t.match(online.stdout, /the contract holds requests for about 0\.0 s/)
+
+  const blocking = await runHandover(['plan', '--config', config, '--version', '3'])
+  t.equal(blocking.code, 1, 'a table copy in the contract longer than maxWaitSeconds (1 s): refused')
+  t.match(blocking.stdout, /ALTER TABLE people MODIFY name VARCHAR\(100\).*\[COPY: copies the table, blocking writes\] +\[while requests are held: ~2\.0 s\]/)
+  t.match(blocking.stderr, /refused: the contract would hold requests for about 2\.0 s, longer than proxy\.buffer\.maxWaitSeconds \(1 s\): v3\.sql:2 rebuilds the table \(COPY\) people \(~[\d,]+ rows, ~2\.0 s\)/)
+  t.same(await columnsOf(test.db, test.schema, 'people'), ['id', 'name'], 'the real schema is unchanged')
+})

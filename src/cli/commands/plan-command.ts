@@ -44,10 +44,19 @@ function printPlan(plan: PlanJson, output: Output): number {
       const kind = statement.kind ? ` (${statement.kind})` : ''
       const cost = statement.algorithm ? `  [${statement.algorithm}${statement.algorithm === 'COPY' ? ': copies the table, blocking writes' : ''}]` : ''
       const soft = statement.keptAs ? `  [kept as ${statement.keptAs} until finalize]` : ''
-      output.out(`    ${statement.part.padEnd(8)} line ${String(statement.line).padEnd(4)} ${sql.length > 70 ? `${sql.slice(0, 67)}...` : sql}${kind}${cost}${soft}`)
+      output.out(`    ${statement.part.padEnd(8)} line ${String(statement.line).padEnd(4)} ${sql.length > 70 ? `${sql.slice(0, 67)}...` : sql}${kind}${cost}${soft}${howItRuns(statement)}`)
     }
   }
   output.out(`rehearsal on a copy of the schema: ${plan.rehearsal.statements} statements and ${plan.rehearsal.undoStatements} undo statements ran`)
-  for (const problem of plan.refusals) output.err(`refused: ${problem}; a failed upgrade could not roll it back`)
+  output.out(`the contract holds requests for about ${plan.hold.estimateSeconds.toFixed(1)} s (proxy.buffer.maxWaitSeconds: ${plan.hold.maxWaitSeconds} s)`)
+  for (const problem of plan.refusals) output.err(`refused: ${problem}`)
   return plan.allowed ? EXIT.OK : EXIT.FAILED
+}
+
+function howItRuns(statement: PlanJson['scripts'][number]['statements'][number]): string {
+  if (statement.replacedByCapture) return '  [not run: the capture of its backfill keeps the rows in step]'
+  if (statement.heldSeconds !== null) return `  [while requests are held: ~${statement.heldSeconds.toFixed(1)} s]`
+  if (!statement.backfill) return ''
+  const capture = { 'row-trigger': "old version's writes applied by triggers", 'changed-keys': "old version's written keys replayed", uncaptured: 'not captured: runs again in the contract' }[statement.backfill.capture]
+  return `  [online${statement.backfill.chunked ? ', in key-range chunks' : ''}; ${capture}]`
 }

@@ -1,5 +1,6 @@
 import { SLOT_NAMES } from '../../config/config.js'
 import { undoAdvice } from '../../db/migration-script.js'
+import { checkHold, estimateContractHold } from '../../db/hold-estimate.js'
 import { rehearse } from '../../db/rehearsal.js'
 import { HandoverError } from '../../errors.js'
 import type { Phase, UpgradeContext } from '../upgrade-context.js'
@@ -31,6 +32,9 @@ export const preflight: Phase = {
     context.migrations.useAlgorithms(rehearsed)
     const copies = rehearsed.filter((statement) => statement.algorithm === 'COPY' && !statement.part.endsWith('-undo'))
     context.note(`rehearsal on a copy of the schema: ${rehearsed.length} statements ok${copies.length ? `; these copy their table: ${copies.map((s) => `${s.script}:${s.line}`).join(', ')}` : ''}`)
+    const hold = await estimateContractHold(context.db, context.config.database.schema, context.scripts, rehearsed)
+    if (hold.statements.length) context.note(`the contract holds requests for about ${hold.seconds.toFixed(1)} s (${hold.statements.map((entry) => `${entry.script}:${entry.line} ${entry.how} ${entry.table}`).join(', ')})`)
+    checkHold(hold, context.config.proxy.buffer.maxWaitSeconds)
   },
 }
 
