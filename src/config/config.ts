@@ -1,7 +1,7 @@
 /** The validated, defaulted configuration of one service. Every key is documented in deploy/handover.example.yaml. */
-import type { SlotName } from '../proxy/types.js'
+import type { SlotName } from '../protocol/routes.js'
 
-export { SLOT_NAMES, type SlotName } from '../proxy/types.js'
+export { SLOT_NAMES, type SlotName } from '../protocol/routes.js'
 
 /** Where a secret's value comes from: never the config file itself, never argv. */
 export type SecretSource = { fromEnv: string } | { fromFile: string }

@@ -6,7 +6,7 @@ import { SLOT_NAMES, type HandoverConfig, type HostPort, type SecretSource, type
 import { FieldReader } from './field-reader.js'
 import { NOT_A_FORWARDER, parseForwarder } from '../proxy/forwarder-trust.js'
 import { MAX_TRUSTED_FORWARDERS } from '../proxy/route-schema.js'
-import { DEFAULT_BUFFER_MAX_BYTES } from '../proxy/types.js'
+import { DEFAULT_BUFFER_MAX_BYTES } from '../protocol/routes.js'
 
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,40}$/
 const SQL_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/

@@ -4,7 +4,7 @@
  * own short-lived process.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import type { UpgradeEvent } from '../upgrade/events.js'
+import type { UpgradeEvent } from '../protocol/events.js'
 
 const PHASE_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
 

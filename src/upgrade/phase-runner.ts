@@ -1,6 +1,6 @@
 import { HandoverError, TimeoutError, errorMessage } from '../errors.js'
 import type { EventBus } from './event-bus.js'
-import type { RunResult } from './events.js'
+import type { RunResult } from '../protocol/events.js'
 import type { Phase, UpgradeContext } from './upgrade-context.js'
 
 export interface RunOutcome {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { HandoverError } from '../../src/errors.js'
 import { EventBus } from '../../src/upgrade/event-bus.js'
-import type { UpgradeEvent } from '../../src/upgrade/events.js'
+import type { UpgradeEvent } from '../../src/protocol/events.js'
 import { runPhases } from '../../src/upgrade/phase-runner.js'
 import type { Phase, UpgradeContext } from '../../src/upgrade/upgrade-context.js'
 

@@ -1,7 +1,7 @@
 import { SLOT_NAMES, type SlotName } from '../../config/config.js'
 import { loadConfig } from '../../config/load-config.js'
 import { InvalidInputError } from '../../errors.js'
-import { AdminClient } from '../../proxy/admin-client.js'
+import { AdminClient } from '../../protocol/admin-client.js'
 import { EventBus } from '../../upgrade/event-bus.js'
 import { runUpgrade } from '../../upgrade/run-upgrade.js'
 import { STRICT_PHASES } from '../../upgrade/strict-phases.js'

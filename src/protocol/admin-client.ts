@@ -6,12 +6,9 @@
  */
 import http from 'node:http'
 import { TimeoutError } from '../errors.js'
-import type { UpgradeEvent } from '../upgrade/events.js'
-import { AgentRequestError, AgentUnreachableError } from './errors.js'
-import type { ReleaseResult } from './router.js'
-import type { DrainResult, ServiceRoute, ServiceStatus, SlotName, SlotState } from './types.js'
-
-export type { ReleaseResult }
+import type { UpgradeEvent } from './events.js'
+import { AgentRequestError, AgentUnreachableError } from './admin-errors.js'
+import type { DrainResult, ReleaseResult, ServiceRoute, ServiceStatus, SlotName, SlotState } from './routes.js'
 
 export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 15
 

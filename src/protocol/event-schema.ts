@@ -4,7 +4,7 @@
  * cannot blow up the series count. Fields this agent does not know are ignored, so a newer
  * `handover` can report to an older agent.
  */
-import type { RunResult, UpgradeEvent } from '../upgrade/events.js'
+import type { RunResult, UpgradeEvent } from './events.js'
 import * as v from './validate.js'
 
 const EVENT_TYPES = ['run-started', 'phase-started', 'phase-completed', 'phase-failed', 'phase-undone', 'run-finished'] as const
