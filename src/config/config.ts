@@ -1,4 +1,5 @@
 /** The validated, defaulted configuration of one service. Every key is documented in deploy/handover.example.yaml. */
+import type { PhaseName } from '../protocol/phases.js'
 import type { SlotName } from '../protocol/routes.js'
 
 export { SLOT_NAMES, type SlotName } from '../protocol/routes.js'
@@ -41,6 +42,13 @@ export interface DatabaseConfig {
   versionColumn: string
 }
 
+/** How long each phase (its forward, and its undo) may run, and how long a cancelled one may take to stop. */
+export interface TimeoutsConfig {
+  phases: Record<PhaseName, number>
+  /** After a phase's timeout its work is cancelled; this long is waited for it to stop before its undo starts. */
+  cancelGraceSeconds: number
+}
+
 export interface HandoverConfig {
   /** Absolute path of the file this was read from, for messages. */
   file: string
@@ -50,4 +58,5 @@ export interface HandoverConfig {
   database: DatabaseConfig
   migrations: { dir: string; softDropRetentionHours: number }
   backup: { dir: string }
+  timeouts: TimeoutsConfig
 }

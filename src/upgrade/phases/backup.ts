@@ -4,7 +4,6 @@ import type { Phase } from '../upgrade-context.js'
 /** A consistent dump of the application schema before anything changes. Nothing to undo: it is kept. */
 export const backup: Phase = {
   name: 'backup',
-  timeoutSeconds: () => 3600,
   async forward(context) {
     const { database, backup: where } = context.config
     const dump = await dumpSchema(context.db, database, where.dir, `${context.from.version}-${context.runId}`)

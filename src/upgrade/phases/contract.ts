@@ -14,7 +14,6 @@ export class SmokeProbeError extends HandoverError {
  */
 export const contract: Phase = {
   name: 'contract',
-  timeoutSeconds: () => 3600,
   async forward(context) {
     await context.migrations.applyPart(context.scripts, 'contract', (applied) => {
       if (applied.skipped) return

@@ -29,7 +29,6 @@ export async function drainOrThrow(context: UpgradeContext, slot: SlotName): Pro
  */
 export const disableStandby: Phase = {
   name: 'disable-standby',
-  timeoutSeconds: (context) => context.config.proxy.drainTimeoutSeconds + 30,
   async forward(context) {
     const { service } = context.config
     await context.proxy.putService(routeWithSettings(context.config, await context.proxy.getService(service.name)))

@@ -3,7 +3,6 @@ import type { Phase } from '../upgrade-context.js'
 /** The compatible schema changes, applied while v1 still serves on slot A. */
 export const expand: Phase = {
   name: 'expand',
-  timeoutSeconds: () => 3600,
   async forward(context) {
     await context.migrations.applyPart(context.scripts, 'expand', (applied) => {
       if (!applied.skipped) context.note(`expand ${applied.script}:${applied.line} ${applied.durationMs.toFixed(0)}ms${applied.algorithm ? ` ${applied.algorithm}` : ''}`)

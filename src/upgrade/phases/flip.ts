@@ -8,7 +8,6 @@ import { drainOrThrow } from './disable-standby.js'
  */
 export const flip: Phase = {
   name: 'flip',
-  timeoutSeconds: (context) => context.config.proxy.drainTimeoutSeconds + context.config.service.stopTimeoutSeconds + 30,
   async forward(context) {
     const { service } = context.config
     await context.proxy.flip(service.name, context.standby)

@@ -11,7 +11,6 @@ export class PreflightError extends HandoverError {
 /** Checks everything the later phases rely on, before any of them changes anything. */
 export const preflight: Phase = {
   name: 'preflight',
-  timeoutSeconds: () => 60,
   async forward(context) {
     const { service } = context.config
     const route = await context.proxy.getService(service.name)

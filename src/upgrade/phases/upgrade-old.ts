@@ -4,7 +4,6 @@ import type { Phase } from '../upgrade-context.js'
 /** Slot A, stopped since the flip, is recreated on the new image and rejoins the rotation. */
 export const upgradeOld: Phase = {
   name: 'upgrade-old',
-  timeoutSeconds: (context) => context.config.service.healthTimeoutSeconds + 60,
   async forward(context) {
     await runSlotOn(context, context.active, context.to.image)
     await expectSlotVersion(context.config, context.active, context.to.version)

@@ -4,7 +4,6 @@ import type { Phase } from '../upgrade-context.js'
 /** Slot B, out of rotation, is recreated on the new image and must come up healthy. */
 export const upgradeStandby: Phase = {
   name: 'upgrade-standby',
-  timeoutSeconds: (context) => context.config.service.stopTimeoutSeconds + context.config.service.healthTimeoutSeconds + 60,
   async forward(context) {
     await runSlotOn(context, context.standby, context.to.image)
     await expectSlotVersion(context.config, context.standby, context.to.version)

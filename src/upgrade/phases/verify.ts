@@ -12,7 +12,6 @@ const PROBES_THROUGH_PROXY = 10
 /** Result checks: both slots serve the target version, directly and through the proxy. */
 export const verify: Phase = {
   name: 'verify',
-  timeoutSeconds: () => 120,
   async forward(context) {
     const { service, proxy } = context.config
     for (const slot of SLOT_NAMES) await expectSlotVersion(context.config, slot, context.to.version)
