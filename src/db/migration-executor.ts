@@ -1,6 +1,7 @@
 import pRetry from 'p-retry'
 import { HandoverError, errorMessage } from '../errors.js'
 import { alterCheapest, isAlterTable, withAlgorithm, type AlterAlgorithm } from './alter-algorithm.js'
+import { cancellableQuery } from './cancellable-query.js'
 import { quoteName, type Connection } from './connection.js'
 import type { StatementLedger } from './migration-history.js'
 import type { MigrationScript, ScriptPart } from './migration-script.js'
@@ -74,7 +75,8 @@ export class MigrationExecutor {
     }
   }
 
-  async applyPart(scripts: readonly MigrationScript[], part: ScriptPart, onApplied?: (event: StatementApplied) => void): Promise<void> {
+  /** `signal` stops the part: no statement starts after it aborts, and a running one is killed. */
+  async applyPart(scripts: readonly MigrationScript[], part: ScriptPart, onApplied?: (event: StatementApplied) => void, signal?: AbortSignal): Promise<void> {
     const { connection, schema, history } = this.options
     await connection.query(`USE ${quoteName(schema)}`)
     await connection.query(`SET SESSION lock_wait_timeout = ${DDL_LOCK_WAIT_SECONDS}`)
@@ -82,9 +84,10 @@ export class MigrationExecutor {
       await history.checkUnchanged(script)
       const done = await history.appliedIndexes(script, part)
       for (let index = 0; index < script.parts[part].length; index++) {
+        signal?.throwIfAborted()
         const applied = done.has(index)
           ? { script: script.name, part, index, line: script.parts[part][index]!.line, durationMs: 0, skipped: true }
-          : await this.applyStatement(script, part, index)
+          : await this.applyStatement(script, part, index, signal)
         onApplied?.(applied)
       }
     }
@@ -95,16 +98,16 @@ export class MigrationExecutor {
    * objects get their names back, then the script's `undo` part runs; both parts are then
    * forgotten so a later run starts clean.
    */
-  async undoPart(scripts: readonly MigrationScript[], forward: ScriptPart, undo: ScriptPart, onApplied?: (event: StatementApplied) => void): Promise<void> {
+  async undoPart(scripts: readonly MigrationScript[], forward: ScriptPart, undo: ScriptPart, onApplied?: (event: StatementApplied) => void, signal?: AbortSignal): Promise<void> {
     const { history, softDrops, connection, schema } = this.options
     for (const script of [...scripts].reverse()) {
       const drops = await softDrops.ofScript(script.name)
       if ((await history.appliedIndexes(script, forward)).size === 0 && drops.length === 0) continue
       for (const drop of drops) {
-        await this.withRetry(script, undo, 0, () => connection.query(restoreSql(schema, drop)).then(() => undefined))
+        await this.withRetry(script, undo, 0, () => cancellableQuery(connection, restoreSql(schema, drop), signal).then(() => undefined), signal)
         await softDrops.forget(drop)
       }
-      await this.applyPart([script], undo, onApplied)
+      await this.applyPart([script], undo, onApplied, signal)
       await history.forget(script, forward)
       await history.forget(script, undo)
     }
@@ -125,7 +128,7 @@ export class MigrationExecutor {
    * A data change commits together with its history row, so a run cut off at any moment
    * runs it exactly once. A DDL commits by itself: it is recorded right after it returns.
    */
-  private async applyStatement(script: MigrationScript, part: ScriptPart, index: number): Promise<StatementApplied> {
+  private async applyStatement(script: MigrationScript, part: ScriptPart, index: number, signal?: AbortSignal): Promise<StatementApplied> {
     const { connection, schema, history, runId, probeAlgorithms } = this.options
     const statement = script.parts[part][index]!
     const soft = part === 'contract' ? await softDropFor(connection, schema, script.name, statement.classified) : undefined
@@ -135,10 +138,10 @@ export class MigrationExecutor {
     let algorithm = isAlterTable(sql) ? this.algorithms.get(statementKey(script.name, part, index)) : undefined
     const started = performance.now()
     await this.withRetry(script, part, statement.line, async () => {
-      if (dataChange) return this.changeDataAndRecord(sql, () => history.record(script, part, index, runId, performance.now() - started))
+      if (dataChange) return this.changeDataAndRecord(sql, () => history.record(script, part, index, runId, performance.now() - started), signal)
       if (probeAlgorithms && isAlterTable(sql)) algorithm = await alterCheapest(connection, sql)
-      else await connection.query(algorithm ? withAlgorithm(sql, algorithm) : sql)
-    }).catch(async (error: unknown) => {
+      else await cancellableQuery(connection, algorithm ? withAlgorithm(sql, algorithm) : sql, signal)
+    }, signal).catch(async (error: unknown) => {
       await history.recordFailure(script, part, index, runId, performance.now() - started, errorMessage(error))
       throw error
     })
@@ -158,11 +161,11 @@ export class MigrationExecutor {
     }
   }
 
-  private async changeDataAndRecord(sql: string, record: () => Promise<void>): Promise<void> {
+  private async changeDataAndRecord(sql: string, record: () => Promise<void>, signal?: AbortSignal): Promise<void> {
     const { connection } = this.options
     await connection.beginTransaction()
     try {
-      await connection.query(sql)
+      await cancellableQuery(connection, sql, signal)
       await record()
       await connection.commit()
     } catch (error) {
@@ -171,9 +174,9 @@ export class MigrationExecutor {
     }
   }
 
-  private async withRetry(script: MigrationScript, part: ScriptPart, line: number, work: () => Promise<void>): Promise<void> {
+  private async withRetry(script: MigrationScript, part: ScriptPart, line: number, work: () => Promise<void>, signal?: AbortSignal): Promise<void> {
     try {
-      await pRetry(work, { retries: DDL_ATTEMPTS - 1, minTimeout: 200, factor: 2, shouldRetry: ({ error }) => isLockContention(error) })
+      await pRetry(work, { retries: DDL_ATTEMPTS - 1, minTimeout: 200, factor: 2, shouldRetry: ({ error }) => isLockContention(error), ...(signal ? { signal } : {}) })
     } catch (error) {
       throw new StatementFailedError(script.name, line, part, errorMessage(error))
     }

@@ -11,9 +11,9 @@ export class PreflightError extends HandoverError {
 /** Checks everything the later phases rely on, before any of them changes anything. */
 export const preflight: Phase = {
   name: 'preflight',
-  async forward(context) {
+  async forward(context, signal) {
     const { service } = context.config
-    const route = await context.proxy.getService(service.name)
+    const route = await context.proxy.getService(service.name, signal)
     for (const slot of SLOT_NAMES) {
       if (route.slots[slot].state !== 'active') {
         throw new PreflightError(
@@ -21,7 +21,7 @@ export const preflight: Phase = {
             'a previous run may not have finished: see `handover status`',
         )
       }
-      const container = await context.docker.inspectSlot(service.name, slot)
+      const container = await context.docker.inspectSlot(service.name, slot, signal)
       if (!container?.running) throw new PreflightError(`slot ${slot} of ${service.name} has no running container; deploy it first`)
     }
     await checkScripts(context)
