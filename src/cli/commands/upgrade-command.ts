@@ -46,7 +46,8 @@ Exit code 0: upgraded; 1: failed (rolled back, or stopped past the point of no r
     output.err(`error: ${report.failedPhase} failed: [${report.error?.code}] ${report.error?.message}`)
     if (report.result === 'rolled_back') output.err(`rolled back to ${report.from.image} (version ${report.from.version}); nothing was lost`)
     else if (report.undoError) output.err(`rollback stopped at ${report.undoError.phase}: [${report.undoError.code}] ${report.undoError.message}`)
-    else output.err('the run is past the point of no return (v2 has served); it was not rolled back. See `handover status`.')
+    else if (report.pointOfNoReturnPassed) output.err('the run is past the point of no return (v2 has served); it was not rolled back. See `handover status`.')
+    else output.err('nothing was undone, because the failed phase did not stop in time; check the service by hand (`handover status`) before anything else.')
     return 1
   },
 }
