@@ -41,5 +41,9 @@ export function readTimeouts(read: FieldReader, service: ServiceConfig, proxy: P
     if (seconds < min) read.fail(['timeouts', phase], `must be at least ${min}: ${because}`)
     phases[phase] = seconds
   }
-  return { phases, cancelGraceSeconds: read.int(['timeouts', 'cancelGraceSeconds'], 1, 3600, DEFAULT_CANCEL_GRACE_SECONDS) }
+  // A flip cancelled while it stops the old slot settles only once the stop has (stops cannot be called back).
+  const stop = service.stopTimeoutSeconds
+  const grace = read.int(['timeouts', 'cancelGraceSeconds'], 1, 3600, Math.max(DEFAULT_CANCEL_GRACE_SECONDS, stop + 10))
+  if (grace <= stop) read.fail(['timeouts', 'cancelGraceSeconds'], `must be more than service.stopTimeoutSeconds (${stop}): a flip cancelled while it stops the old slot stops only when that stop ends`)
+  return { phases, cancelGraceSeconds: grace }
 }

@@ -107,12 +107,18 @@ export class DockerRuntime {
     return started
   }
 
-  /** Stops gracefully (SIGTERM, then SIGKILL after the grace period); a stopped slot is left alone. */
+  /**
+   * Stops gracefully (SIGTERM, then SIGKILL after the grace period); a stopped slot is left
+   * alone. Once asked, the stop itself is not given the signal: the engine finishes a stop
+   * even when its request is aborted, so returning early would let an undo find the
+   * container still running and hand it requests moments before it goes. It is bounded by
+   * `timeoutSeconds` anyway.
+   */
   async stopSlot(service: string, slot: SlotName, timeoutSeconds: number, signal?: AbortSignal): Promise<void> {
     const current = await this.inspectSlot(service, slot, signal)
     if (!current?.running) return
     try {
-      await this.docker.getContainer(current.id).stop({ t: timeoutSeconds, abortSignal: signal })
+      await this.docker.getContainer(current.id).stop({ t: timeoutSeconds })
     } catch (error) {
       if (statusOf(error) !== 304) throw error
     }

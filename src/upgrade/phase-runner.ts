@@ -1,5 +1,5 @@
 import { HandoverError, errorMessage } from '../errors.js'
-import { runBounded, WorkDidNotStopError } from './bounded-work.js'
+import { runBounded, WorkDidNotStopError, type Bound } from './bounded-work.js'
 import type { EventBus } from './event-bus.js'
 import type { RunResult } from '../protocol/events.js'
 import type { Phase, UpgradeContext } from './upgrade-context.js'
@@ -71,7 +71,7 @@ function secondsSince(began: number): number {
 }
 
 /** The phase's bound from the config's timeouts section, the same for its forward and its undo. */
-function bound(context: UpgradeContext, phase: Phase, what: string): { what: string; seconds: number; graceSeconds: number } {
+function bound(context: UpgradeContext, phase: Phase, what: string): Bound {
   const { timeouts } = context.config
   return { what, seconds: timeouts.phases[phase.name], graceSeconds: timeouts.cancelGraceSeconds }
 }

@@ -77,11 +77,13 @@ t.test('phase timeouts: defaults follow what a phase waits for; the example docu
   t.equal(demo.timeouts.cancelGraceSeconds, 30)
   const example = loadConfig(exampleConfig)
   const written = readFileSync(exampleConfig, 'utf8')
+  t.equal(example.timeouts.cancelGraceSeconds, 40, 'the example service stops in 30 s: the grace defaults above it')
+  t.match(written, /\n  cancelGraceSeconds: 40\b/)
   for (const [phase, seconds] of Object.entries(example.timeouts.phases)) {
     t.match(written, new RegExp(`\\n  ${phase}: ${seconds}\\b`), `the example lists ${phase} with its default`)
   }
-  const set = parseConfig(`${valid}\ntimeouts:\n  expand: 7200\n  cancelGraceSeconds: 5\n`, '/etc/handover/x.yaml')
-  t.same([set.timeouts.phases.expand, set.timeouts.cancelGraceSeconds, set.timeouts.phases.contract], [7200, 5, 3600])
+  const set = parseConfig(`${valid}\ntimeouts:\n  expand: 7200\n  cancelGraceSeconds: 25\n`, '/etc/handover/x.yaml')
+  t.same([set.timeouts.phases.expand, set.timeouts.cancelGraceSeconds, set.timeouts.phases.contract], [7200, 25, 3600])
 })
 
 t.test('a phase timeout shorter than what the phase waits for, or an unknown phase, is refused by name', async (t) => {
@@ -90,4 +92,5 @@ t.test('a phase timeout shorter than what the phase waits for, or an unknown pha
   const unknown = errorFor(`${valid}\ntimeouts:\n  expnad: 10\n`)
   t.match(unknown.message, /timeouts\.expnad: unknown key \(expected one of: preflight, backup, disable-standby/)
   t.match(errorFor(`${valid}\ntimeouts:\n  verify: 0\n`).message, /timeouts\.verify: must be an integer from 1 to/)
+  t.match(errorFor(`${valid}\ntimeouts:\n  cancelGraceSeconds: 5\n`).message, /timeouts\.cancelGraceSeconds: must be more than service\.stopTimeoutSeconds \(20\)/)
 })
