@@ -68,13 +68,13 @@ try {
   const applied: StatementApplied[] = []
   const captures: CaptureStep[] = []
   const expandStarted = performance.now()
-  await executor.applyPart(chain, 'expand', (event) => applied.push(event), (step) => captures.push(step))
+  await executor.applyPart(chain, 'expand', (event) => applied.push(event), undefined, (step) => captures.push(step))
   const expandSeconds = (performance.now() - expandStarted) / 1000
   writer.markPhase('after')
   await sleep(2_000)
   const report = await writer.stop()
   const holdStarted = performance.now()
-  await executor.applyPart(chain, 'contract', (event) => applied.push(event), (step) => captures.push(step))
+  await executor.applyPart(chain, 'contract', (event) => applied.push(event), undefined, (step) => captures.push(step))
   const holdMs = performance.now() - holdStarted
 
   const [stored] = await db.query<RowDataPacket[]>(`SELECT id, amount_cents FROM ${schema}.orders`)

@@ -4,7 +4,7 @@
  * its elapsed time and the requests held in the proxy's buffer. When stdout is not a terminal
  * (CI, a pipe, a log file) nothing is redrawn: only the plain lines are written.
  */
-import type { UpgradeEvent } from '../upgrade/events.js'
+import type { UpgradeEvent } from '../protocol/events.js'
 import type { Output } from './command.js'
 import { progressPrinter } from './progress-printer.js'
 

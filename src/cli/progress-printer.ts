@@ -1,4 +1,4 @@
-import type { UpgradeEvent } from '../upgrade/events.js'
+import type { UpgradeEvent } from '../protocol/events.js'
 import type { Output } from './command.js'
 
 /** Renders the upgrade's event stream as one line per phase, with durations. */

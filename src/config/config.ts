@@ -1,7 +1,8 @@
 /** The validated, defaulted configuration of one service. Every key is documented in deploy/handover.example.yaml. */
-import type { SlotName } from '../proxy/types.js'
+import type { PhaseName } from '../protocol/phases.js'
+import type { SlotName } from '../protocol/routes.js'
 
-export { SLOT_NAMES, type SlotName } from '../proxy/types.js'
+export { SLOT_NAMES, type SlotName } from '../protocol/routes.js'
 
 /** Where a secret's value comes from: never the config file itself, never argv. */
 export type SecretSource = { fromEnv: string } | { fromFile: string }
@@ -41,6 +42,13 @@ export interface DatabaseConfig {
   versionColumn: string
 }
 
+/** How long each phase (its forward, and its undo) may run, and how long a cancelled one may take to stop. */
+export interface TimeoutsConfig {
+  phases: Record<PhaseName, number>
+  /** After a phase's timeout its work is cancelled; this long is waited for it to stop before its undo starts. */
+  cancelGraceSeconds: number
+}
+
 export interface HandoverConfig {
   /** Absolute path of the file this was read from, for messages. */
   file: string
@@ -50,4 +58,5 @@ export interface HandoverConfig {
   database: DatabaseConfig
   migrations: { dir: string; softDropRetentionHours: number }
   backup: { dir: string }
+  timeouts: TimeoutsConfig
 }

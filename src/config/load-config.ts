@@ -4,9 +4,10 @@ import { LineCounter, parseDocument } from 'yaml'
 import { InvalidInputError } from '../errors.js'
 import { SLOT_NAMES, type HandoverConfig, type HostPort, type SecretSource, type SlotName } from './config.js'
 import { FieldReader } from './field-reader.js'
+import { readTimeouts } from './timeouts.js'
 import { NOT_A_FORWARDER, parseForwarder } from '../proxy/forwarder-trust.js'
 import { MAX_TRUSTED_FORWARDERS } from '../proxy/route-schema.js'
-import { DEFAULT_BUFFER_MAX_BYTES } from '../proxy/types.js'
+import { DEFAULT_BUFFER_MAX_BYTES } from '../protocol/routes.js'
 
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,40}$/
 const SQL_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/
@@ -33,16 +34,19 @@ export function parseConfig(text: string, file: string): HandoverConfig {
     throw new InvalidInputError(`${file}:${line}`, `not valid YAML: ${firstError.message.split('\n')[0]}`)
   }
   const read = new FieldReader(file, doc, lines)
-  read.keys([], ['service', 'proxy', 'agent', 'database', 'migrations', 'backup'])
+  read.keys([], ['service', 'proxy', 'agent', 'database', 'migrations', 'backup', 'timeouts'])
   const baseDir = dirname(file)
+  const service = readService(read)
+  const proxy = readProxy(read)
   return {
     file,
-    service: readService(read),
-    proxy: readProxy(read),
+    service,
+    proxy,
     agent: { socket: readAgentSocket(read, baseDir) },
     database: readDatabase(read),
     migrations: readMigrations(read, baseDir),
     backup: { dir: resolve(baseDir, read.string(['backup', 'dir'], '/var/lib/handover/backups')) },
+    timeouts: readTimeouts(read, service, proxy),
   }
 }
 

@@ -22,12 +22,13 @@ export interface Backup {
  * A consistent logical dump of the application schema with the server's own dump tool.
  * The password reaches the tool through a 0600 defaults file, never its argv.
  */
-export async function dumpSchema(connection: Connection, config: DatabaseConfig, dir: string, label: string): Promise<Backup> {
+/** `signal` kills the dump tool (a cancelled phase must not leave it running). */
+export async function dumpSchema(connection: Connection, config: DatabaseConfig, dir: string, label: string, signal?: AbortSignal): Promise<Backup> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
   await checkFreeSpace(connection, config.schema, dir)
   const file = join(dir, `${config.schema}-${label}.sql`)
   await withClientOptions(config, (options) =>
-    runClientTool(dumpTool(), [...options, '--single-transaction', '--routines', '--triggers', '--databases', config.schema], { stdout: file }),
+    runClientTool(dumpTool(), [...options, '--single-transaction', '--routines', '--triggers', '--databases', config.schema], { stdout: file }, signal),
   )
   return { file, bytes: (await stat(file)).size }
 }
@@ -102,9 +103,9 @@ async function checkFreeSpace(connection: Connection, schema: string, dir: strin
   }
 }
 
-function runClientTool(tool: string, args: string[], io: { stdin?: string; stdout?: string }): Promise<void> {
+function runClientTool(tool: string, args: string[], io: { stdin?: string; stdout?: string }, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tool, args, { stdio: [io.stdin ? 'pipe' : 'ignore', io.stdout ? 'pipe' : 'ignore', 'pipe'] })
+    const child = spawn(tool, args, { stdio: [io.stdin ? 'pipe' : 'ignore', io.stdout ? 'pipe' : 'ignore', 'pipe'], ...(signal ? { signal } : {}) })
     let stderr = ''
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString()

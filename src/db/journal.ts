@@ -1,5 +1,5 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise'
-import type { RunResult } from '../upgrade/events.js'
+import type { RunResult } from '../protocol/events.js'
 import { quoteName, type Connection } from './connection.js'
 
 export interface RunRecord {

@@ -1,8 +1,10 @@
 import pRetry from 'p-retry'
 import { HandoverError, errorMessage } from '../errors.js'
 import { alterCheapest, isAlterTable, withAlgorithm, type AlterAlgorithm } from './alter-algorithm.js'
+import { cancellableQuery } from './cancellable-query.js'
 import { quoteName, type Connection } from './connection.js'
 import type { BackfillProgressLedger } from './capture/backfill-progress.js'
+import type { CaptureSpec } from './capture/capture-plan.js'
 import { CapturedBackfills, type BackfillRun } from './capture/captured-backfills.js'
 import { DEFAULT_BACKFILL_TUNING, type BackfillTuning } from './capture/chunked-backfill.js'
 import type { StatementLedger } from './migration-history.js'
@@ -101,9 +103,16 @@ export class MigrationExecutor {
   /**
    * Runs a part of every script, in order. The contract starts by finishing the capture of
    * the expand's backfills (nothing writes then); the expand ends with a catch-up of the
-   * keys the old version wrote meanwhile.
+   * keys the old version wrote meanwhile. `signal` stops the part: no statement starts
+   * after it aborts, and a running one is killed.
    */
-  async applyPart(scripts: readonly MigrationScript[], part: ScriptPart, onApplied?: (event: StatementApplied) => void, onCapture?: (step: CaptureStep) => void): Promise<void> {
+  async applyPart(
+    scripts: readonly MigrationScript[],
+    part: ScriptPart,
+    onApplied?: (event: StatementApplied) => void,
+    signal?: AbortSignal,
+    onCapture?: (step: CaptureStep) => void,
+  ): Promise<void> {
     const { connection, schema, history } = this.options
     await connection.query(`USE ${quoteName(schema)}`)
     await connection.query(`SET SESSION lock_wait_timeout = ${DDL_LOCK_WAIT_SECONDS}`)
@@ -112,9 +121,10 @@ export class MigrationExecutor {
       await history.checkUnchanged(script)
       const done = await history.appliedIndexes(script, part)
       for (let index = 0; index < script.parts[part].length; index++) {
+        signal?.throwIfAborted()
         const applied = done.has(index)
           ? { script: script.name, part, index, line: script.parts[part][index]!.line, durationMs: 0, skipped: true }
-          : await this.applyStatement(scripts, script, part, index)
+          : await this.applyStatement(scripts, script, part, index, signal)
         onApplied?.(applied)
       }
     }
@@ -126,7 +136,7 @@ export class MigrationExecutor {
    * objects get their names back, then the script's `undo` part runs; both parts are then
    * forgotten so a later run starts clean.
    */
-  async undoPart(scripts: readonly MigrationScript[], forward: ScriptPart, undo: ScriptPart, onApplied?: (event: StatementApplied) => void): Promise<void> {
+  async undoPart(scripts: readonly MigrationScript[], forward: ScriptPart, undo: ScriptPart, onApplied?: (event: StatementApplied) => void, signal?: AbortSignal): Promise<void> {
     const { history, softDrops, connection, schema } = this.options
     // The capture triggers name the columns the expand added: they go before those columns do.
     if (forward === 'expand') await this.backfills.remove(scripts)
@@ -134,10 +144,10 @@ export class MigrationExecutor {
       const drops = await softDrops.ofScript(script.name)
       if ((await history.appliedIndexes(script, forward)).size === 0 && drops.length === 0) continue
       for (const drop of drops) {
-        await this.withRetry(script, undo, 0, () => connection.query(restoreSql(schema, drop)).then(() => undefined))
+        await this.withRetry(script, undo, 0, () => cancellableQuery(connection, restoreSql(schema, drop), signal).then(() => undefined), signal)
         await softDrops.forget(drop)
       }
-      await this.applyPart([script], undo, onApplied)
+      await this.applyPart([script], undo, onApplied, signal)
       await history.forget(script, forward)
       await history.forget(script, undo)
     }
@@ -158,7 +168,7 @@ export class MigrationExecutor {
    * A data change commits together with its history row, so a run cut off at any moment
    * runs it exactly once. A DDL commits by itself: it is recorded right after it returns.
    */
-  private async applyStatement(scripts: readonly MigrationScript[], script: MigrationScript, part: ScriptPart, index: number): Promise<StatementApplied> {
+  private async applyStatement(scripts: readonly MigrationScript[], script: MigrationScript, part: ScriptPart, index: number, signal?: AbortSignal): Promise<StatementApplied> {
     const { history, runId } = this.options
     const statement = script.parts[part][index]!
     if (part === 'contract' && statement.catchUpOf !== undefined) {
@@ -169,27 +179,27 @@ export class MigrationExecutor {
       }
     }
     const spec = part === 'expand' ? await this.backfills.specFor(scripts, script.name, index) : undefined
-    if (spec) return this.applyBackfill(script, index, spec)
-    return this.applyPlain(script, part, index)
+    if (spec) return this.applyBackfill(script, index, spec, signal)
+    return this.applyPlain(script, part, index, signal)
   }
 
   /** A backfill: its capture installed first, then run in chunks (or whole, on a table without a key). */
-  private async applyBackfill(script: MigrationScript, index: number, spec: NonNullable<Awaited<ReturnType<CapturedBackfills['specFor']>>>): Promise<StatementApplied> {
+  private async applyBackfill(script: MigrationScript, index: number, spec: CaptureSpec, signal?: AbortSignal): Promise<StatementApplied> {
     const { history, runId } = this.options
     const statement = script.parts.expand[index]!
     const started = performance.now()
     const record = (): Promise<void> => history.record(script, 'expand', index, runId, performance.now() - started)
     let backfill: BackfillRun | undefined
     await this.withRetry(script, 'expand', statement.line, async () => {
-      backfill = await this.backfills.run(spec, () => this.changeDataAndRecord(statement.sql, record), record)
-    }).catch(async (error: unknown) => {
+      backfill = await this.backfills.run(spec, () => this.changeDataAndRecord(statement.sql, record, signal), record, signal)
+    }, signal).catch(async (error: unknown) => {
       await history.recordFailure(script, 'expand', index, runId, performance.now() - started, errorMessage(error))
       throw error
     })
     return { script: script.name, part: 'expand', index, line: statement.line, durationMs: performance.now() - started, skipped: false, ...(backfill ? { backfill } : {}) }
   }
 
-  private async applyPlain(script: MigrationScript, part: ScriptPart, index: number): Promise<StatementApplied> {
+  private async applyPlain(script: MigrationScript, part: ScriptPart, index: number, signal?: AbortSignal): Promise<StatementApplied> {
     const { connection, schema, history, runId, probeAlgorithms } = this.options
     const statement = script.parts[part][index]!
     const soft = part === 'contract' ? await softDropFor(connection, schema, script.name, statement.classified) : undefined
@@ -199,10 +209,10 @@ export class MigrationExecutor {
     let algorithm = isAlterTable(sql) ? this.algorithms.get(statementKey(script.name, part, index)) : undefined
     const started = performance.now()
     await this.withRetry(script, part, statement.line, async () => {
-      if (dataChange) return this.changeDataAndRecord(sql, () => history.record(script, part, index, runId, performance.now() - started))
+      if (dataChange) return this.changeDataAndRecord(sql, () => history.record(script, part, index, runId, performance.now() - started), signal)
       if (probeAlgorithms && isAlterTable(sql)) algorithm = await alterCheapest(connection, sql)
-      else await connection.query(algorithm ? withAlgorithm(sql, algorithm) : sql)
-    }).catch(async (error: unknown) => {
+      else await cancellableQuery(connection, algorithm ? withAlgorithm(sql, algorithm) : sql, signal)
+    }, signal).catch(async (error: unknown) => {
       await history.recordFailure(script, part, index, runId, performance.now() - started, errorMessage(error))
       throw error
     })
@@ -222,11 +232,11 @@ export class MigrationExecutor {
     }
   }
 
-  private async changeDataAndRecord(sql: string, record: () => Promise<void>): Promise<void> {
+  private async changeDataAndRecord(sql: string, record: () => Promise<void>, signal?: AbortSignal): Promise<void> {
     const { connection } = this.options
     await connection.beginTransaction()
     try {
-      await connection.query(sql)
+      await cancellableQuery(connection, sql, signal)
       await record()
       await connection.commit()
     } catch (error) {
@@ -235,9 +245,9 @@ export class MigrationExecutor {
     }
   }
 
-  private async withRetry(script: MigrationScript, part: ScriptPart, line: number, work: () => Promise<void>): Promise<void> {
+  private async withRetry(script: MigrationScript, part: ScriptPart, line: number, work: () => Promise<void>, signal?: AbortSignal): Promise<void> {
     try {
-      await pRetry(work, { retries: DDL_ATTEMPTS - 1, minTimeout: 200, factor: 2, shouldRetry: ({ error }) => isLockContention(error) })
+      await pRetry(work, { retries: DDL_ATTEMPTS - 1, minTimeout: 200, factor: 2, shouldRetry: ({ error }) => isLockContention(error), ...(signal ? { signal } : {}) })
     } catch (error) {
       throw new StatementFailedError(script.name, line, part, errorMessage(error))
     }

@@ -29,17 +29,17 @@ export type RehearsedStatement = StatementApplied
  * changes, and every ALTER's algorithm is known before it runs for real. The copy is always
  * removed.
  */
-export async function rehearse(connection: Connection, schema: string, scripts: readonly MigrationScript[]): Promise<RehearsedStatement[]> {
+export async function rehearse(connection: Connection, schema: string, scripts: readonly MigrationScript[], signal?: AbortSignal): Promise<RehearsedStatement[]> {
   const copy = `_handover_rehearsal_${randomBytes(4).toString('hex')}`
   const rehearsed: RehearsedStatement[] = []
   const record = (applied: StatementApplied): void => void rehearsed.push(applied)
   try {
     await copyStructure(connection, schema, copy)
     const executor = new MigrationExecutor({ connection, schema: copy, runId: 'rehearsal', history: new RehearsalHistory(), softDrops: new RehearsalSoftDrops(), backfillProgress: new RehearsalBackfillProgress(), probeAlgorithms: true })
-    await executor.applyPart(scripts, 'expand', record)
-    await executor.applyPart(scripts, 'contract', record)
-    await executor.undoPart(scripts, 'contract', 'contract-undo', record)
-    await executor.undoPart(scripts, 'expand', 'expand-undo', record)
+    await executor.applyPart(scripts, 'expand', record, signal)
+    await executor.applyPart(scripts, 'contract', record, signal)
+    await executor.undoPart(scripts, 'contract', 'contract-undo', record, signal)
+    await executor.undoPart(scripts, 'expand', 'expand-undo', record, signal)
     return rehearsed
   } catch (error) {
     if (error instanceof StatementFailedError) throw new RehearsalFailedError(error.script, error.line, error.part, error.reason)

@@ -4,7 +4,7 @@
  * are read from the router only when Prometheus scrapes, so the request path never touches them.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import { SLOT_STATES } from '../proxy/types.js'
+import { SLOT_STATES } from '../protocol/routes.js'
 import { HotCounter, HotHistogram, type CounterChild, type HistogramChild } from './hot-path-metrics.js'
 
 export type RejectReason = 'full' | 'bytes' | 'timeout' | 'shutdown'

@@ -5,7 +5,7 @@
  * derived from the same upgrade events the agent already receives; nothing new is reported.
  */
 import { Counter, Gauge, type Registry } from 'prom-client'
-import type { RunResult, UpgradeEvent } from '../upgrade/events.js'
+import type { RunResult, UpgradeEvent } from '../protocol/events.js'
 
 /** The phase whose completion releases the buffer to the new slot (DESIGN.md section 5). */
 export const POINT_OF_NO_RETURN_PHASE = 'contract'

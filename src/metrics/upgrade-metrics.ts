@@ -4,18 +4,21 @@
  * own short-lived process.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import type { UpgradeEvent } from '../upgrade/events.js'
+import type { UpgradeEvent } from '../protocol/events.js'
 import { RunMetrics } from './run-metrics.js'
 
 const PHASE_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
 
-type PhaseResult = 'completed' | 'failed' | 'undone'
+type PhaseResult = 'completed' | 'failed' | 'undone' | 'undo_failed'
 
 export class UpgradeMetrics {
   private readonly phase: Gauge<'service' | 'phase'>
   private readonly phaseDuration: Histogram<'service' | 'phase' | 'result'>
   private readonly upgrades: Counter<'service' | 'result'>
   private readonly rollbacks: Counter<'service'>
+  private readonly rollbacksStarted: Counter<'service'>
+  // Runs whose rollback has begun, so their first undo counts once; forgotten at run-finished.
+  private readonly rollingBack = new Set<string>()
   // Phases seen per service, so a new phase can zero the previous one's gauge.
   private readonly seenPhases = new Map<string, Set<string>>()
   /** Phase start times, the point of no return, the schema version, the run in progress. */
@@ -49,6 +52,12 @@ export class UpgradeMetrics {
       labelNames: ['service'],
       registers,
     })
+    this.rollbacksStarted = new Counter({
+      name: 'handover_upgrade_rollbacks_started_total',
+      help: 'Upgrade runs that began rolling back; more than handover_upgrade_rollbacks_total means a rollback stopped half-way',
+      labelNames: ['service'],
+      registers,
+    })
     this.runs = new RunMetrics(registry)
   }
 
@@ -74,13 +83,25 @@ export class UpgradeMetrics {
         return this.phaseEnded(event.service, event.phase, 'completed', event.durationSeconds)
       case 'phase-failed':
         return this.phaseEnded(event.service, event.phase, 'failed', event.durationSeconds)
+      case 'phase-undo-started':
+        // The gauge shows where the run is, forward or back.
+        this.setRunning(event.service, event.phase)
+        if (!this.rollingBack.has(event.runId)) this.rollbacksStarted.labels(event.service).inc()
+        this.rollingBack.add(event.runId)
+        return
       case 'phase-undone':
-        return this.phaseEnded(event.service, event.phase, 'undone', event.durationSeconds)
+        return this.phaseEnded(event.service, event.phase, event.ok ? 'undone' : 'undo_failed', event.durationSeconds)
       case 'run-finished':
+        this.rollingBack.delete(event.runId)
         this.setRunning(event.service, undefined)
         this.upgrades.labels(event.service, event.result).inc()
         if (event.result === 'rolled_back') this.rollbacks.labels(event.service).inc()
         return
+      default: {
+        // A new event type must be given a meaning here before it compiles.
+        const unhandled: never = event
+        return unhandled
+      }
     }
   }
 

@@ -3,11 +3,11 @@
  * validates its input and calls the router. The HTTP plumbing is in admin-api.ts.
  */
 import type { UpgradeMetrics } from '../metrics/upgrade-metrics.js'
-import { parseUpgradeEvent } from './event-schema.js'
+import { parseUpgradeEvent } from '../protocol/event-schema.js'
 import { parseServiceRoute } from './route-schema.js'
 import type { Router } from './router.js'
-import { SLOT_NAMES, SLOT_STATES, type SlotName } from './types.js'
-import * as v from './validate.js'
+import { SLOT_NAMES, SLOT_STATES, type SlotName } from '../protocol/routes.js'
+import * as v from '../protocol/validate.js'
 
 export interface Endpoint {
   method: 'GET' | 'PUT' | 'POST' | 'DELETE'

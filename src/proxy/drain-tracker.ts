@@ -3,7 +3,7 @@
  * zero. Waiters are woken by the decrement itself, never by polling, so a drain wait ends
  * the moment the last response finishes.
  */
-import type { DrainResult } from './types.js'
+import type { DrainResult } from '../protocol/routes.js'
 
 interface Waiter {
   resolve(result: DrainResult): void

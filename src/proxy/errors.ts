@@ -1,9 +1,9 @@
 /**
  * Failures of the agent's data plane and admin API. Each has a stable `code`; the admin API
- * maps codes to HTTP statuses (admin-api.ts) and the client maps them back (admin-client.ts).
+ * maps codes to HTTP statuses (admin-api.ts) and the client maps them back (protocol/admin-client.ts).
  */
 import { HandoverError } from '../errors.js'
-import type { SlotName, SlotState } from './types.js'
+import type { SlotName, SlotState } from '../protocol/routes.js'
 
 export class UnknownServiceError extends HandoverError {
   readonly code = 'SERVICE_NOT_FOUND'
@@ -74,31 +74,6 @@ export class AgentAlreadyRunningError extends HandoverError {
 
   constructor(readonly socketPath: string) {
     super(`another agent already answers on ${socketPath}; stop it first or use another --socket path`)
-  }
-}
-
-export class AgentUnreachableError extends HandoverError {
-  readonly code = 'AGENT_UNREACHABLE'
-
-  constructor(
-    readonly socketPath: string,
-    cause: unknown,
-  ) {
-    super(`cannot reach the handover agent at ${socketPath} (${causeText(cause)}): is \`handover agent\` running?`, { cause })
-  }
-}
-
-/** The agent answered with an error; `agentCode` is the agent-side error code (e.g. ILLEGAL_TRANSITION). */
-export class AgentRequestError extends HandoverError {
-  readonly code = 'AGENT_REQUEST_FAILED'
-
-  constructor(
-    readonly request: string,
-    readonly status: number,
-    readonly agentCode: string,
-    readonly agentMessage: string,
-  ) {
-    super(`agent refused ${request} (${status} ${agentCode}): ${agentMessage}`)
   }
 }
 

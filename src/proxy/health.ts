@@ -9,7 +9,7 @@
  * The service skips an unhealthy active slot while another active slot is healthy.
  */
 import http from 'node:http'
-import type { HealthCheck } from './types.js'
+import type { HealthCheck } from '../protocol/routes.js'
 
 export const PASSIVE_FAILURES = 3
 export const PASSIVE_COOL_DOWN_MS = 5000

@@ -13,7 +13,7 @@
  */
 import type { RejectReason, ServiceMetrics } from '../metrics/proxy-metrics.js'
 import type { Exchange } from './exchange.js'
-import { DEFAULT_BUFFER_MAX_BYTES, type BufferLimits } from './types.js'
+import { DEFAULT_BUFFER_MAX_BYTES, type BufferLimits } from '../protocol/routes.js'
 
 interface Limits {
   maxRequests: number

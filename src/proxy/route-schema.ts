@@ -13,8 +13,8 @@ import {
   type HealthCheck,
   type ServiceRoute,
   type SlotRoute,
-} from './types.js'
-import * as v from './validate.js'
+} from '../protocol/routes.js'
+import * as v from '../protocol/validate.js'
 
 export const MAX_BUFFERED_REQUESTS = 100_000
 export const MAX_BUFFER_WAIT_SECONDS = 3600

@@ -9,8 +9,8 @@ import { basename, dirname, join } from 'node:path'
 import { InvalidInputError } from '../errors.js'
 import { StateFileError, StateWriteError } from './errors.js'
 import { parseServiceRoute } from './route-schema.js'
-import type { ServiceRoute } from './types.js'
-import * as v from './validate.js'
+import type { ServiceRoute } from '../protocol/routes.js'
+import * as v from '../protocol/validate.js'
 
 const FORMAT_VERSION = 1
 

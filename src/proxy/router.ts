@@ -6,12 +6,7 @@ import type { ServiceSnapshot } from '../metrics/proxy-metrics.js'
 import { UnknownServiceError } from './errors.js'
 import type { RouteStore } from './route-store.js'
 import { Service, type ServiceDeps } from './service.js'
-import type { DrainResult, ServiceRoute, ServiceStatus, SlotName, SlotState } from './types.js'
-
-export interface ReleaseResult {
-  released: number
-  service: ServiceStatus
-}
+import type { DrainResult, ReleaseResult, ServiceRoute, ServiceStatus, SlotName, SlotState } from '../protocol/routes.js'
 
 export class Router {
   private readonly services = new Map<string, Service>()

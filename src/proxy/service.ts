@@ -24,7 +24,7 @@ import {
   type ServiceStatus,
   type SlotName,
   type SlotState,
-} from './types.js'
+} from '../protocol/routes.js'
 import type { UpstreamOptions } from './upstream-pool.js'
 
 export interface ServiceDeps {

@@ -4,7 +4,7 @@
  * a state the upgrade runner did not plan for is refused instead of silently routed.
  */
 import { IllegalTransitionError } from './errors.js'
-import type { SlotName, SlotState } from './types.js'
+import type { SlotName, SlotState } from '../protocol/routes.js'
 
 const ALLOWED: Readonly<Record<SlotState, readonly SlotState[]>> = {
   // Taking a slot out: drain it gently, or cut it when it is already broken.

@@ -9,7 +9,7 @@ import { SlotHealth } from './health.js'
 import type { Logger } from './log.js'
 import { transition } from './slot-state.js'
 import type { Tunnel, TunnelOwner } from './tunnel.js'
-import type { HealthCheck, SlotName, SlotRoute, SlotState, SlotStatus } from './types.js'
+import type { HealthCheck, SlotName, SlotRoute, SlotState, SlotStatus } from '../protocol/routes.js'
 import { UpstreamPool, type UpstreamOptions } from './upstream-pool.js'
 
 export class Slot implements TunnelOwner {

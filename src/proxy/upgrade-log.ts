@@ -5,7 +5,7 @@
  * Lines keep the facts of the event (phase, duration, result, error code and message), never
  * anything from a request.
  */
-import type { UpgradeEvent } from '../upgrade/events.js'
+import type { UpgradeEvent } from '../protocol/events.js'
 import type { Logger } from './log.js'
 
 /** Adds runId to lines that name a service with a run in progress (and have no runId yet). */

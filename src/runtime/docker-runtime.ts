@@ -41,6 +41,11 @@ export interface SlotContainer {
   id: string
   image: string
   running: boolean
+  /** Docker is about to start it again after it exited (restart policy). */
+  restarting: boolean
+  /** Restarts by the restart policy since it was created or last started by hand. */
+  restartCount: number
+  /** The exit code of its last exit (0 while it never exited). */
   exitCode: number
 }
 
@@ -51,6 +56,8 @@ export function containerName(service: string, slot: SlotName): string {
 /**
  * The Docker adapter: slots are containers named after service and slot, on the host
  * network so each listens on its own loopback port and the proxy never needs bridge addresses.
+ * Every call takes an optional AbortSignal: a cancelled phase must not leave a Docker call
+ * waiting behind it (dockerode aborts the HTTP request to the engine).
  */
 export class DockerRuntime {
   constructor(private readonly docker: Docker = new Docker()) {}
@@ -65,13 +72,15 @@ export class DockerRuntime {
     }
   }
 
-  async inspectSlot(service: string, slot: SlotName): Promise<SlotContainer | undefined> {
+  async inspectSlot(service: string, slot: SlotName, signal?: AbortSignal): Promise<SlotContainer | undefined> {
     try {
-      const info = await this.docker.getContainer(containerName(service, slot)).inspect()
+      const info = await this.docker.getContainer(containerName(service, slot)).inspect({ abortSignal: signal })
       return {
         id: info.Id,
         image: info.Config.Image,
         running: info.State.Running,
+        restarting: info.State.Restarting,
+        restartCount: info.RestartCount,
         exitCode: info.State.ExitCode,
       }
     } catch (error) {
@@ -81,9 +90,10 @@ export class DockerRuntime {
   }
 
   /** Creates and starts a slot's container; an existing one of that name is removed first. */
-  async runSlot(spec: SlotSpec): Promise<SlotContainer> {
-    await this.removeSlot(spec.service, spec.slot)
+  async runSlot(spec: SlotSpec, signal?: AbortSignal): Promise<SlotContainer> {
+    await this.removeSlot(spec.service, spec.slot, signal)
     const container = await this.docker.createContainer({
+      abortSignal: signal,
       name: containerName(spec.service, spec.slot),
       Image: spec.image,
       Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
@@ -91,15 +101,21 @@ export class DockerRuntime {
       StopTimeout: spec.stopTimeoutSeconds,
       HostConfig: { NetworkMode: 'host', RestartPolicy: { Name: 'unless-stopped' } },
     })
-    await container.start()
-    const started = await this.inspectSlot(spec.service, spec.slot)
+    await container.start({ abortSignal: signal })
+    const started = await this.inspectSlot(spec.service, spec.slot, signal)
     if (!started) throw new DockerUnreachableError(`container ${containerName(spec.service, spec.slot)} vanished after start`)
     return started
   }
 
-  /** Stops gracefully (SIGTERM, then SIGKILL after the grace period); a stopped slot is left alone. */
-  async stopSlot(service: string, slot: SlotName, timeoutSeconds: number): Promise<void> {
-    const current = await this.inspectSlot(service, slot)
+  /**
+   * Stops gracefully (SIGTERM, then SIGKILL after the grace period); a stopped slot is left
+   * alone. Once asked, the stop itself is not given the signal: the engine finishes a stop
+   * even when its request is aborted, so returning early would let an undo find the
+   * container still running and hand it requests moments before it goes. It is bounded by
+   * `timeoutSeconds` anyway.
+   */
+  async stopSlot(service: string, slot: SlotName, timeoutSeconds: number, signal?: AbortSignal): Promise<void> {
+    const current = await this.inspectSlot(service, slot, signal)
     if (!current?.running) return
     try {
       await this.docker.getContainer(current.id).stop({ t: timeoutSeconds })
@@ -108,17 +124,17 @@ export class DockerRuntime {
     }
   }
 
-  async startSlot(service: string, slot: SlotName): Promise<void> {
+  async startSlot(service: string, slot: SlotName, signal?: AbortSignal): Promise<void> {
     try {
-      await this.docker.getContainer(containerName(service, slot)).start()
+      await this.docker.getContainer(containerName(service, slot)).start({ abortSignal: signal })
     } catch (error) {
       if (statusOf(error) !== 304) throw error
     }
   }
 
-  async removeSlot(service: string, slot: SlotName): Promise<void> {
+  async removeSlot(service: string, slot: SlotName, signal?: AbortSignal): Promise<void> {
     try {
-      await this.docker.getContainer(containerName(service, slot)).remove({ force: true })
+      await this.docker.getContainer(containerName(service, slot)).remove({ force: true, abortSignal: signal })
     } catch (error) {
       if (statusOf(error) !== 404) throw error
     }

@@ -1,4 +1,5 @@
 import http from 'node:http'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { HandoverError } from '../errors.js'
 
 export class SlotUnhealthyError extends HandoverError {
@@ -18,10 +19,10 @@ export interface ProbeResult {
   body: string
 }
 
-/** One GET with a bound; never keeps the connection (probes must not pin sockets of a slot). */
-export function httpGet(url: string, timeoutMs: number): Promise<ProbeResult> {
+/** One GET with a bound; never keeps the connection (probes must not pin sockets of a slot). `signal` aborts it. */
+export function httpGet(url: string, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
   return new Promise((resolve, reject) => {
-    const request = http.get(url, { agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (response) => {
+    const request = http.get(url, { agent: false, timeout: timeoutMs, headers: { connection: 'close' }, ...(signal ? { signal } : {}) }, (response) => {
       const chunks: Buffer[] = []
       response.on('data', (chunk: Buffer) => chunks.push(chunk))
       response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }))
@@ -36,27 +37,30 @@ export interface WaitHealthyOptions {
   url: string
   timeoutSeconds: number
   intervalMs?: number
-  /** Stops waiting early when the process behind the URL is gone. */
-  stillRunning: () => Promise<boolean>
+  /** Throws when the process behind the URL has died, so the wait ends at once with why. */
+  checkAlive: () => Promise<void>
   logTail: () => Promise<string>
+  signal?: AbortSignal
 }
 
 /** Polls until the URL answers 200; a readiness probe has nothing to wait on but the answer. */
 export async function waitHealthy(options: WaitHealthyOptions): Promise<void> {
+  const { signal } = options
   const deadline = Date.now() + options.timeoutSeconds * 1000
+  const probeMs = Math.min(2000, options.timeoutSeconds * 1000)
   let lastProblem = 'no answer yet'
   while (Date.now() < deadline) {
+    signal?.throwIfAborted()
     try {
-      const result = await httpGet(options.url, 2000)
+      const result = await httpGet(options.url, probeMs, signal)
       if (result.status === 200) return
       lastProblem = `answered ${result.status}`
     } catch (error) {
+      signal?.throwIfAborted()
       lastProblem = (error as Error).message
     }
-    if (!(await options.stillRunning())) {
-      throw new SlotUnhealthyError(options.url, 'the container exited', await options.logTail())
-    }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200))
+    await options.checkAlive()
+    await sleep(options.intervalMs ?? 200, undefined, signal ? { signal } : {})
   }
   throw new SlotUnhealthyError(options.url, `${lastProblem} after ${options.timeoutSeconds}s`, await options.logTail())
 }

@@ -1,5 +1,5 @@
 import type { Journal } from '../db/journal.js'
-import type { UpgradeEvent } from './events.js'
+import type { UpgradeEvent } from '../protocol/events.js'
 
 /** Subscribes the journal to the event stream: a step row before each action, closed after it. */
 export function journalRecorder(journal: Journal): (event: UpgradeEvent) => Promise<void> {

@@ -1,6 +1,7 @@
-import { HandoverError, TimeoutError, errorMessage } from '../errors.js'
+import { HandoverError, errorMessage } from '../errors.js'
+import { runBounded, WorkDidNotStopError, type Bound } from './bounded-work.js'
 import type { EventBus } from './event-bus.js'
-import type { RunResult } from './events.js'
+import type { RunResult } from '../protocol/events.js'
 import type { Phase, UpgradeContext } from './upgrade-context.js'
 
 export interface RunOutcome {
@@ -8,12 +9,15 @@ export interface RunOutcome {
   failedPhase?: string
   error?: { code: string; message: string }
   undoError?: { phase: string; code: string; message: string }
+  /** Whether v2 had served when the run ended: past that point nothing is undone automatically. */
+  pointOfNoReturnPassed: boolean
 }
 
 /**
  * Runs phases in order. When one fails before the point of no return, it undoes that phase
  * and every completed one in reverse order; past the point of no return it stops and says so,
- * since only the operator can decide how to carry v2's writes back.
+ * since only the operator can decide how to carry v2's writes back. A phase past its timeout
+ * is cancelled and waited for; one that does not stop is not undone beside itself.
  */
 export async function runPhases(phases: readonly Phase[], context: UpgradeContext, bus: EventBus): Promise<RunOutcome> {
   const base = { service: context.config.service.name, runId: context.runId }
@@ -23,17 +27,18 @@ export async function runPhases(phases: readonly Phase[], context: UpgradeContex
     started.push(phase)
     const began = performance.now()
     try {
-      await withTimeout(phase.forward(context), phase.timeoutSeconds(context), `phase ${phase.name}`)
+      await runBounded((signal) => phase.forward(context, signal), bound(context, phase, `phase ${phase.name}`))
       await bus.emit({ ...base, type: 'phase-completed', phase: phase.name, durationSeconds: secondsSince(began) })
     } catch (failure) {
       const error = describe(failure)
       await bus.emit({ ...base, type: 'phase-failed', phase: phase.name, durationSeconds: secondsSince(began), errorCode: error.code, errorMessage: error.message })
-      if (context.pointOfNoReturnPassed) return { result: 'failed', failedPhase: phase.name, error }
+      const failed = { failedPhase: phase.name, error, pointOfNoReturnPassed: context.pointOfNoReturnPassed }
+      if (context.pointOfNoReturnPassed || failure instanceof WorkDidNotStopError) return { result: 'failed', ...failed }
       const undoError = await undoAll(started.reverse(), context, bus)
-      return { result: undoError ? 'failed' : 'rolled_back', failedPhase: phase.name, error, ...(undoError ? { undoError } : {}) }
+      return { result: undoError ? 'failed' : 'rolled_back', ...failed, ...(undoError ? { undoError } : {}) }
     }
   }
-  return { result: 'succeeded' }
+  return { result: 'succeeded', pointOfNoReturnPassed: context.pointOfNoReturnPassed }
 }
 
 /** Stops at the first undo that fails: later undos assume the earlier ones restored their state. */
@@ -44,7 +49,8 @@ async function undoAll(phases: Phase[], context: UpgradeContext, bus: EventBus):
     await bus.emit({ ...base, type: 'phase-undo-started', phase: phase.name })
     const began = performance.now()
     try {
-      await withTimeout(phase.undo(context), phase.timeoutSeconds(context), `undo of ${phase.name}`)
+      const undo = phase.undo.bind(phase)
+      await runBounded((signal) => undo(context, signal), bound(context, phase, `undo of ${phase.name}`))
       await bus.emit({ ...base, type: 'phase-undone', phase: phase.name, durationSeconds: secondsSince(began), ok: true })
     } catch (failure) {
       const error = describe(failure)
@@ -64,14 +70,8 @@ function secondsSince(began: number): number {
   return (performance.now() - began) / 1000
 }
 
-async function withTimeout<T>(work: Promise<T>, seconds: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(what, seconds)), seconds * 1000)
-  })
-  try {
-    return await Promise.race([work, deadline])
-  } finally {
-    clearTimeout(timer)
-  }
+/** The phase's bound from the config's timeouts section, the same for its forward and its undo. */
+function bound(context: UpgradeContext, phase: Phase, what: string): Bound {
+  const { timeouts } = context.config
+  return { what, seconds: timeouts.phases[phase.name], graceSeconds: timeouts.cancelGraceSeconds }
 }

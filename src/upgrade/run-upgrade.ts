@@ -9,7 +9,7 @@ import { withServiceLock } from '../db/locked-session.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
 import { readSchemaVersion } from '../db/version-table.js'
 import { HandoverError } from '../errors.js'
-import { otherSlot } from '../proxy/types.js'
+import { otherSlot } from '../protocol/routes.js'
 import { DockerRuntime } from '../runtime/docker-runtime.js'
 import { EventBus } from './event-bus.js'
 import { journalRecorder } from './journal-recorder.js'
@@ -18,7 +18,7 @@ import { planScripts } from './plan-upgrade.js'
 import type { ProxyControl } from './proxy-control.js'
 import { STRICT_PHASES } from './strict-phases.js'
 import { resolveTarget } from './target-release.js'
-import type { UpgradeContext } from './upgrade-context.js'
+import type { Phase, UpgradeContext } from './upgrade-context.js'
 
 export class NothingToDoError extends HandoverError {
   readonly code = 'NOTHING_TO_DO'
@@ -38,6 +38,8 @@ export interface UpgradeRequest {
   bus: EventBus
   note: (message: string) => void
   docker?: DockerRuntime
+  /** The phases to run; STRICT_PHASES unless a test injects a failing one. */
+  phases?: readonly Phase[]
 }
 
 export interface UpgradeReport extends RunOutcome {
@@ -72,7 +74,7 @@ async function runLocked(request: UpgradeRequest, docker: DockerRuntime, db: Con
   await journal.startRun({ id: runId, service: config.service.name, fromVersion: from.version, toVersion: to.version, fromImage: from.image, toImage: to.image, standbySlot: standby }, userInfo().username, hostname())
   const began = performance.now()
   await bus.emit({ type: 'run-started', service: config.service.name, runId, fromVersion: from.version, toVersion: to.version, mode: 'strict' })
-  const outcome = await runPhases(STRICT_PHASES, context, bus)
+  const outcome = await runPhases(request.phases ?? STRICT_PHASES, context, bus)
   await journal.finishRun(runId, outcome.result, outcome.error)
   await bus.emit({ type: 'run-finished', service: config.service.name, runId, result: outcome.result, durationSeconds: (performance.now() - began) / 1000 })
   return { ...outcome, runId, from, to }

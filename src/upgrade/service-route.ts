@@ -6,7 +6,7 @@
  * traffic, not change a setting.
  */
 import type { HandoverConfig } from '../config/config.js'
-import type { ServiceRoute, SlotRoute } from '../proxy/types.js'
+import type { ServiceRoute, SlotRoute } from '../protocol/routes.js'
 
 export function routeFor(config: HandoverConfig): ServiceRoute {
   const slot = (port: number) => ({ host: '127.0.0.1', port, state: 'active' as const })

@@ -2,6 +2,7 @@ import type { HandoverConfig, SlotName } from '../config/config.js'
 import type { Connection } from '../db/connection.js'
 import type { MigrationExecutor } from '../db/migration-executor.js'
 import type { MigrationScript } from '../db/migration-script.js'
+import type { PhaseName } from '../protocol/phases.js'
 import type { DockerRuntime } from '../runtime/docker-runtime.js'
 import type { ProxyControl } from './proxy-control.js'
 
@@ -31,11 +32,14 @@ export interface UpgradeContext {
   note(message: string): void
 }
 
-/** A phase: one step forward, and the way back from any state it may have left. */
+/**
+ * A phase: one step forward, and the way back from any state it may have left. Its bound is
+ * config.timeouts.phases[name]; `signal` aborts at that bound, and the runner waits for the
+ * phase to stop before undoing it, so pass it to every call that can block.
+ */
 export interface Phase {
-  name: string
-  timeoutSeconds(context: UpgradeContext): number
-  forward(context: UpgradeContext): Promise<void>
+  name: PhaseName
+  forward(context: UpgradeContext, signal: AbortSignal): Promise<void>
   /** Must work from any partial state of `forward`, including "not started". */
-  undo?(context: UpgradeContext): Promise<void>
+  undo?(context: UpgradeContext, signal: AbortSignal): Promise<void>
 }

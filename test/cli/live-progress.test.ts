@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { Output } from '../../src/cli/command.js'
 import { LiveProgress } from '../../src/cli/live-progress.js'
-import type { UpgradeEvent } from '../../src/upgrade/events.js'
+import type { UpgradeEvent } from '../../src/protocol/events.js'
 
 const PHASES = ['preflight', 'flip', 'contract']
 const base = { service: 'shop', runId: 'r1' }

@@ -66,3 +66,31 @@ t.test('trusted forwarders: a list of addresses or CIDR blocks, a bad entry name
   t.match(errorFor(withForwarders('[10.0.0.0/8, lb.internal]')).message, /^\/etc\/handover\/x\.yaml:\d+: proxy\.trustedForwarders\.1: must be an IP address or a CIDR block/)
   t.match(errorFor(withForwarders('10.0.0.0/8')).message, /proxy\.trustedForwarders: must be a list/)
 })
+
+t.test('phase timeouts: defaults follow what a phase waits for; the example documents every key', async (t) => {
+  const demo = parseConfig(valid, '/etc/handover/x.yaml')
+  const { drainTimeoutSeconds } = demo.proxy
+  const { stopTimeoutSeconds, healthTimeoutSeconds } = demo.service
+  t.equal(demo.timeouts.phases['disable-standby'], drainTimeoutSeconds + 30)
+  t.equal(demo.timeouts.phases.flip, drainTimeoutSeconds + stopTimeoutSeconds + 30)
+  t.equal(demo.timeouts.phases['upgrade-old'], healthTimeoutSeconds + 60)
+  t.equal(demo.timeouts.cancelGraceSeconds, 30)
+  const example = loadConfig(exampleConfig)
+  const written = readFileSync(exampleConfig, 'utf8')
+  t.equal(example.timeouts.cancelGraceSeconds, 40, 'the example service stops in 30 s: the grace defaults above it')
+  t.match(written, /\n  cancelGraceSeconds: 40\b/)
+  for (const [phase, seconds] of Object.entries(example.timeouts.phases)) {
+    t.match(written, new RegExp(`\\n  ${phase}: ${seconds}\\b`), `the example lists ${phase} with its default`)
+  }
+  const set = parseConfig(`${valid}\ntimeouts:\n  expand: 7200\n  cancelGraceSeconds: 25\n`, '/etc/handover/x.yaml')
+  t.same([set.timeouts.phases.expand, set.timeouts.cancelGraceSeconds, set.timeouts.phases.contract], [7200, 25, 3600])
+})
+
+t.test('a phase timeout shorter than what the phase waits for, or an unknown phase, is refused by name', async (t) => {
+  const short = errorFor(`${valid}\ntimeouts:\n  flip: 10\n`)
+  t.match(short.message, /:\d+: timeouts\.flip: must be at least \d+: it drains \(up to \d+s\) and then stops the old slot/)
+  const unknown = errorFor(`${valid}\ntimeouts:\n  expnad: 10\n`)
+  t.match(unknown.message, /timeouts\.expnad: unknown key \(expected one of: preflight, backup, disable-standby/)
+  t.match(errorFor(`${valid}\ntimeouts:\n  verify: 0\n`).message, /timeouts\.verify: must be an integer from 1 to/)
+  t.match(errorFor(`${valid}\ntimeouts:\n  cancelGraceSeconds: 5\n`).message, /timeouts\.cancelGraceSeconds: must be more than service\.stopTimeoutSeconds \(20\)/)
+})

@@ -11,6 +11,8 @@ import { formatReport, runLoad, verifyRows } from '../../scripts/lib/load-genera
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js'
 import { removeLeftoverContainers, request, startDemo, waitForStatus, type DemoContainer } from './fixtures/harness.js'
 import { V1_SCHEMA } from './fixtures/schema.js'
+import { serverHasRead } from './fixtures/socket-read.js'
+import { waitUntil } from '../../scripts/lib/wait-until.js'
 
 let db: TestDatabase
 let blue: DemoContainer
@@ -93,7 +95,7 @@ t.test('bounded load: no failures, every write reads back', async (t) => {
 t.test('the load generator stops on request: in-flight requests finish and count', async (t) => {
   const { startLoad } = await import('../../scripts/lib/load-generator.js')
   const run = startLoad({ baseUrl: blue.baseUrl, concurrency: 4, maxDurationMs: 60_000, maxRequests: 1_000_000, postRatio: 0.3 })
-  while (run.progress().succeeded < 50) await new Promise((resolve) => setTimeout(resolve, 20))
+  await waitUntil(() => run.progress().succeeded >= 50, 20_000, '50 answered requests')
   const report = await run.stop()
   t.equal(report.endedBy, 'stop')
   t.equal(report.failed, 0)
@@ -112,14 +114,24 @@ t.test('healthz is 503 while the database is unreachable', async (t) => {
 })
 
 t.test('docker stop drains an in-flight request, then exits 0', async (t) => {
-  const slow = request(blue.baseUrl, 'GET', '/slow?ms=1500')
-  // Let the request reach the server before the signal (loopback: well under a millisecond).
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  let clientPort: number | undefined
+  const slow = new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
+    const req = http.get(`${blue.baseUrl}/slow?ms=1500`, { agent: false, timeout: 15_000 }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.on('finish', () => void (clientPort = req.socket?.localPort))
+  })
+  // The signal must come while the request is in flight: wait until the server has read it.
+  await waitUntil(() => clientPort !== undefined && serverHasRead(blue.port, clientPort), 5_000, 'the server to read the slow request')
   await blue.container.stop({ t: 10 })
 
   const response = await slow
   t.equal(response.status, 200, 'the in-flight request was answered')
-  t.same(response.json(), { slept: 1500 })
+  t.same(JSON.parse(response.body), { slept: 1500 })
   t.equal(response.headers.connection, 'close', 'a response while draining closes its connection')
 
   const state = (await blue.container.inspect()).State

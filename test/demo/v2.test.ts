@@ -10,6 +10,7 @@ import { formatReport, runLoad, startLoad, verifyRows, type WrittenRow } from '.
 import { composeName, splitName } from '../../deploy/demo/src/v2.js'
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js'
 import { removeLeftoverContainers, request, startDemo, waitForStatus } from './fixtures/harness.js'
+import { waitUntil } from '../../scripts/lib/wait-until.js'
 import { V1_SCHEMA, V2_CONTRACT, V2_CONTRACT_UNDO, V2_EXPAND, V2_SCHEMA } from './fixtures/schema.js'
 
 const databases: TestDatabase[] = []
@@ -118,10 +119,10 @@ t.test('expanded schema: v1 and v2 side by side, then the contract under a runni
   await blue.container.stop({ t: 10 })
   t.equal((await blue.container.inspect()).State.ExitCode, 0)
   const during = startLoad({ baseUrl: green.baseUrl, concurrency: 4, maxDurationMs: 20_000, maxRequests: 100_000, postRatio: 0.7 })
-  while (during.progress().succeeded < 100) await new Promise((resolve) => setTimeout(resolve, 20))
+  await waitUntil(() => during.progress().succeeded >= 100, 20_000, '100 answered requests before the contract')
   await db.db.query(V2_CONTRACT)
   const afterContract = during.progress().succeeded
-  while (during.progress().succeeded < afterContract + 200) await new Promise((resolve) => setTimeout(resolve, 20))
+  await waitUntil(() => during.progress().succeeded >= afterContract + 200, 20_000, '200 answered requests after the contract')
   const contractLoad = await during.stop()
   t.comment(`during contract: ${formatReport(contractLoad)}`)
   t.equal(contractLoad.failed, 0, 'v2 kept serving while name was dropped')

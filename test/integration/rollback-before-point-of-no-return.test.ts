@@ -12,7 +12,7 @@ import type { RowDataPacket } from 'mysql2/promise'
 import { DEMO_IMAGES, ensureDemoImages } from '../../scripts/lib/demo-images.js'
 import { runHandover } from '../../scripts/lib/handover-process.js'
 import { startLoad, verifyRows } from '../../scripts/lib/load-generator.js'
-import { AdminClient } from '../../src/proxy/admin-client.js'
+import { AdminClient } from '../../src/protocol/admin-client.js'
 import { createTestService, demoMigrationsWith, JOURNAL_SCHEMA, removeLeftovers } from '../support/test-service.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
 

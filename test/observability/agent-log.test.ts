@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { freePort } from '../../scripts/lib/free-port.js'
 import { startAgentProcess } from '../../scripts/lib/handover-process.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
-import { AdminClient } from '../../src/proxy/admin-client.js'
+import { AdminClient } from '../../src/protocol/admin-client.js'
 import { route } from '../proxy/fixtures/agent.js'
 import { startUpstreams } from '../proxy/fixtures/upstream.js'
 

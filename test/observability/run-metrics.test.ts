@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client'
 import t from 'tap'
 import { UpgradeMetrics } from '../../src/metrics/upgrade-metrics.js'
-import type { UpgradeEvent } from '../../src/upgrade/events.js'
+import type { UpgradeEvent } from '../../src/protocol/events.js'
 
 type Value = { labels: Record<string, string | number>; value: number }
 

@@ -1,7 +1,7 @@
 /**
  * HandoverUpgradePhaseStuck hard-codes a threshold per phase (Prometheus cannot know a
  * phase's timeout). This keeps them honest: every phase of STRICT_PHASES is covered, and
- * each threshold is at least the phase's own timeout with the example config (the defaults),
+ * each threshold is at least the phase's own timeout (config.timeouts) with the example config,
  * so the alert never fires while the runner would still be waiting.
  */
 import t from 'tap'
@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url'
 import { alertRules } from '../../scripts/lib/dashboard-queries.js'
 import { loadConfig } from '../../src/config/load-config.js'
 import { STRICT_PHASES } from '../../src/upgrade/strict-phases.js'
-import type { UpgradeContext } from '../../src/upgrade/upgrade-context.js'
 
 const EXAMPLE = fileURLToPath(new URL('../../deploy/handover.example.yaml', import.meta.url))
 
@@ -27,9 +26,9 @@ t.test('the stuck-phase alert covers every phase, each at or past its timeout wi
   t.ok(rule, 'the rule exists')
   const byPhase = thresholds(rule!.expr)
   t.same([...byPhase.keys()].sort(), STRICT_PHASES.map((phase) => phase.name).sort(), 'one threshold per phase, no unknown phase')
-  const context = { config: loadConfig(EXAMPLE) } as UpgradeContext
+  const config = loadConfig(EXAMPLE)
   for (const phase of STRICT_PHASES) {
-    const timeout = phase.timeoutSeconds(context)
+    const timeout = config.timeouts.phases[phase.name]
     const threshold = byPhase.get(phase.name) ?? 0
     t.ok(threshold >= timeout && threshold <= timeout + 300, `${phase.name}: threshold ${threshold}s against its timeout ${timeout}s`)
   }

@@ -3,9 +3,10 @@ import { once } from 'node:events'
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { AdminClient } from '../../src/proxy/admin-client.js'
+import { AdminClient } from '../../src/protocol/admin-client.js'
 import { startAgent } from '../../src/proxy/agent.js'
-import { AgentAlreadyRunningError, AgentUnreachableError } from '../../src/proxy/errors.js'
+import { AgentUnreachableError } from '../../src/protocol/admin-errors.js'
+import { AgentAlreadyRunningError } from '../../src/proxy/errors.js'
 import { route, startShop, startTestAgent } from './fixtures/agent.js'
 import { adminRaw, waitFor } from './fixtures/http-client.js'
 import { refusal } from './fixtures/refusal.js'
@@ -92,5 +93,6 @@ t.test('a second agent on the same socket refuses to start; a stale socket file 
   const agent = await startAgent({ socketPath: stalePath, stateFile: join(first.dir, 'stale.json'), metrics: { host: '127.0.0.1', port: 0 }, log: () => {} })
   t.teardown(() => agent.close())
   await waitFor(async () => (await new AdminClient(stalePath).health(), true), 'the new agent to answer')
-  t.pass('started over the stale socket')
+  t.equal(statSync(stalePath).mode & 0o777, 0o600, 'the stale file was replaced by the new agent\'s private socket')
+  t.same(await new AdminClient(stalePath).listServices(), [], 'which serves the admin API')
 })

@@ -47,5 +47,7 @@ t.test('an active check that hangs past its timeout counts as failed', async (t)
     const status = await client.getService('shop')
     return !status.slots.blue.healthy && !status.slots.green.healthy
   }, 'both slots to be judged unhealthy')
-  t.pass('timed-out checks mark slots unhealthy')
+  const status = await client.getService('shop')
+  t.same([status.slots.blue.healthy, status.slots.green.healthy], [false, false], 'timed-out checks mark both slots unhealthy')
+  t.ok(blue.parkedCount > 0 && green.parkedCount > 0, 'by checks that reached /slow and hung there, not by refused connections')
 })

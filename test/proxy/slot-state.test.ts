@@ -1,7 +1,7 @@
 import t from 'tap'
 import { IllegalTransitionError } from '../../src/proxy/errors.js'
 import { allowedFrom, canTransition, transition } from '../../src/proxy/slot-state.js'
-import { SLOT_STATES, type SlotState } from '../../src/proxy/types.js'
+import { SLOT_STATES, type SlotState } from '../../src/protocol/routes.js'
 
 const LEGAL: ReadonlyArray<[SlotState, SlotState]> = [
   ['active', 'draining'],

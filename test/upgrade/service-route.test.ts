@@ -1,7 +1,7 @@
 import t from 'tap'
 import { loadConfig } from '../../src/config/load-config.js'
 import { parseServiceRoute } from '../../src/proxy/route-schema.js'
-import type { ServiceStatus } from '../../src/proxy/types.js'
+import type { ServiceStatus } from '../../src/protocol/routes.js'
 import { routeFor, routeWithSettings } from '../../src/upgrade/service-route.js'
 
 const config = loadConfig(new URL('../../deploy/demo/handover.yaml', import.meta.url).pathname)

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../config/load-config.js'
-import { AdminClient } from '../../proxy/admin-client.js'
+import { AdminClient } from '../../protocol/admin-client.js'
 import { deployService } from '../../upgrade/deploy-service.js'
 import { parseOptions, requireOption, type Command } from '../command.js'
 

@@ -1,7 +1,7 @@
 import { SLOT_NAMES, type SlotName } from '../../config/config.js'
 import { loadConfig } from '../../config/load-config.js'
 import { InvalidInputError } from '../../errors.js'
-import { AdminClient } from '../../proxy/admin-client.js'
+import { AdminClient } from '../../protocol/admin-client.js'
 import { EventBus } from '../../upgrade/event-bus.js'
 import { runUpgrade } from '../../upgrade/run-upgrade.js'
 import { STRICT_PHASES } from '../../upgrade/strict-phases.js'
@@ -57,7 +57,10 @@ Exit code 0: upgraded; 1: failed and rolled back, nothing lost; 2: bad arguments
     if (report.result === 'rolled_back') output.err(`rolled back to ${report.from.image} (version ${report.from.version}); nothing was lost`)
     else if (report.undoError) output.err(`rollback stopped at ${report.undoError.phase}: [${report.undoError.code}] ${report.undoError.message}`)
     if (report.result === 'rolled_back') return EXIT.FAILED
-    if (!report.undoError) output.err('the run is past the point of no return (v2 has served); it was not rolled back. See `handover status`.')
+    if (!report.undoError) {
+      if (report.pointOfNoReturnPassed) output.err('the run is past the point of no return (v2 has served); it was not rolled back. See `handover status`.')
+      else output.err('nothing was undone, because the failed phase did not stop in time; check the service by hand (`handover status`) before anything else.')
+    }
     return EXIT.NEEDS_OPERATOR
   },
 }

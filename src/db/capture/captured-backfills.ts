@@ -49,7 +49,7 @@ export class CapturedBackfills {
   }
 
   /** Installs the capture, then runs the backfill: in key-range chunks when the table has a key. */
-  async run(spec: CaptureSpec, runWhole: () => Promise<void>, recordDone: () => Promise<void>): Promise<BackfillRun> {
+  async run(spec: CaptureSpec, runWhole: () => Promise<void>, recordDone: () => Promise<void>, signal?: AbortSignal): Promise<BackfillRun> {
     const key = await this.keyOf(spec.table)
     await this.capture.install(spec, key)
     if (!key || !spec.shape.chunking || spec.mode === 'uncaptured') {
@@ -57,7 +57,7 @@ export class CapturedBackfills {
       return { capture: spec.mode }
     }
     const { connection, schema, progress, tuning } = this.options
-    const chunks = await runChunkedBackfill({ connection, schema, table: spec.table, key, chunking: spec.shape.chunking, ledger: progress, script: spec.script, index: spec.index, tuning })
+    const chunks = await runChunkedBackfill({ connection, schema, table: spec.table, key, chunking: spec.shape.chunking, ledger: progress, script: spec.script, index: spec.index, tuning, ...(signal ? { signal } : {}) })
     await recordDone()
     await progress.clear(spec.script, spec.index)
     return { capture: spec.mode, chunks }

@@ -4,10 +4,9 @@ import type { Phase } from '../upgrade-context.js'
 /** A consistent dump of the application schema before anything changes. Nothing to undo: it is kept. */
 export const backup: Phase = {
   name: 'backup',
-  timeoutSeconds: () => 3600,
-  async forward(context) {
+  async forward(context, signal) {
     const { database, backup: where } = context.config
-    const dump = await dumpSchema(context.db, database, where.dir, `${context.from.version}-${context.runId}`)
+    const dump = await dumpSchema(context.db, database, where.dir, `${context.from.version}-${context.runId}`, signal)
     context.note(`backup: ${dump.file} (${dump.bytes} bytes)`)
   },
 }

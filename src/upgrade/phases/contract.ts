@@ -14,8 +14,7 @@ export class SmokeProbeError extends HandoverError {
  */
 export const contract: Phase = {
   name: 'contract',
-  timeoutSeconds: () => 3600,
-  async forward(context) {
+  async forward(context, signal) {
     await context.migrations.applyPart(
       context.scripts,
       'contract',
@@ -25,24 +24,25 @@ export const contract: Phase = {
         const soft = applied.softDrop ? ` (kept as ${applied.softDrop.softName} until finalize)` : ''
         context.note(`contract ${applied.script}:${applied.line} ${applied.durationMs.toFixed(0)}ms${soft}`)
       },
+      signal,
       (step) => {
         if (step.replayed || step.removed.length) context.note(`contract: capture finished (${step.replayed} rows replayed, ${step.removed.length} triggers and change tables removed)`)
       },
     )
-    await smokeProbe(context)
+    await smokeProbe(context, signal)
     await releaseToStandby(context)
   },
-  async undo(context) {
-    await context.migrations.undoPart(context.scripts, 'contract', 'contract-undo')
+  async undo(context, signal) {
+    await context.migrations.undoPart(context.scripts, 'contract', 'contract-undo', undefined, signal)
   },
 }
 
 /** Read-only probes straight to B (not through the proxy, which is holding requests). */
-async function smokeProbe(context: UpgradeContext): Promise<void> {
+async function smokeProbe(context: UpgradeContext, signal: AbortSignal): Promise<void> {
   const { service } = context.config
-  const health = await httpGet(slotUrl(context.config, context.standby, service.healthPath), 5000)
+  const health = await httpGet(slotUrl(context.config, context.standby, service.healthPath), 5000, signal)
   if (health.status !== 200) throw new SmokeProbeError(`slot ${context.standby} answered ${health.status} to ${service.healthPath} after the contract`)
-  await expectSlotVersion(context.config, context.standby, context.to.version)
+  await expectSlotVersion(context.config, context.standby, context.to.version, signal)
 }
 
 async function releaseToStandby(context: UpgradeContext): Promise<void> {

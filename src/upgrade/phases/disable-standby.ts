@@ -16,9 +16,9 @@ export class DrainTimeoutError extends HandoverError {
 }
 
 /** Waits until `slot` has no request in flight; throws after proxy.drainTimeoutSeconds. */
-export async function drainOrThrow(context: UpgradeContext, slot: SlotName): Promise<void> {
+export async function drainOrThrow(context: UpgradeContext, slot: SlotName, signal?: AbortSignal): Promise<void> {
   const seconds = context.config.proxy.drainTimeoutSeconds
-  const drain = await context.proxy.waitDrained(context.config.service.name, slot, seconds)
+  const drain = await context.proxy.waitDrained(context.config.service.name, slot, seconds, signal)
   if (!drain.drained) throw new DrainTimeoutError(slot, drain.inFlight, seconds)
 }
 
@@ -29,17 +29,16 @@ export async function drainOrThrow(context: UpgradeContext, slot: SlotName): Pro
  */
 export const disableStandby: Phase = {
   name: 'disable-standby',
-  timeoutSeconds: (context) => context.config.proxy.drainTimeoutSeconds + 30,
-  async forward(context) {
+  async forward(context, signal) {
     const { service } = context.config
-    await context.proxy.putService(routeWithSettings(context.config, await context.proxy.getService(service.name)))
-    await context.proxy.setSlotState(service.name, context.standby, 'draining')
-    await drainOrThrow(context, context.standby)
-    await context.proxy.setSlotState(service.name, context.standby, 'disabled')
+    await context.proxy.putService(routeWithSettings(context.config, await context.proxy.getService(service.name, signal)), signal)
+    await context.proxy.setSlotState(service.name, context.standby, 'draining', signal)
+    await drainOrThrow(context, context.standby, signal)
+    await context.proxy.setSlotState(service.name, context.standby, 'disabled', signal)
   },
-  async undo(context) {
+  async undo(context, signal) {
     const name = context.config.service.name
-    const view = await context.proxy.getService(name)
-    if (view.slots[context.standby].state !== 'active') await context.proxy.setSlotState(name, context.standby, 'active')
+    const view = await context.proxy.getService(name, signal)
+    if (view.slots[context.standby].state !== 'active') await context.proxy.setSlotState(name, context.standby, 'active', signal)
   },
 }

@@ -4,21 +4,21 @@ import type { Phase } from '../upgrade-context.js'
 /** The compatible schema changes, applied while v1 still serves on slot A. */
 export const expand: Phase = {
   name: 'expand',
-  timeoutSeconds: () => 3600,
-  async forward(context) {
+  async forward(context, signal) {
     await context.migrations.applyPart(
       context.scripts,
       'expand',
       (applied) => {
         if (!applied.skipped) context.note(`expand ${applied.script}:${applied.line} ${applied.durationMs.toFixed(0)}ms${applied.algorithm ? ` ${applied.algorithm}` : ''}${backfillNote(applied)}`)
       },
+      signal,
       (step) => {
         if (step.replayed) context.note(`expand: replayed the backfills for ${step.replayed} rows the old version wrote meanwhile`)
       },
     )
   },
-  async undo(context) {
-    await context.migrations.undoPart(context.scripts, 'expand', 'expand-undo')
+  async undo(context, signal) {
+    await context.migrations.undoPart(context.scripts, 'expand', 'expand-undo', undefined, signal)
   },
 }
 

@@ -4,7 +4,6 @@ import type { Phase } from '../upgrade-context.js'
 /** Records the new version in the application's version table, and drops what the contract only renamed (unless kept for a retention). */
 export const finalize: Phase = {
   name: 'finalize',
-  timeoutSeconds: () => 60,
   async forward(context) {
     await writeSchemaVersion(context.db, context.config.database, context.to.version)
     const retention = context.config.migrations.softDropRetentionHours

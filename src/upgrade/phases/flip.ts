@@ -8,24 +8,23 @@ import { drainOrThrow } from './disable-standby.js'
  */
 export const flip: Phase = {
   name: 'flip',
-  timeoutSeconds: (context) => context.config.proxy.drainTimeoutSeconds + context.config.service.stopTimeoutSeconds + 30,
-  async forward(context) {
+  async forward(context, signal) {
     const { service } = context.config
-    await context.proxy.flip(service.name, context.standby)
-    await drainOrThrow(context, context.active)
-    await context.docker.stopSlot(service.name, context.active, service.stopTimeoutSeconds)
+    await context.proxy.flip(service.name, context.standby, signal)
+    await drainOrThrow(context, context.active, signal)
+    await context.docker.stopSlot(service.name, context.active, service.stopTimeoutSeconds, signal)
   },
   /** A still runs v1, which works on the expanded schema: give it the held requests back. */
-  async undo(context) {
+  async undo(context, signal) {
     const name = context.config.service.name
-    const container = await context.docker.inspectSlot(name, context.active)
+    const container = await context.docker.inspectSlot(name, context.active, signal)
     if (!container?.running) {
-      await context.docker.startSlot(name, context.active)
-      await waitSlotHealthy(context.docker, context.config, context.active)
+      await context.docker.startSlot(name, context.active, signal)
+      await waitSlotHealthy(context.docker, context.config, context.active, signal)
     }
-    const view = await context.proxy.getService(name)
-    if (view.slots[context.standby].state === 'buffering') await context.proxy.release(name, context.active)
-    else if (view.slots[context.active].state !== 'active') await context.proxy.setSlotState(name, context.active, 'active')
-    if (view.slots[context.standby].state === 'active') await context.proxy.setSlotState(name, context.standby, 'disabled')
+    const view = await context.proxy.getService(name, signal)
+    if (view.slots[context.standby].state === 'buffering') await context.proxy.release(name, context.active, signal)
+    else if (view.slots[context.active].state !== 'active') await context.proxy.setSlotState(name, context.active, 'active', signal)
+    if (view.slots[context.standby].state === 'active') await context.proxy.setSlotState(name, context.standby, 'disabled', signal)
   },
 }

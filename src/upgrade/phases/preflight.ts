@@ -12,10 +12,9 @@ export class PreflightError extends HandoverError {
 /** Checks everything the later phases rely on, before any of them changes anything. */
 export const preflight: Phase = {
   name: 'preflight',
-  timeoutSeconds: () => 60,
-  async forward(context) {
+  async forward(context, signal) {
     const { service } = context.config
-    const route = await context.proxy.getService(service.name)
+    const route = await context.proxy.getService(service.name, signal)
     for (const slot of SLOT_NAMES) {
       if (route.slots[slot].state !== 'active') {
         throw new PreflightError(
@@ -23,12 +22,12 @@ export const preflight: Phase = {
             'a previous run may not have finished: see `handover status`',
         )
       }
-      const container = await context.docker.inspectSlot(service.name, slot)
+      const container = await context.docker.inspectSlot(service.name, slot, signal)
       if (!container?.running) throw new PreflightError(`slot ${slot} of ${service.name} has no running container; deploy it first`)
     }
     await checkScripts(context)
     context.note(`plan: ${context.from.version} → ${context.to.version}, scripts: ${context.scripts.map((s) => s.name).join(', ') || 'none'}`)
-    const rehearsed = await rehearse(context.db, context.config.database.schema, context.scripts)
+    const rehearsed = await rehearse(context.db, context.config.database.schema, context.scripts, signal)
     context.migrations.useAlgorithms(rehearsed)
     const copies = rehearsed.filter((statement) => statement.algorithm === 'COPY' && !statement.part.endsWith('-undo'))
     context.note(`rehearsal on a copy of the schema: ${rehearsed.length} statements ok${copies.length ? `; these copy their table: ${copies.map((s) => `${s.script}:${s.line}`).join(', ')}` : ''}`)

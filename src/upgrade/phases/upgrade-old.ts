@@ -4,10 +4,9 @@ import type { Phase } from '../upgrade-context.js'
 /** Slot A, stopped since the flip, is recreated on the new image and rejoins the rotation. */
 export const upgradeOld: Phase = {
   name: 'upgrade-old',
-  timeoutSeconds: (context) => context.config.service.healthTimeoutSeconds + 60,
-  async forward(context) {
-    await runSlotOn(context, context.active, context.to.image)
-    await expectSlotVersion(context.config, context.active, context.to.version)
-    await context.proxy.setSlotState(context.config.service.name, context.active, 'active')
+  async forward(context, signal) {
+    await runSlotOn(context, context.active, context.to.image, signal)
+    await expectSlotVersion(context.config, context.active, context.to.version, signal)
+    await context.proxy.setSlotState(context.config.service.name, context.active, 'active', signal)
   },
 }

@@ -4,14 +4,13 @@ import type { Phase } from '../upgrade-context.js'
 /** Slot B, out of rotation, is recreated on the new image and must come up healthy. */
 export const upgradeStandby: Phase = {
   name: 'upgrade-standby',
-  timeoutSeconds: (context) => context.config.service.stopTimeoutSeconds + context.config.service.healthTimeoutSeconds + 60,
-  async forward(context) {
-    await runSlotOn(context, context.standby, context.to.image)
-    await expectSlotVersion(context.config, context.standby, context.to.version)
+  async forward(context, signal) {
+    await runSlotOn(context, context.standby, context.to.image, signal)
+    await expectSlotVersion(context.config, context.standby, context.to.version, signal)
   },
-  async undo(context) {
-    const current = await context.docker.inspectSlot(context.config.service.name, context.standby)
+  async undo(context, signal) {
+    const current = await context.docker.inspectSlot(context.config.service.name, context.standby, signal)
     if (current?.running && current.image === context.from.image) return
-    await runSlotOn(context, context.standby, context.from.image)
+    await runSlotOn(context, context.standby, context.from.image, signal)
   },
 }

@@ -55,12 +55,12 @@ async function upgradeUnderWrites(t: Test, test: TestDatabase, scripts: Record<s
   const writer = await startOrderWriter({ schema: test.schema, password: dbPassword(), seeded, customers: CUSTOMERS, customerChangeRatio, maxDurationMs: 120_000 })
   await waitUntil(() => writer.written() >= 200, 20_000, 'writes before the expand')
   writer.markPhase('expand')
-  await executor.applyPart(chain, 'expand', (event) => applied.push(event), (step) => captures.push(step))
+  await executor.applyPart(chain, 'expand', (event) => applied.push(event), undefined, (step) => captures.push(step))
   writer.markPhase('after-expand')
   const afterExpand = writer.written()
   await waitUntil(() => writer.written() >= afterExpand + 300, 20_000, 'writes between expand and drain')
   const report = await writer.stop()
-  await executor.applyPart(chain, 'contract', (event) => applied.push(event), (step) => captures.push(step))
+  await executor.applyPart(chain, 'contract', (event) => applied.push(event), undefined, (step) => captures.push(step))
   return { applied, captures, writer: report }
 }
 

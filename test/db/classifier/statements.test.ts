@@ -63,6 +63,7 @@ const CASES: Case[] = [
   { sql: 'ALTER TABLE orders MODIFY note VARCHAR(20) NULL', part: 'contract', kind: 'narrow-column', reason: 'narrows orders.note from VARCHAR(50) to VARCHAR(20)', schema: true },
   { sql: 'ALTER TABLE orders MODIFY amount INT NULL', part: 'contract', kind: 'narrow-column', reason: 'BIGINT(20) to INT', schema: true },
   { sql: 'ALTER TABLE users MODIFY id BIGINT NOT NULL', part: 'contract', kind: 'narrow-column', reason: 'BIGINT(20) UNSIGNED to BIGINT', schema: true },
+  { sql: 'ALTER TABLE orders MODIFY customer_id BIGINT UNSIGNED NOT NULL', part: 'contract', kind: 'narrow-column', reason: 'INT(11) to BIGINT UNSIGNED', schema: true },
   { sql: 'ALTER TABLE orders MODIFY total DECIMAL(10,1) NOT NULL DEFAULT 0', part: 'contract', kind: 'narrow-column', reason: 'DECIMAL(10,2) to DECIMAL(10,1)', schema: true },
   { sql: "ALTER TABLE orders MODIFY status ENUM('new','shipped') NOT NULL DEFAULT 'new'", part: 'contract', kind: 'narrow-column', reason: "ENUM('new','paid','shipped') to ENUM('new','shipped')", schema: true },
   { sql: "ALTER TABLE orders MODIFY status ENUM('new','shipped','paid') NOT NULL DEFAULT 'new'", part: 'contract', kind: 'narrow-column', reason: 'values the old version writes may no longer fit', schema: true },

@@ -31,6 +31,11 @@ const CASES: [string, string, TypeVerdict][] = [
   ['int unsigned', 'bigint', 'widen'],
   ['int unsigned', 'int', 'narrow'],
   ['int', 'int unsigned', 'narrow'],
+  // A wider unsigned type still has no room for negative values: signed to unsigned narrows whatever the widths.
+  ['int', 'bigint unsigned', 'narrow'],
+  ['tinyint', 'int unsigned', 'narrow'],
+  ['int unsigned', 'bigint unsigned', 'widen'],
+  ['smallint unsigned', 'int', 'widen'],
   ['integer', 'int', 'same'],
   ['boolean', 'tinyint(1)', 'same'],
   ['int', 'decimal(10,0)', 'widen'],

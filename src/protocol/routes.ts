@@ -68,6 +68,12 @@ export interface ServiceStatus extends ServiceRoute {
   bufferedBytes?: number
 }
 
+/** What a release answers: how many held requests went to the slot, and the service after it. */
+export interface ReleaseResult {
+  released: number
+  service: ServiceStatus
+}
+
 export interface DrainResult {
   drained: boolean
   inFlight: number

@@ -6,12 +6,9 @@
  */
 import http from 'node:http'
 import { TimeoutError } from '../errors.js'
-import type { UpgradeEvent } from '../upgrade/events.js'
-import { AgentRequestError, AgentUnreachableError } from './errors.js'
-import type { ReleaseResult } from './router.js'
-import type { DrainResult, ServiceRoute, ServiceStatus, SlotName, SlotState } from './types.js'
-
-export type { ReleaseResult }
+import type { UpgradeEvent } from './events.js'
+import { AgentRequestError, AgentUnreachableError } from './admin-errors.js'
+import type { DrainResult, ReleaseResult, ServiceRoute, ServiceStatus, SlotName, SlotState } from './routes.js'
 
 export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 15
 
@@ -42,51 +39,53 @@ export class AdminClient {
     return ((await this.call('GET', '/v1/services')) as { services: ServiceStatus[] }).services
   }
 
-  async getService(name: string): Promise<ServiceStatus> {
-    return (await this.call('GET', servicePath(name))) as ServiceStatus
+  async getService(name: string, signal?: AbortSignal): Promise<ServiceStatus> {
+    return (await this.call('GET', servicePath(name), undefined, { signal })) as ServiceStatus
   }
 
   /** Registers the service, or replaces its route (slot state changes must be legal transitions). */
-  async putService(route: ServiceRoute): Promise<ServiceStatus> {
-    return (await this.call('PUT', servicePath(route.name), route)) as ServiceStatus
+  async putService(route: ServiceRoute, signal?: AbortSignal): Promise<ServiceStatus> {
+    return (await this.call('PUT', servicePath(route.name), route, { signal })) as ServiceStatus
   }
 
   async deleteService(name: string): Promise<void> {
     await this.call('DELETE', servicePath(name))
   }
 
-  async setSlotState(service: string, slot: SlotName, state: SlotState): Promise<void> {
-    await this.call('PUT', `${servicePath(service)}/slots/${slot}/state`, { state })
+  async setSlotState(service: string, slot: SlotName, state: SlotState, signal?: AbortSignal): Promise<void> {
+    await this.call('PUT', `${servicePath(service)}/slots/${slot}/state`, { state }, { signal })
   }
 
   /** `to` starts buffering new requests; the other slot, if active, starts draining. */
-  async flip(service: string, to: SlotName): Promise<void> {
-    await this.call('POST', `${servicePath(service)}/flip`, { to })
+  async flip(service: string, to: SlotName, signal?: AbortSignal): Promise<void> {
+    await this.call('POST', `${servicePath(service)}/flip`, { to }, { signal })
   }
 
   /** `to` becomes active and receives the held requests; returns how many were released. */
-  async release(service: string, to: SlotName): Promise<ReleaseResult> {
-    return (await this.call('POST', `${servicePath(service)}/release`, { to })) as ReleaseResult
+  async release(service: string, to: SlotName, signal?: AbortSignal): Promise<ReleaseResult> {
+    return (await this.call('POST', `${servicePath(service)}/release`, { to }, { signal })) as ReleaseResult
   }
 
   /** Waits up to `timeoutSeconds` for the slot's in-flight requests to finish; never throws on timeout. */
-  async waitDrained(service: string, slot: SlotName, timeoutSeconds: number): Promise<DrainResult> {
+  async waitDrained(service: string, slot: SlotName, timeoutSeconds: number, signal?: AbortSignal): Promise<DrainResult> {
     const body = { timeoutSeconds }
-    return (await this.call('POST', `${servicePath(service)}/slots/${slot}/wait-drained`, body, timeoutSeconds + this.timeoutSeconds)) as DrainResult
+    return (await this.call('POST', `${servicePath(service)}/slots/${slot}/wait-drained`, body, { timeoutSeconds: timeoutSeconds + this.timeoutSeconds, signal })) as DrainResult
   }
 
   async reportEvent(event: UpgradeEvent): Promise<void> {
     await this.call('POST', '/v1/events', event)
   }
 
-  private call(method: string, path: string, body?: unknown, timeoutSeconds = this.timeoutSeconds): Promise<unknown> {
+  /** `signal` aborts the request (a cancelled phase must not wait for the agent). */
+  private call(method: string, path: string, body?: unknown, options: { timeoutSeconds?: number; signal?: AbortSignal | undefined } = {}): Promise<unknown> {
+    const { timeoutSeconds = this.timeoutSeconds, signal } = options
     const text = body === undefined ? undefined : JSON.stringify(body)
     const what = `${method} ${path}`
     return new Promise((resolve, reject) => {
       const headers: http.OutgoingHttpHeaders = text === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }
       const where = this.tcp === undefined ? { socketPath: this.socketPath } : { host: this.tcp.host, port: this.tcp.port }
       if (this.tcp !== undefined) headers.authorization = `Bearer ${this.tcp.token}`
-      const request = http.request({ ...where, method, path, headers, agent: false }, (response) => {
+      const request = http.request({ ...where, method, path, headers, agent: false, ...(signal ? { signal } : {}) }, (response) => {
         const chunks: Buffer[] = []
         response.on('data', (chunk: Buffer) => chunks.push(chunk))
         response.on('error', (error) => reject(new AgentUnreachableError(this.socketPath, error)))
@@ -99,7 +98,7 @@ export class AdminClient {
         })
       })
       request.setTimeout(timeoutSeconds * 1000, () => request.destroy(new TimeoutError(`agent request ${what}`, timeoutSeconds)))
-      request.on('error', (error) => reject(error instanceof TimeoutError ? error : new AgentUnreachableError(this.socketPath, error)))
+      request.on('error', (error) => reject(error instanceof TimeoutError || signal?.aborted ? error : new AgentUnreachableError(this.socketPath, error)))
       request.end(text)
     })
   }
