@@ -89,6 +89,8 @@ export interface PlanJson {
       backfill: { capture: string; chunked: boolean } | null
       /** A contract catch-up that the capture of its backfill makes unnecessary: it does not run. */
       replacedByCapture: boolean
+      /** A contract ALTER whose table is rebuilt beside it during the expand (chunked copy, writes recorded): the contract only swaps it in. */
+      rebuiltOnline: boolean
       /** A contract statement that scans or rebuilds a table while requests are held: its estimated time. */
       heldSeconds: number | null
     }>

@@ -33,6 +33,7 @@ export function toPlanJson(plan: UpgradePlan): PlanJson {
             keptAs: statement.softDrop?.softName ?? null,
             backfill: statement.backfill ? { capture: statement.backfill.capture, chunked: statement.backfill.chunks !== undefined } : null,
             replacedByCapture: statement.replacedByCapture === true,
+            rebuiltOnline: statement.part === 'contract' && plan.rebuiltOnline.some((spec) => spec.script === statement.script && spec.index === statement.index),
             heldSeconds: plan.hold.statements.find((held) => held.script === statement.script && held.line === statement.line && statement.part === 'contract')?.seconds ?? null,
           }
         }),

@@ -37,11 +37,19 @@ const COPY_ROWS_PER_SECOND = 100_000
 const SCAN_ROWS_PER_SECOND = 40_000
 const DATA_CHANGE = /^\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b/i
 
-export async function estimateContractHold(connection: Connection, schema: string, scripts: readonly MigrationScript[], rehearsed: readonly StatementApplied[]): Promise<HoldEstimate> {
+/** `online`: the contract ALTERs rebuilt beside their table during the expand, which the contract only swaps in. */
+export async function estimateContractHold(
+  connection: Connection,
+  schema: string,
+  scripts: readonly MigrationScript[],
+  rehearsed: readonly StatementApplied[],
+  online: readonly { script: string; index: number }[] = [],
+): Promise<HoldEstimate> {
   const rows = await tableRows(connection, schema)
   const statements: HeldStatement[] = []
   for (const applied of rehearsed) {
     if (applied.part !== 'contract' || applied.replacedByCapture || applied.softDrop) continue
+    if (online.some((spec) => spec.script === applied.script && spec.index === applied.index)) continue
     const statement = scripts.find((script) => script.name === applied.script)?.parts.contract[applied.index]
     const table = statement?.classified?.table
     if (!statement || !table) continue

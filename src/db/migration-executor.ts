@@ -2,11 +2,12 @@ import pRetry from 'p-retry'
 import { HandoverError, errorMessage } from '../errors.js'
 import { alterCheapest, isAlterTable, withAlgorithm, type AlterAlgorithm } from './alter-algorithm.js'
 import { cancellableQuery } from './cancellable-query.js'
-import { quoteName, type Connection } from './connection.js'
+import { quoteName, tableExists, type Connection } from './connection.js'
 import type { BackfillProgressLedger } from './capture/backfill-progress.js'
 import type { CaptureSpec } from './capture/capture-plan.js'
 import { CapturedBackfills, type BackfillRun } from './capture/captured-backfills.js'
-import { DEFAULT_BACKFILL_TUNING, type BackfillTuning } from './capture/chunked-backfill.js'
+import { DEFAULT_BACKFILL_TUNING, type BackfillReport, type BackfillTuning } from './capture/chunked-backfill.js'
+import { OnlineRebuilds, planRebuilds, REBUILT, type RebuildSpec } from './capture/online-rebuild.js'
 import type { StatementLedger } from './migration-history.js'
 import type { MigrationScript, ScriptPart } from './migration-script.js'
 import { waitForOpenTransactions, type OpenTransaction } from './open-transactions.js'
@@ -43,13 +44,16 @@ export interface StatementApplied {
   backfill?: BackfillRun
   /** A contract catch-up that the capture of its backfill made unnecessary. */
   replacedByCapture?: true
+  /** A contract ALTER whose table was rebuilt during the expand: only the swap ran. */
+  rebuiltOnline?: true
 }
 
-/** What the capture did around a part: keys replayed, triggers and change tables removed. */
+/** What the capture did around a part: keys replayed, triggers and change tables removed, tables rebuilt beside the old. */
 export interface CaptureStep {
   part: ScriptPart
   replayed: number
   removed: string[]
+  rebuilt?: { table: string; copy: BackfillReport }[]
 }
 
 export interface ExecutorOptions {
@@ -83,6 +87,7 @@ const DATA_CHANGE = /^\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b/i
 export class MigrationExecutor {
   private readonly algorithms = new Map<string, AlterAlgorithm>()
   private readonly backfills: CapturedBackfills
+  private readonly rebuilds: OnlineRebuilds
 
   constructor(private readonly options: ExecutorOptions) {
     this.backfills = new CapturedBackfills({
@@ -91,6 +96,16 @@ export class MigrationExecutor {
       progress: options.backfillProgress,
       tuning: options.backfillTuning ?? DEFAULT_BACKFILL_TUNING,
     })
+    this.rebuilds = new OnlineRebuilds(options.connection, options.schema, options.backfillProgress, options.backfillTuning ?? DEFAULT_BACKFILL_TUNING)
+  }
+
+  /**
+   * The contract ALTERs rebuilt online during the expand. Known only once the rehearsal has
+   * told each ALTER's algorithm (useAlgorithms); the rehearsal itself runs them as written.
+   */
+  async plannedRebuilds(scripts: readonly MigrationScript[]): Promise<RebuildSpec[]> {
+    if (this.options.probeAlgorithms || this.algorithms.size === 0) return []
+    return planRebuilds(this.options.connection, this.options.schema, scripts, (script, index) => this.algorithms.get(statementKey(script, 'contract', index)))
   }
 
   /** The algorithm each ALTER got in the rehearsal: the real run asks for the same. */
@@ -116,6 +131,7 @@ export class MigrationExecutor {
     const { connection, schema, history } = this.options
     await connection.query(`USE ${quoteName(schema)}`)
     await connection.query(`SET SESSION lock_wait_timeout = ${DDL_LOCK_WAIT_SECONDS}`)
+    const rebuilds = part === 'contract' ? await this.plannedRebuilds(scripts) : []
     if (part === 'contract') onCapture?.({ part, ...(await this.backfills.finish(scripts)) })
     for (const script of scripts) {
       await history.checkUnchanged(script)
@@ -124,11 +140,11 @@ export class MigrationExecutor {
         signal?.throwIfAborted()
         const applied = done.has(index)
           ? { script: script.name, part, index, line: script.parts[part][index]!.line, durationMs: 0, skipped: true }
-          : await this.applyStatement(scripts, script, part, index, signal)
+          : await this.applyStatement(scripts, script, part, index, signal, rebuilds)
         onApplied?.(applied)
       }
     }
-    if (part === 'expand') onCapture?.({ part, replayed: await this.backfills.catchUp(scripts), removed: [] })
+    if (part === 'expand') onCapture?.({ part, replayed: await this.backfills.catchUp(scripts), removed: [], rebuilt: await this.prepareRebuilds(scripts, signal) })
   }
 
   /**
@@ -139,12 +155,16 @@ export class MigrationExecutor {
   async undoPart(scripts: readonly MigrationScript[], forward: ScriptPart, undo: ScriptPart, onApplied?: (event: StatementApplied) => void, signal?: AbortSignal): Promise<void> {
     const { history, softDrops, connection, schema } = this.options
     // The capture triggers name the columns the expand added: they go before those columns do.
-    if (forward === 'expand') await this.backfills.remove(scripts)
+    if (forward === 'expand') {
+      await this.backfills.remove(scripts)
+      await this.rebuilds.removeAll()
+    }
     for (const script of [...scripts].reverse()) {
       const drops = await softDrops.ofScript(script.name)
       if ((await history.appliedIndexes(script, forward)).size === 0 && drops.length === 0) continue
       for (const drop of drops) {
-        await this.withRetry(script, undo, 0, () => cancellableQuery(connection, restoreSql(schema, drop), signal).then(() => undefined), signal)
+        const restore = drop.definition === REBUILT ? () => this.rebuilds.swapBack(drop) : () => cancellableQuery(connection, restoreSql(schema, drop), signal).then(() => undefined)
+        await this.withRetry(script, undo, 0, restore, signal)
         await softDrops.forget(drop)
       }
       await this.applyPart([script], undo, onApplied, signal)
@@ -168,9 +188,11 @@ export class MigrationExecutor {
    * A data change commits together with its history row, so a run cut off at any moment
    * runs it exactly once. A DDL commits by itself: it is recorded right after it returns.
    */
-  private async applyStatement(scripts: readonly MigrationScript[], script: MigrationScript, part: ScriptPart, index: number, signal?: AbortSignal): Promise<StatementApplied> {
+  private async applyStatement(scripts: readonly MigrationScript[], script: MigrationScript, part: ScriptPart, index: number, signal?: AbortSignal, rebuilds: RebuildSpec[] = []): Promise<StatementApplied> {
     const { history, runId } = this.options
     const statement = script.parts[part][index]!
+    const rebuild = rebuilds.find((spec) => spec.script === script.name && spec.index === index)
+    if (rebuild && (await tableExists(this.options.connection, this.options.schema, rebuild.shadow))) return this.swapRebuilt(script, index, rebuild)
     if (part === 'contract' && statement.catchUpOf !== undefined) {
       const spec = await this.backfills.specFor(scripts, script.name, statement.catchUpOf)
       if (spec && spec.mode !== 'uncaptured') {
@@ -181,6 +203,23 @@ export class MigrationExecutor {
     const spec = part === 'expand' ? await this.backfills.specFor(scripts, script.name, index) : undefined
     if (spec) return this.applyBackfill(script, index, spec, signal)
     return this.applyPlain(script, part, index, signal)
+  }
+
+  /** Builds every planned rebuild's shadow during the expand, while the old version serves. */
+  private async prepareRebuilds(scripts: readonly MigrationScript[], signal?: AbortSignal): Promise<{ table: string; copy: BackfillReport }[]> {
+    const done: { table: string; copy: BackfillReport }[] = []
+    for (const spec of await this.plannedRebuilds(scripts)) done.push({ table: spec.table, copy: await this.rebuilds.prepare(spec, signal) })
+    return done
+  }
+
+  /** In the contract: the rebuilt table swapped in, the old one kept for an undo until finalize. */
+  private async swapRebuilt(script: MigrationScript, index: number, spec: RebuildSpec): Promise<StatementApplied> {
+    const { history, runId, softDrops } = this.options
+    const started = performance.now()
+    const drop = await this.rebuilds.swap(spec)
+    await softDrops.record(drop, runId)
+    await history.record(script, 'contract', index, runId, performance.now() - started)
+    return { script: script.name, part: 'contract', index, line: script.parts.contract[index]!.line, durationMs: performance.now() - started, skipped: false, softDrop: drop, rebuiltOnline: true }
   }
 
   /** A backfill: its capture installed first, then run in chunks (or whole, on a table without a key). */

@@ -82,7 +82,8 @@ export class SoftDropTable implements SoftDropLedger {
       script: String(row.script),
       table: String(row.table_name),
       softName: String(row.soft_name),
-      ...(row.column_name === null ? {} : { column: String(row.column_name), definition: String(row.definition) }),
+      ...(row.column_name === null ? {} : { column: String(row.column_name) }),
+      ...(row.definition === null ? {} : { definition: String(row.definition) }),
     }))
   }
 }

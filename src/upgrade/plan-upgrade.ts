@@ -2,6 +2,7 @@ import type { HandoverConfig } from '../config/config.js'
 import { connect, type Connection } from '../db/connection.js'
 import { planChain, type PlannedScript } from '../db/migration-planner.js'
 import { readScripts } from '../db/migration-script.js'
+import { planRebuilds, type RebuildSpec } from '../db/capture/online-rebuild.js'
 import { estimateContractHold, type HoldEstimate } from '../db/hold-estimate.js'
 import { rehearse, type RehearsedStatement } from '../db/rehearsal.js'
 import { compareVersions, formatVersion, parseVersion, type Version } from '../db/version.js'
@@ -17,6 +18,8 @@ export interface UpgradePlan {
   rehearsed: RehearsedStatement[]
   /** How long the contract would hold requests, and the statements that take the time. */
   hold: HoldEstimate
+  /** Contract ALTERs whose table is rebuilt beside it during the expand: the contract only swaps it in. */
+  rebuiltOnline: RebuildSpec[]
   maxWaitSeconds: number
 }
 
@@ -32,11 +35,13 @@ export async function planUpgrade(config: HandoverConfig, target: string): Promi
   try {
     const current = await readSchemaVersion(db, config.database)
     const base = { schema: config.database.schema, current: formatVersion(current), target, maxWaitSeconds: config.proxy.buffer.maxWaitSeconds }
-    if (compareVersions(current, targetVersion) >= 0) return { ...base, steps: [], rehearsed: [], hold: { seconds: 0, statements: [] } }
+    if (compareVersions(current, targetVersion) >= 0) return { ...base, steps: [], rehearsed: [], hold: { seconds: 0, statements: [] }, rebuiltOnline: [] }
     const steps = await planScripts(db, config, current, targetVersion)
     const scripts = steps.map((step) => step.script)
     const rehearsed = await rehearse(db, config.database.schema, scripts)
-    return { ...base, steps, rehearsed, hold: await estimateContractHold(db, config.database.schema, scripts, rehearsed) }
+    const algorithms = new Map(rehearsed.filter((s) => s.part === 'contract').map((s) => [`${s.script}#${s.index}`, s.algorithm]))
+    const rebuiltOnline = await planRebuilds(db, config.database.schema, scripts, (script, index) => algorithms.get(`${script}#${index}`))
+    return { ...base, steps, rehearsed, hold: await estimateContractHold(db, config.database.schema, scripts, rehearsed, rebuiltOnline), rebuiltOnline }
   } finally {
     await db.end()
   }

@@ -55,6 +55,7 @@ function printPlan(plan: PlanJson, output: Output): number {
 
 function howItRuns(statement: PlanJson['scripts'][number]['statements'][number]): string {
   if (statement.replacedByCapture) return '  [not run: the capture of its backfill keeps the rows in step]'
+  if (statement.rebuiltOnline) return '  [rebuilt beside the table during the expand; the contract swaps it in]'
   if (statement.heldSeconds !== null) return `  [while requests are held: ~${statement.heldSeconds.toFixed(1)} s]`
   if (!statement.backfill) return ''
   const capture = { 'row-trigger': "old version's writes applied by triggers", 'changed-keys': "old version's written keys replayed", uncaptured: 'not captured: runs again in the contract' }[statement.backfill.capture]

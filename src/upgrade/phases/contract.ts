@@ -21,6 +21,7 @@ export const contract: Phase = {
       (applied) => {
         if (applied.skipped) return
         if (applied.replacedByCapture) return context.note(`contract ${applied.script}:${applied.line} catch-up not needed: the capture kept the backfill in step`)
+        if (applied.rebuiltOnline) return context.note(`contract ${applied.script}:${applied.line} ${applied.durationMs.toFixed(0)}ms: the table rebuilt during the expand swapped in (the old one kept as ${applied.softDrop!.softName} until finalize)`)
         const soft = applied.softDrop ? ` (kept as ${applied.softDrop.softName} until finalize)` : ''
         context.note(`contract ${applied.script}:${applied.line} ${applied.durationMs.toFixed(0)}ms${soft}`)
       },

@@ -14,6 +14,7 @@ export const expand: Phase = {
       signal,
       (step) => {
         if (step.replayed) context.note(`expand: replayed the backfills for ${step.replayed} rows the old version wrote meanwhile`)
+        for (const { table, copy } of step.rebuilt ?? []) context.note(`expand: ${table} rebuilt beside itself for the contract, ${copy.rows} rows copied in ${copy.chunks} chunks (longest ${copy.longestChunkMs.toFixed(0)}ms)`)
       },
     )
   },

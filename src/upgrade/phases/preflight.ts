@@ -31,7 +31,9 @@ export const preflight: Phase = {
     context.migrations.useAlgorithms(rehearsed)
     const copies = rehearsed.filter((statement) => statement.algorithm === 'COPY' && !statement.part.endsWith('-undo'))
     context.note(`rehearsal on a copy of the schema: ${rehearsed.length} statements ok${copies.length ? `; these copy their table: ${copies.map((s) => `${s.script}:${s.line}`).join(', ')}` : ''}`)
-    const hold = await estimateContractHold(context.db, context.config.database.schema, context.scripts, rehearsed)
+    const online = await context.migrations.plannedRebuilds(context.scripts)
+    for (const spec of online) context.note(`${spec.script}: the contract's rebuild of ${spec.table} is built beside it during the expand and swapped in by the contract`)
+    const hold = await estimateContractHold(context.db, context.config.database.schema, context.scripts, rehearsed, online)
     if (hold.statements.length) context.note(`the contract holds requests for about ${hold.seconds.toFixed(1)} s (${hold.statements.map((entry) => `${entry.script}:${entry.line} ${entry.how} ${entry.table}`).join(', ')})`)
     checkHold(hold, context.config.proxy.buffer.maxWaitSeconds)
   },

@@ -15,26 +15,15 @@ import { ensureMigrationTables, serviceExecutor } from '../../../src/db/service-
 import { waitUntil } from '../../../scripts/lib/wait-until.js'
 import { spawnApplyExpand } from '../../support/apply-expand-process.js'
 import { startOrderWriter, type OrderState, type WriterReport } from '../../../scripts/lib/order-writer.js'
+import { assertRowsMatch, cents, CUSTOMERS, seedOrders, toCents } from '../../support/orders-fixture.js'
 import { createTestDatabase, dbPassword, type TestDatabase } from '../../support/test-database.js'
 
-const SEED_ROWS = 20_000
-const CUSTOMERS = 50
 const TUNING = { chunkRows: 300, chunkTargetMs: 15, maxThreadsRunning: 64, pauseRatio: 1 }
 
 const UNMARKED_AMOUNT = `ALTER TABLE orders ADD COLUMN amount_cents BIGINT NULL;
 UPDATE orders SET amount_cents = amount * 100 WHERE amount_cents IS NULL;
 ALTER TABLE orders DROP COLUMN amount;
 `
-
-async function seedOrders(test: TestDatabase): Promise<Map<number, OrderState>> {
-  await test.db.query(`CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL) ENGINE=InnoDB;
-    INSERT INTO customers SELECT seq, CONCAT('customer-', seq) FROM seq_1_to_${CUSTOMERS};
-    CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, amount DECIMAL(12,2) NOT NULL, customer_id INT NOT NULL) ENGINE=InnoDB;
-    INSERT INTO orders (id, amount, customer_id) SELECT seq, (seq % 997) + 0.5, 1 + seq % ${CUSTOMERS} FROM seq_1_to_${SEED_ROWS}`)
-  const seeded = new Map<number, OrderState>()
-  for (let id = 1; id <= SEED_ROWS; id++) seeded.set(id, { amount: ((id % 997) + 0.5).toFixed(2), customerId: 1 + (id % CUSTOMERS) })
-  return seeded
-}
 
 interface Upgrade {
   applied: StatementApplied[]
@@ -64,20 +53,6 @@ async function upgradeUnderWrites(t: Test, test: TestDatabase, scripts: Record<s
   return { applied, captures, writer: report }
 }
 
-/** Every row the writers know is in the table with the new column computed from its last acknowledged state. */
-async function assertRowsMatch(t: Test, test: TestDatabase, writer: WriterReport, column: string, expectedValue: (state: OrderState) => string) {
-  const [rows] = await test.db.query<RowDataPacket[]>(`SELECT id, ${column} AS value FROM \`${test.schema}\`.orders`)
-  const actual = new Map(rows.map((row) => [Number(row.id), row.value === null ? null : String(row.value)]))
-  const lost: string[] = []
-  for (const [id, state] of writer.expected) {
-    const want = state === null ? undefined : expectedValue(state)
-    const got = actual.get(id)
-    if (want === undefined ? actual.has(id) : got !== want) lost.push(`${id}: want ${want ?? '(deleted)'}, got ${got === undefined ? '(missing)' : got}`)
-  }
-  t.same(lost.slice(0, 10), [], `every acknowledged write is in ${column} (${writer.expected.size} rows checked, ${lost.length} wrong)`)
-  t.equal(rows.length, [...writer.expected.values()].filter((state) => state !== null).length, 'no row more, no row less')
-}
-
 async function captureObjects(test: TestDatabase): Promise<string[]> {
   const [rows] = await test.db.query<RowDataPacket[]>(
     `SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME LIKE '\\_handover%'
@@ -93,13 +68,6 @@ function assertWritersWereBusy(t: Test, writer: WriterReport) {
   t.ok((writer.writesByPhase['after-expand'] ?? 0) >= 300, 'and between the expand and the drain')
   t.ok(writer.updates > 0 && writer.deletes > 0 && writer.inserts > 0 && writer.longTransactions > 0, 'updates, deletes, inserts and long transactions all happened')
 }
-
-/** An amount written as `123.45`, in cents, exactly. */
-const toCents = (amount: string): number => {
-  const [whole = '0', fraction = ''] = amount.split('.')
-  return Number(whole) * 100 + Number(fraction.padEnd(2, '0').slice(0, 2))
-}
-const cents = (state: OrderState): string => String(toCents(state.amount))
 
 t.test('an unmarked script: a per-row backfill is kept in step by triggers; the contract catch-up is not needed', async (t) => {
   const test = await createTestDatabase('capture_row')
