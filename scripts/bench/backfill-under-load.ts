@@ -1,14 +1,14 @@
 /**
- * A backfill on a big, busy table: the legacy-shape script (ADD COLUMN; UPDATE ... WHERE
- * new IS NULL; DROP COLUMN) through handover's executor while writers update old and new
- * rows, insert, delete and hold long transactions. Prints, in one run:
- *   - the writers' p99 and longest write in steady state (the baseline) and during the
- *     expand's chunked backfill, and their ratio;
- *   - the contract's time with the writers stopped, which is how long requests are held
- *     at the flip;
- *   - acknowledged writes missing from the new column (must be 0).
+ * Online schema changes on a big, busy table, through handover's executor while writers
+ * update old and new rows, insert, delete and hold long transactions. Two cases, each on a
+ * fresh table of --rows rows, in one run:
+ *   backfill: ADD COLUMN; UPDATE ... WHERE new IS NULL; DROP COLUMN (an unmarked script)
+ *   rebuild:  a contract ALTER the server runs by copying the table (a narrowing)
+ * For each it prints the writers' p99 and longest write in steady state (the baseline) and
+ * during the expand, their ratio, the contract's time with the writers stopped (how long
+ * requests are held at the flip), and acknowledged writes missing (must be 0).
  *
- *   npx tsx scripts/bench/backfill-under-load.ts [--rows N] [--steady-seconds S]
+ *   npx tsx scripts/bench/backfill-under-load.ts [--rows N] [--steady-seconds S] [--case backfill|rebuild] [--long-transactions R]
  * (needs scripts/setup-env.sh; env from scripts/env-defaults.sh)
  */
 import { randomBytes } from 'node:crypto'
@@ -17,97 +17,168 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { RowDataPacket } from 'mysql2/promise'
 import type { DatabaseConfig } from '../../src/config/config.js'
-import { connect } from '../../src/db/connection.js'
-import type { CaptureStep, StatementApplied } from '../../src/db/migration-executor.js'
+import { connect, type Connection } from '../../src/db/connection.js'
+import type { CaptureStep } from '../../src/db/migration-executor.js'
 import { readScripts } from '../../src/db/migration-script.js'
+import { rehearse } from '../../src/db/rehearsal.js'
 import { ensureMigrationTables, serviceExecutor } from '../../src/db/service-executor.js'
-import { startOrderWriter, type OrderState } from '../lib/order-writer.js'
+import { startOrderWriter, type OrderState, type WriterReport } from '../lib/order-writer.js'
 
-const rows = numberArg('--rows', 5_000_000)
-const steadySeconds = numberArg('--steady-seconds', 10)
-const password = process.env.HANDOVER_DB_PASSWORD
-if (!password) throw new Error('HANDOVER_DB_PASSWORD is not set: . scripts/env-defaults.sh first')
-const schema = `bench_backfill_${randomBytes(3).toString('hex')}`
-const config: DatabaseConfig = {
-  host: '127.0.0.1',
-  port: 3306,
-  user: process.env.HANDOVER_DB_USER ?? 'handover',
-  password: { fromEnv: 'HANDOVER_DB_PASSWORD' },
-  schema,
-  journalSchema: `${schema}_journal`,
-  versionTable: 'app_version',
-  versionColumn: 'version',
-}
-const SCRIPT = `ALTER TABLE orders ADD COLUMN amount_cents BIGINT NULL;
+const CASES = {
+  backfill: {
+    script: `ALTER TABLE orders ADD COLUMN amount_cents BIGINT NULL;
 UPDATE orders SET amount_cents = amount * 100 WHERE amount_cents IS NULL;
 ALTER TABLE orders DROP COLUMN amount;
-`
+`,
+    /** The column that must hold every acknowledged amount afterwards, in cents. */
+    check: 'amount_cents',
+  },
+  rebuild: {
+    script: `-- handover:contract
+ALTER TABLE orders MODIFY amount DECIMAL(10,2) NOT NULL;
+-- handover:contract-undo
+ALTER TABLE orders MODIFY amount DECIMAL(12,2) NOT NULL;
+`,
+    check: 'ROUND(amount * 100)',
+  },
+} as const
+type CaseName = keyof typeof CASES
 
-const db = await connect(config)
-const dir = mkdtempSync(join(tmpdir(), 'bench-backfill-'))
-try {
+/** Old rows the writers pick from: spread over the whole table, few enough to keep in memory. */
+const WORKING_SET = 200_000
+const rows = numberArg('--rows', 5_000_000)
+const steadySeconds = numberArg('--steady-seconds', 10)
+const longTransactionRatio = Number(stringArg('--long-transactions') ?? 0)
+if (!(longTransactionRatio >= 0 && longTransactionRatio <= 0.5)) throw new Error(`--long-transactions must be a share from 0 to 0.5, got ${stringArg('--long-transactions')}`)
+const only = stringArg('--case')
+if (only !== undefined && !(only in CASES)) throw new Error(`--case must be one of ${Object.keys(CASES).join(', ')}, got ${only}`)
+const password = process.env.HANDOVER_DB_PASSWORD
+if (!password) throw new Error('HANDOVER_DB_PASSWORD is not set: . scripts/env-defaults.sh first')
+
+for (const name of Object.keys(CASES) as CaseName[]) {
+  if (only === undefined || only === name) await runCase(name)
+}
+
+async function runCase(name: CaseName): Promise<void> {
+  const schema = `bench_${name}_${randomBytes(3).toString('hex')}`
+  const config: DatabaseConfig = {
+    host: '127.0.0.1',
+    port: 3306,
+    user: process.env.HANDOVER_DB_USER ?? 'handover',
+    password: { fromEnv: 'HANDOVER_DB_PASSWORD' },
+    schema,
+    journalSchema: `${schema}_journal`,
+    versionTable: 'app_version',
+    versionColumn: 'version',
+  }
+  const db = await connect(config)
+  const dir = mkdtempSync(join(tmpdir(), 'bench-online-'))
+  try {
+    console.log(`\n== ${name}: ${rows.toLocaleString('en')} rows`)
+    const seeded = await seed(db, schema)
+    writeFileSync(join(dir, 'v2.sql'), CASES[name].script)
+    await ensureMigrationTables(db, config.journalSchema)
+    const executor = serviceExecutor(db, config, 'bench', 'bench-run')
+    const chain = readScripts(dir)
+    executor.useAlgorithms(await rehearse(db, schema, chain))
+    // A DDL (a trigger's CREATE) waits for every transaction open on the table when it runs, and
+    // the service's writes queue behind it: --long-transactions R makes that share of writes a
+    // 300 ms transaction, to measure that stall.
+    const writer = await startOrderWriter({ schema, password: password!, seeded, customers: 50, workers: 8, maxDurationMs: 3_600_000, maxWrites: 10_000_000, longTransactionRatio })
+    writer.markPhase('steady')
+    await sleep(steadySeconds * 1000)
+    writer.markPhase('expand')
+    const captures: CaptureStep[] = []
+    const expandStarted = performance.now()
+    let backfillLine = ''
+    await executor.applyPart(chain, 'expand', (event) => {
+      const chunks = event.backfill?.chunks
+      if (chunks) backfillLine = `backfill of ${chunks.rows.toLocaleString('en')} rows in ${chunks.chunks} chunks, longest chunk ${chunks.longestChunkMs.toFixed(0)} ms, capture ${event.backfill!.capture}`
+    }, undefined, (step) => captures.push(step))
+    const expandSeconds = (performance.now() - expandStarted) / 1000
+    const copy = captures.flatMap((step) => step.rebuilt ?? [])[0]?.copy
+    if (copy) backfillLine = `rebuild copy of ${copy.rows.toLocaleString('en')} rows in ${copy.chunks} chunks, longest chunk ${copy.longestChunkMs.toFixed(0)} ms`
+    writer.markPhase('after')
+    await sleep(2_000)
+    const report = await writer.stop()
+    const holdStarted = performance.now()
+    await executor.applyPart(chain, 'contract')
+    const holdMs = performance.now() - holdStarted
+    const lost = await lostWrites(db, schema, report, seeded, CASES[name].check)
+
+    const steady = report.latencyByPhase.steady!
+    const during = report.latencyByPhase.expand!
+    console.log(`expand ${expandSeconds.toFixed(1)} s: ${backfillLine}`)
+    console.log(`writes: ${report.updates} updates, ${report.inserts} inserts, ${report.deletes} deletes, ${report.longTransactions} long transactions, ${report.errors.length} errors`)
+    console.log(`steady state:  ${steady.count} writes, p50 ${steady.p50.toFixed(2)} ms, p99 ${steady.p99.toFixed(2)} ms, max ${steady.max.toFixed(0)} ms`)
+    console.log(`during expand: ${during.count} writes, p50 ${during.p50.toFixed(2)} ms, p99 ${during.p99.toFixed(2)} ms, max ${during.max.toFixed(0)} ms`)
+    console.log(`write p99 during expand / steady: ${(during.p99 / steady.p99).toFixed(2)} (target <= 2)`)
+    console.log(`longest write during expand: ${during.max.toFixed(0)} ms, steady max ${steady.max.toFixed(0)} ms (target: stall < 100 ms)`)
+    console.log(`hold at the flip (the contract with writers stopped): ${holdMs.toFixed(0)} ms (target < 1000 ms)`)
+    console.log(`acknowledged writes lost: ${lost}`)
+  } finally {
+    await db.query(`DROP DATABASE IF EXISTS ${schema}`)
+    await db.query(`DROP DATABASE IF EXISTS ${schema}_journal`)
+    await db.end()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function seed(db: Connection, schema: string): Promise<Map<number, OrderState>> {
+  const began = performance.now()
   await db.query(`CREATE DATABASE ${schema}`)
-  const seedStarted = performance.now()
   await db.query(`CREATE TABLE ${schema}.orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, amount DECIMAL(12,2) NOT NULL, customer_id INT NOT NULL) ENGINE=InnoDB`)
   for (let from = 1; from <= rows; from += 500_000) {
     const to = Math.min(rows, from + 499_999)
     await db.query(`INSERT INTO ${schema}.orders (id, amount, customer_id) SELECT seq, (seq % 997) + 0.5, 1 + seq % 50 FROM ${schema}.seq_${from}_to_${to}`)
   }
-  console.log(`seeded ${rows.toLocaleString('en')} rows in ${((performance.now() - seedStarted) / 1000).toFixed(0)} s`)
+  console.log(`seeded in ${((performance.now() - began) / 1000).toFixed(0)} s`)
   const seeded = new Map<number, OrderState>()
-  for (let id = 1; id <= rows; id++) seeded.set(id, { amount: ((id % 997) + 0.5).toFixed(2), customerId: 1 + (id % 50) })
+  const step = Math.max(1, Math.floor(rows / WORKING_SET))
+  for (let id = 1; id <= rows; id += step) seeded.set(id, stateOf(id))
+  return seeded
+}
 
-  writeFileSync(join(dir, 'v2.sql'), SCRIPT)
-  await ensureMigrationTables(db, config.journalSchema)
-  const executor = serviceExecutor(db, config, 'bench', 'bench-run')
-  const chain = readScripts(dir)
-  const writer = await startOrderWriter({ schema, password, seeded, customers: 50, workers: 8, maxDurationMs: 3_600_000, maxWrites: 10_000_000 })
-  writer.markPhase('steady')
-  await sleep(steadySeconds * 1000)
-  writer.markPhase('expand')
-  const applied: StatementApplied[] = []
-  const captures: CaptureStep[] = []
-  const expandStarted = performance.now()
-  await executor.applyPart(chain, 'expand', (event) => applied.push(event), undefined, (step) => captures.push(step))
-  const expandSeconds = (performance.now() - expandStarted) / 1000
-  writer.markPhase('after')
-  await sleep(2_000)
-  const report = await writer.stop()
-  const holdStarted = performance.now()
-  await executor.applyPart(chain, 'contract', (event) => applied.push(event), undefined, (step) => captures.push(step))
-  const holdMs = performance.now() - holdStarted
+function stateOf(id: number): OrderState {
+  return { amount: ((id % 997) + 0.5).toFixed(2), customerId: 1 + (id % 50) }
+}
 
-  const [stored] = await db.query<RowDataPacket[]>(`SELECT id, amount_cents FROM ${schema}.orders`)
-  const actual = new Map(stored.map((row) => [Number(row.id), String(row.amount_cents)]))
-  let lost = 0
-  for (const [id, state] of report.expected) {
-    const want = state === null ? undefined : String(Math.round(Number(state.amount) * 100))
-    if (want === undefined ? actual.has(id) : actual.get(id) !== want) lost++
+/**
+ * Rows the writers touched are compared one by one with their last acknowledged state;
+ * every other row must still hold its seeded amount, checked by the server in one pass.
+ */
+async function lostWrites(db: Connection, schema: string, report: WriterReport, seeded: Map<number, OrderState>, check: string): Promise<number> {
+  const touched = [...report.expected].filter(([id, state]) => state !== seeded.get(id))
+  await db.query(`CREATE TABLE ${schema}.touched (id BIGINT PRIMARY KEY, cents BIGINT NULL) ENGINE=InnoDB`)
+  for (let i = 0; i < touched.length; i += 5_000) {
+    const batch = touched.slice(i, i + 5_000).map(([id, state]) => [id, state === null ? null : cents(state.amount)])
+    await db.query(`INSERT INTO ${schema}.touched VALUES ?`, [batch])
   }
-  const steady = report.latencyByPhase.steady!
-  const during = report.latencyByPhase.expand!
-  const backfill = applied.find((event) => event.backfill)?.backfill
-  console.log(`expand ${expandSeconds.toFixed(1)} s: backfill ${backfill?.chunks?.rows.toLocaleString('en')} rows in ${backfill?.chunks?.chunks} chunks, longest chunk ${backfill?.chunks?.longestChunkMs.toFixed(0)} ms, capture ${backfill?.capture}`)
-  console.log(`writes: ${report.updates} updates, ${report.inserts} inserts, ${report.deletes} deletes, ${report.longTransactions} long transactions, ${report.errors.length} errors`)
-  console.log(`steady state: ${steady.count} writes, p50 ${steady.p50.toFixed(2)} ms, p99 ${steady.p99.toFixed(2)} ms, max ${steady.max.toFixed(0)} ms`)
-  console.log(`during expand: ${during.count} writes, p50 ${during.p50.toFixed(2)} ms, p99 ${during.p99.toFixed(2)} ms, max ${during.max.toFixed(0)} ms`)
-  console.log(`p99 during / steady: ${(during.p99 / steady.p99).toFixed(2)} (target <= 2)`)
-  console.log(`longest write stall during expand, beyond the steady max: ${Math.max(0, during.max - steady.max).toFixed(0)} ms (longest write ${during.max.toFixed(0)} ms; target < 100 ms)`)
-  console.log(`hold at the flip (contract with writers stopped): ${holdMs.toFixed(0)} ms (target < 1000 ms)`)
-  console.log(`acknowledged writes lost: ${lost} of ${report.expected.size} rows checked`)
-} finally {
-  await db.query(`DROP DATABASE IF EXISTS ${schema}`)
-  await db.query(`DROP DATABASE IF EXISTS ${schema}_journal`)
-  await db.end()
-  rmSync(dir, { recursive: true, force: true })
+  const [wrong] = await db.query<RowDataPacket[]>(
+    `SELECT (SELECT COUNT(*) FROM ${schema}.touched t LEFT JOIN ${schema}.orders o USING (id)
+              WHERE (t.cents IS NULL AND o.id IS NOT NULL) OR (t.cents IS NOT NULL AND (o.id IS NULL OR ${check.replace(/amount/g, 'o.amount')} <> t.cents))) +
+            (SELECT COUNT(*) FROM ${schema}.orders o LEFT JOIN ${schema}.touched t USING (id)
+              WHERE t.id IS NULL AND o.id <= ${rows} AND (${check.replace(/amount/g, 'o.amount')} IS NULL OR ${check.replace(/amount/g, 'o.amount')} <> ROUND(((o.id % 997) + 0.5) * 100))) AS n`,
+  )
+  return Number(wrong[0]!.n)
+}
+
+function cents(amount: string): number {
+  const [whole = '0', fraction = ''] = amount.split('.')
+  return Number(whole) * 100 + Number(fraction.padEnd(2, '0').slice(0, 2))
 }
 
 function numberArg(name: string, fallback: number): number {
+  const value = stringArg(name)
+  if (value === undefined) return fallback
+  const number = Number(value)
+  if (!Number.isInteger(number) || number < 1) throw new Error(`${name} must be a positive integer, got ${value}`)
+  return number
+}
+
+function stringArg(name: string): string | undefined {
   const index = process.argv.indexOf(name)
-  if (index === -1) return fallback
-  const value = Number(process.argv[index + 1])
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${process.argv[index + 1]}`)
-  return value
+  return index === -1 ? undefined : process.argv[index + 1]
 }
 
 function sleep(ms: number): Promise<void> {

@@ -47,6 +47,8 @@ export interface WriterOptions {
   maxDurationMs?: number
   /** Share of updates that change customer_id instead of the amount. */
   customerChangeRatio?: number
+  /** Share of writes that are a 300 ms transaction of two updates (default 0.02). */
+  longTransactionRatio?: number
 }
 
 export async function startOrderWriter(options: WriterOptions): Promise<OrderWriter> {
@@ -102,7 +104,7 @@ export async function startOrderWriter(options: WriterOptions): Promise<OrderWri
         await connection.query('DELETE FROM orders WHERE id = ?', [id])
         expected.set(id, null)
         report.deletes++
-      } else if (roll < 0.27) {
+      } else if (roll < 0.25 + (options.longTransactionRatio ?? 0.02)) {
         await longTransaction(connection, id)
         return acknowledged(started, false)
       } else {

@@ -3,6 +3,7 @@ import { HandoverError, errorMessage } from '../errors.js'
 import { alterCheapest, isAlterTable, withAlgorithm, type AlterAlgorithm } from './alter-algorithm.js'
 import { cancellableQuery } from './cancellable-query.js'
 import { quoteName, tableExists, type Connection } from './connection.js'
+import { withoutQueueing } from './metadata-lock.js'
 import type { BackfillProgressLedger } from './capture/backfill-progress.js'
 import type { CaptureSpec } from './capture/capture-plan.js'
 import { CapturedBackfills, type BackfillRun } from './capture/captured-backfills.js'
@@ -250,6 +251,8 @@ export class MigrationExecutor {
     await this.withRetry(script, part, statement.line, async () => {
       if (dataChange) return this.changeDataAndRecord(sql, () => history.record(script, part, index, runId, performance.now() - started), signal)
       if (probeAlgorithms && isAlterTable(sql)) algorithm = await alterCheapest(connection, sql)
+      // In the expand the service is writing: the DDL must not queue its writes behind it.
+      else if (part === 'expand') await withoutQueueing(connection, () => cancellableQuery(connection, algorithm ? withAlgorithm(sql, algorithm) : sql, signal), signal)
       else await cancellableQuery(connection, algorithm ? withAlgorithm(sql, algorithm) : sql, signal)
     }, signal).catch(async (error: unknown) => {
       await history.recordFailure(script, part, index, runId, performance.now() - started, errorMessage(error))

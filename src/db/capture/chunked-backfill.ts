@@ -35,6 +35,12 @@ export interface ChunkedBackfillJob {
   index: number
   tuning: BackfillTuning
   signal?: AbortSignal
+  /**
+   * Lock each chunk's rows (NOWAIT) before it runs: an UPDATE locks them anyway, so it must
+   * take them all at once or none. A copy that only reads them (a rebuild under READ
+   * COMMITTED, its writes captured by triggers) takes no lock on them at all.
+   */
+  lockRows?: boolean
 }
 
 export interface BackfillReport {
@@ -76,7 +82,7 @@ export async function runChunkedBackfill(job: ChunkedBackfillJob): Promise<Backf
       const upper = await boundary(job, last, size)
       const began = performance.now()
       let rows: number
-      const nowait = conflictSince === undefined || performance.now() - conflictSince < NOWAIT_BUDGET_MS
+      const nowait = job.lockRows !== false && (conflictSince === undefined || performance.now() - conflictSince < NOWAIT_BUDGET_MS)
       try {
         rows = await runChunk(job, last, upper, { lastKey: upper ?? last, rows: report.rows, chunks: report.chunks + 1 }, nowait)
       } catch (error) {

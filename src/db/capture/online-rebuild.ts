@@ -3,6 +3,7 @@ import type { RowDataPacket } from 'mysql2/promise'
 import type { AlterAlgorithm } from '../alter-algorithm.js'
 import { isAlterTable } from '../alter-algorithm.js'
 import { quoteName, tableExists, type Connection } from '../connection.js'
+import { withoutQueueing } from '../metadata-lock.js'
 import type { MigrationScript } from '../migration-script.js'
 import type { SoftDrop } from '../soft-drop.js'
 import type { BackfillProgressLedger } from './backfill-progress.js'
@@ -91,12 +92,30 @@ export class OnlineRebuilds {
     await this.installKeyCapture(spec, key)
     const columns = await this.copiedColumns(spec)
     const head = `REPLACE INTO ${this.name(spec.shadow)} (${columns}) SELECT ${columns} FROM ${this.name(spec.table)}`
-    const report = await runChunkedBackfill({
-      connection: this.connection, schema: this.schema, table: spec.table, key, chunking: { head }, ledger: this.progress,
-      script: `${spec.script}#rebuild`, index: spec.index, tuning: this.tuning, ...(signal ? { signal } : {}),
+    return this.readCommitted(async () => {
+      const report = await runChunkedBackfill({
+        connection: this.connection, schema: this.schema, table: spec.table, key, chunking: { head }, ledger: this.progress,
+        script: `${spec.script}#rebuild`, index: spec.index, tuning: this.tuning, lockRows: false, ...(signal ? { signal } : {}),
+      })
+      await this.replay(spec, key, CATCH_UP_LEAVE, CATCH_UP_DEADLINE_MS)
+      return report
     })
-    await this.replay(spec, key, CATCH_UP_LEAVE, CATCH_UP_DEADLINE_MS)
-    return report
+  }
+
+  /**
+   * Copies read the table without locking its rows (READ COMMITTED reads the last committed
+   * version and takes no gap locks), so the service's writes never wait for them; a row
+   * written after it was read is recorded by the triggers and copied again.
+   */
+  private async readCommitted<T>(work: () => Promise<T>): Promise<T> {
+    const [rows] = await this.connection.query<RowDataPacket[]>('SELECT @@SESSION.tx_isolation AS level')
+    const previous = String(rows[0]!.level).replace(/-/g, ' ')
+    await this.connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED')
+    try {
+      return await work()
+    } finally {
+      await this.connection.query(`SET SESSION TRANSACTION ISOLATION LEVEL ${previous}`)
+    }
   }
 
   /** In the contract: the last recorded rows copied, the shadow swapped in, the table's own triggers moved to it. */
@@ -104,7 +123,7 @@ export class OnlineRebuilds {
     const drop: SoftDrop = { script: spec.script, table: spec.table, softName: spec.old, definition: REBUILT }
     if (!(await tableExists(this.connection, this.schema, spec.shadow))) return drop
     const key = (await tableKey(this.connection, this.schema, spec.table))!
-    await this.replay(spec, key, 0)
+    await this.readCommitted(() => this.replay(spec, key, 0))
     await this.dropTriggers(spec.triggerPrefix)
     await this.moveTriggers(spec.table, () => this.connection.query(`RENAME TABLE ${this.name(spec.table)} TO ${this.name(spec.old)}, ${this.name(spec.shadow)} TO ${this.name(spec.table)}`))
     await this.connection.query(`DROP TABLE IF EXISTS ${this.name(spec.changes)}`)
@@ -164,7 +183,9 @@ export class OnlineRebuilds {
     const insert = (values: string): string => `INSERT IGNORE INTO ${this.name(spec.changes)} (${keyList(key)}) VALUES ${values}`
     // Not skipped for handover's own writes: a backfill's replay in the contract changes rows the shadow must get too.
     for (const [suffix, event, values] of [['i', 'INSERT', row('NEW')], ['u', 'UPDATE', `${row('OLD')}, ${row('NEW')}`], ['d', 'DELETE', row('OLD')]] as const) {
-      await this.connection.query(`CREATE TRIGGER IF NOT EXISTS ${this.name(`${spec.triggerPrefix}${suffix}`)} AFTER ${event} ON ${this.name(spec.table)} FOR EACH ROW ${insert(values)}`)
+      await withoutQueueing(this.connection, () =>
+        this.connection.query(`CREATE TRIGGER IF NOT EXISTS ${this.name(`${spec.triggerPrefix}${suffix}`)} AFTER ${event} ON ${this.name(spec.table)} FOR EACH ROW ${insert(values)}`),
+      )
     }
   }
 

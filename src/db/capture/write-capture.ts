@@ -1,5 +1,6 @@
 import type { RowDataPacket } from 'mysql2/promise'
 import { quoteName, type Connection } from '../connection.js'
+import { withoutQueueing } from '../metadata-lock.js'
 import { CAPTURE_TRIGGER_PREFIX, CHANGE_TABLE_PREFIX, changeTableName, type CaptureSpec } from './capture-plan.js'
 import { keyIn, keyList } from './key-sql.js'
 import type { TableKey } from './table-key.js'
@@ -111,9 +112,11 @@ export class WriteCapture {
     const assign = `SET ${spec.shape.assignments.map((a) => `NEW.${quoteName(a.column)} = (${a.expression}\n)`).join(',\n')};`
     const apply = spec.shape.condition ? `IF (${spec.shape.condition}\n) THEN\n${assign}\nEND IF;` : assign
     const body = `IF ${OWN_WRITES_VARIABLE} IS NULL THEN\n${[...resets, apply].join('\n')}\nEND IF`
-    for (const [suffix, event] of [['i', 'INSERT'], ['u', 'UPDATE']] as const) {
-      await this.connection.query(
-        `CREATE TRIGGER IF NOT EXISTS ${this.triggerName(spec.id, suffix)} BEFORE ${event} ON ${quoteName(this.schema)}.${quoteName(spec.table)} FOR EACH ROW\n${body}`,
+    // The UPDATE trigger first: a row inserted with the new columns computed while updates
+    // were not yet captured would be skipped by a backfill guarded by `WHERE new IS NULL`.
+    for (const [suffix, event] of [['u', 'UPDATE'], ['i', 'INSERT']] as const) {
+      await withoutQueueing(this.connection, () =>
+        this.connection.query(`CREATE TRIGGER IF NOT EXISTS ${this.triggerName(spec.id, suffix)} BEFORE ${event} ON ${quoteName(this.schema)}.${quoteName(spec.table)} FOR EACH ROW\n${body}`),
       )
     }
   }
@@ -125,9 +128,11 @@ export class WriteCapture {
     const id = changeTableName(table).slice(CHANGE_TABLE_PREFIX.length)
     const values = key.columns.map((column) => `NEW.${quoteName(column.name)}`).join(', ')
     for (const [suffix, event] of [['ki', 'INSERT'], ['ku', 'UPDATE']] as const) {
-      await this.connection.query(
-        `CREATE TRIGGER IF NOT EXISTS ${this.triggerName(id, suffix)} AFTER ${event} ON ${quoteName(this.schema)}.${quoteName(table)} FOR EACH ROW\n` +
-          `IF ${OWN_WRITES_VARIABLE} IS NULL THEN INSERT IGNORE INTO ${changes} (${keyList(key)}) VALUES (${values}); END IF`,
+      await withoutQueueing(this.connection, () =>
+        this.connection.query(
+          `CREATE TRIGGER IF NOT EXISTS ${this.triggerName(id, suffix)} AFTER ${event} ON ${quoteName(this.schema)}.${quoteName(table)} FOR EACH ROW\n` +
+            `IF ${OWN_WRITES_VARIABLE} IS NULL THEN INSERT IGNORE INTO ${changes} (${keyList(key)}) VALUES (${values}); END IF`,
+        ),
       )
     }
   }
