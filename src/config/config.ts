@@ -1,5 +1,5 @@
 /** The validated, defaulted configuration of one service. Every key is documented in deploy/handover.example.yaml. */
-import type { SlotName } from '../proxy/types.js'
+import type { ClientLimits, SlotName } from '../proxy/types.js'
 
 export { SLOT_NAMES, type SlotName } from '../proxy/types.js'
 
@@ -28,6 +28,8 @@ export interface ProxyConfig {
   drainTimeoutSeconds: number
   /** The proxies in front of handover's (addresses or CIDR blocks) whose X-Forwarded-* headers are kept. */
   trustedForwarders: string[]
+  /** What one client may hold: head and body timeouts, the wait for an upstream connection, the per-address cap. */
+  limits: ClientLimits
 }
 
 export interface DatabaseConfig {

@@ -5,6 +5,7 @@
  * time (TimeoutError), or refused (AgentRequestError, with the agent's own error code).
  */
 import http from 'node:http'
+import https from 'node:https'
 import { TimeoutError } from '../errors.js'
 import type { UpgradeEvent } from '../upgrade/events.js'
 import { AgentRequestError, AgentUnreachableError } from './errors.js'
@@ -20,6 +21,8 @@ export interface AdminTcpTarget {
   host: string
   port: number
   token: string
+  /** The CA (PEM) that signed the agent's --admin-tls-cert; with it the client speaks HTTPS. */
+  ca?: string | Buffer
 }
 
 export class AdminClient {
@@ -86,7 +89,8 @@ export class AdminClient {
       const headers: http.OutgoingHttpHeaders = text === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }
       const where = this.tcp === undefined ? { socketPath: this.socketPath } : { host: this.tcp.host, port: this.tcp.port }
       if (this.tcp !== undefined) headers.authorization = `Bearer ${this.tcp.token}`
-      const request = http.request({ ...where, method, path, headers, agent: false }, (response) => {
+      const options = { ...where, method, path, headers, agent: false as const }
+      const onResponse = (response: http.IncomingMessage): void => {
         const chunks: Buffer[] = []
         response.on('data', (chunk: Buffer) => chunks.push(chunk))
         response.on('error', (error) => reject(new AgentUnreachableError(this.socketPath, error)))
@@ -97,7 +101,9 @@ export class AdminClient {
             reject(error)
           }
         })
-      })
+      }
+      const ca = this.tcp?.ca
+      const request = ca === undefined ? http.request(options, onResponse) : https.request({ ...options, ca }, onResponse)
       request.setTimeout(timeoutSeconds * 1000, () => request.destroy(new TimeoutError(`agent request ${what}`, timeoutSeconds)))
       request.on('error', (error) => reject(error instanceof TimeoutError ? error : new AgentUnreachableError(this.socketPath, error)))
       request.end(text)
