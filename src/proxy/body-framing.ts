@@ -134,8 +134,11 @@ export class BodyFraming {
             this.remaining = this.remaining * 16 + digit
           } else if (this.digits === 0) throw this.bad('chunk size missing')
           else if (c === CR) this.state = Chunk.SizeLf
-          else if (c === SEMI) this.state = Chunk.ExtNameStart
-          else if (c === SP || c === HTAB) this.state = Chunk.ExtSemi
+          else if (c === SEMI || c === SP || c === HTAB) {
+            // The extension's first byte; extensionByte counts the rest.
+            this.extension = 1
+            this.state = c === SEMI ? Chunk.ExtNameStart : Chunk.ExtSemi
+          }
           else throw this.bad(c === LF ? 'bare LF in a chunk line' : 'invalid chunk size')
           i++
           break
@@ -182,7 +185,7 @@ export class BodyFraming {
         case Chunk.TrailerValue:
           if (c === CR) this.state = Chunk.TrailerLf
           else if (LINE_CHARS[c] !== 1) throw this.bad(c === LF ? 'bare LF in a trailer field' : 'invalid character in a trailer field')
-          this.trailerByte()
+          else this.trailerByte()
           i++
           break
         case Chunk.TrailerLf:
@@ -208,7 +211,7 @@ export class BodyFraming {
 
   /** One byte of a chunk extension (RFC 9112 §7.1.1), in one of the Ext states. */
   private extensionByte(c: number): void {
-    if (++this.extension > MAX_CHUNK_EXTENSION) throw this.bad('chunk extension too long')
+    if (c !== CR && ++this.extension > MAX_CHUNK_EXTENSION) throw this.bad('chunk extension too long')
     const space = c === SP || c === HTAB
     switch (this.state) {
       case Chunk.ExtSemi:
