@@ -3,8 +3,12 @@
  * and times out, a wait for an upstream connection has a deadline, one address has a cap per
  * slot, and held heads count in the buffer's bytes. Real agent, real sockets.
  */
+import { readFileSync } from 'node:fs'
 import t from 'tap'
+import { loadConfig, parseConfig } from '../../src/config/load-config.js'
 import { parseServiceRoute } from '../../src/proxy/route-schema.js'
+import { DEFAULT_CLIENT_LIMITS } from '../../src/proxy/types.js'
+import { routeFor } from '../../src/upgrade/service-route.js'
 import { route, startShop } from './fixtures/agent.js'
 import { send, waitFor } from './fixtures/http-client.js'
 import { RawClient } from './fixtures/raw-client.js'
@@ -126,4 +130,17 @@ t.test('route limits are checked, and a bad one is named by its field', async (t
   t.match(problem({ upstreamWaitSeconds: -1 }), /^body\.limits\.upstreamWaitSeconds:/)
   t.match(problem({ maxRequestsPerClient: 1.5 }), /^body\.limits\.maxRequestsPerClient: must be an integer 1-100000/)
   t.match(problem({ maxRequestPerClient: 5 }), /^body\.limits\.maxRequestPerClient: unknown field/)
+})
+
+t.test('proxy.limits in handover.yaml: defaults when left out, each field read, a bad one named with its line', async (t) => {
+  const demo = readFileSync(new URL('../../deploy/demo/handover.yaml', import.meta.url), 'utf8')
+  const example = loadConfig(new URL('../../deploy/handover.example.yaml', import.meta.url).pathname)
+  t.same(example.proxy.limits, DEFAULT_CLIENT_LIMITS, 'the example lists the defaults')
+  t.same(parseConfig(demo, '/etc/handover/x.yaml').proxy.limits, DEFAULT_CLIENT_LIMITS, 'left out: the defaults')
+  const withLimits = (yaml: string) => demo.replace(/^proxy:\n/m, `proxy:\n  limits:\n${yaml}`)
+  t.same(parseConfig(withLimits('    bodyTimeoutSeconds: 5\n    maxRequestsPerClient: 16\n'), '/etc/handover/x.yaml').proxy.limits, { ...DEFAULT_CLIENT_LIMITS, bodyTimeoutSeconds: 5, maxRequestsPerClient: 16 })
+  t.throws(() => parseConfig(withLimits('    upstreamWaitSeconds: 0\n'), '/etc/handover/x.yaml'), { message: /^\/etc\/handover\/x\.yaml:\d+: proxy\.limits\.upstreamWaitSeconds: must be an integer/ })
+  t.throws(() => parseConfig(withLimits('    bodyTimeout: 5\n'), '/etc/handover/x.yaml'), { message: /proxy\.limits\.bodyTimeout/ })
+  const config = parseConfig(withLimits('    headTimeoutSeconds: 7\n'), '/etc/handover/x.yaml')
+  t.equal(routeFor(config).limits?.headTimeoutSeconds, 7, 'the route the agent gets carries them')
 })
