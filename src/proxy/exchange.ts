@@ -23,6 +23,7 @@ import type { PoolWaiter } from './upstream-pool.js'
 export const CLIENT_CLOSED = 499
 
 const CRLFCRLF = Buffer.from('\r\n\r\n')
+const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1')
 const MAX_RESPONSE_HEAD = 64 * 1024
 // Request bytes kept for a possible retry; a bigger request is not retried.
 const MAX_RETAINED = 64 * 1024
@@ -147,8 +148,14 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     if (this.head.upgrade !== undefined) {
       this.state = 'queued'
       this.attach(slot.pool.dedicated())
-    } else if (!this.requestDone && this.unsent <= MAX_UNSENT) this.state = 'reading'
-    else this.queue(slot)
+    } else if (!this.requestDone && this.unsent <= MAX_UNSENT) {
+      this.state = 'reading'
+      // The client waits for this before it sends the body the proxy now waits for.
+      if (this.head.expectContinue && this.unsent === 0) {
+        this.head.expectContinue = false
+        this.client.socket.write(CONTINUE)
+      }
+    } else this.queue(slot)
   }
 
   /** Takes a connection of `slot`'s pool, or waits for one, if this client is under its cap. */

@@ -40,6 +40,7 @@ export const Field = {
    * kept only from a trusted forwarder.
    */
   OtherForwarding: 14,
+  Expect: 15,
 } as const
 export type Field = (typeof Field)[keyof typeof Field]
 
@@ -211,6 +212,7 @@ const KNOWN: ReadonlyArray<readonly [string, Field]> = [
   ['x_forwarded_proto', Field.OtherForwarding],
   ['x_forwarded_host', Field.OtherForwarding],
   ['x_real_ip', Field.OtherForwarding],
+  ['expect', Field.Expect],
 ]
 // Grouped by length: a field's name is compared only with the known names as long as it.
 const NAMES_BY_LENGTH: Array<Array<{ name: Uint8Array; field: Field }>> = []

@@ -45,6 +45,12 @@ export interface RequestHead {
    * another parser might read differently (a list, several lines, leading zeros).
    */
   lengthLine: boolean
+  /**
+   * The client waits for `100 Continue` before it sends the body (HTTP/1.1 with a body and
+   * `Expect: 100-continue`). The proxy reads a body before it takes an upstream connection,
+   * so it sends the 100 itself (exchange.ts) and the Expect line is not forwarded.
+   */
+  expectContinue: boolean
   /** The client's X-Request-Id, which stays in `lines`. */
   requestId: string | undefined
   /** The id the proxy added when the client sent none (request-id.ts); 0 until first sent upstream. */
@@ -208,6 +214,7 @@ export function parseRequestHead(data: Buffer, at: number, end: number, trusted 
     host: undefined,
     hostLine: target.authority !== undefined,
     lengthLine: false,
+    expectContinue: false,
     requestId: undefined,
     addedRequestId: 0,
     forwardedFor: undefined,
@@ -248,6 +255,12 @@ export function parseRequestHead(data: Buffer, at: number, end: number, trusted 
       case Field.RequestId:
         head.requestId = fieldValue(f, i)
         break
+      case Field.Expect:
+        if (!http10 && fieldValue(f, i).toLowerCase() === '100-continue') {
+          head.expectContinue = true
+          continue
+        }
+        break
       // The three X-Forwarded-* lines are always rebuilt (upstream-head.ts); an empty one says nothing.
       case Field.ForwardedFor: {
         const value = trusted ? fieldValue(f, i) : ''
@@ -271,6 +284,8 @@ export function parseRequestHead(data: Buffer, at: number, end: number, trusted 
   if (target.authority !== undefined) head.host = target.authority
   if (chunked) head.bodyKind = 'chunked'
   else if (head.contentLength > 0) head.bodyKind = 'length'
+  // Without a body there is nothing to wait for: no 100 is sent, and none is needed.
+  if (head.bodyKind === 'none') head.expectContinue = false
   if (lengthField >= 0) kept.keep(lengthField)
   else head.lengthLine = lengthFields > 0
   // Nothing above threw: only now is the head rewritten. Its last kept line ends at `end`.

@@ -126,3 +126,15 @@ t.test('what the proxy normalises arrives upstream as exactly the bytes it means
   }
   t.equal(upstream.requests.length, cases.length, 'the upstream read one request per request sent')
 })
+
+t.test('Expect: 100-continue: the proxy answers 100 itself, reads the body, then forwards the request without the Expect line', async (t) => {
+  const { upstream, port } = await recordedShop(t)
+  const raw = await RawClient.connect(port)
+  t.teardown(() => raw.close())
+  raw.write('POST /e HTTP/1.1\r\nhost: shop\r\nexpect: 100-continue\r\nx-request-id: e1\r\ncontent-length: 5\r\n\r\n')
+  t.equal(await raw.bytes(25), 'HTTP/1.1 100 Continue\r\n\r\n', 'the client is told to send its body')
+  t.equal(upstream.allBytes, '', 'nothing is forwarded before the body is read')
+  raw.write('hello')
+  t.equal((await raw.response()).status, 200)
+  t.equal(upstream.allBytes, `POST /e HTTP/1.1\r\nhost: shop\r\nx-request-id: e1\r\ncontent-length: 5\r\n${forwarding('shop')}hello`)
+})
