@@ -92,6 +92,11 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   queuedAt = Number.NaN
   /** The slot whose per-client count holds this request (Slot.admit). */
   private admitted: Slot | undefined
+  /**
+   * It was held in the buffer: the buffer's own bounds (count, bytes, wait) admitted it, and
+   * a release sends every held request at once, which the per-client cap would refuse.
+   */
+  private released = false
 
   constructor(
     readonly client: ClientSide,
@@ -143,6 +148,7 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   forward(slot: Slot): void {
     // Its arrival, or its release if it was held; a retry keeps the first attempt's.
     if (Number.isNaN(this.startedAt)) this.startedAt = this.state === 'held' ? performance.now() : this.arrivedAt
+    if (this.state === 'held') this.released = true
     this.slot = slot
     slot.begin()
     if (this.head.upgrade !== undefined) {
@@ -161,7 +167,7 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   /** Takes a connection of `slot`'s pool, or waits for one, if this client is under its cap. */
   private queue(slot: Slot): void {
     const address = this.client.address
-    if (!this.client.trusted) {
+    if (!this.client.trusted && !this.released) {
       if (!slot.admit(address)) {
         this.host.answeredByProxy(429)
         this.answer(429, `too many requests: ${address} already has its share of ${this.host.name} slot ${slot.name}'s upstream connections; retry shortly`, true)

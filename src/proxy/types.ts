@@ -36,7 +36,8 @@ export interface ClientLimits {
   upstreamWaitSeconds: number
   /**
    * Requests from one client address using or waiting for one slot's upstream connections at
-   * once; more are answered 429 with Retry-After. Trusted forwarders are not counted.
+   * once; more are answered 429 with Retry-After. Trusted forwarders are not counted, nor
+   * are requests released from the buffer (its own limits bound them).
    */
   maxRequestsPerClient: number
 }

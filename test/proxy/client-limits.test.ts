@@ -144,3 +144,14 @@ t.test('proxy.limits in handover.yaml: defaults when left out, each field read, 
   const config = parseConfig(withLimits('    headTimeoutSeconds: 7\n'), '/etc/handover/x.yaml')
   t.equal(routeFor(config).limits?.headTimeoutSeconds, 7, 'the route the agent gets carries them')
 })
+
+t.test('requests released from the buffer are not refused by the per-client cap: the buffer already bounded them', async (t) => {
+  const { green, client, port } = await startShop(t, { blue: 'active', green: 'disabled' }, {}, { limits: { maxRequestsPerClient: 2 } })
+  await client.flip('shop', 'green')
+  const held = Array.from({ length: 8 }, (_, i) => send(port, { headers: { 'x-test-id': String(i) } }))
+  await waitFor(async () => (await client.getService('shop')).buffered === 8, 'eight requests from one address to be held')
+  await client.release('shop', 'green')
+  const statuses = await Promise.all(held.map(async (r) => (await r.reply).status))
+  t.same(statuses, Array(8).fill(200), 'all eight are served')
+  t.equal(green.received.length, 8)
+})
