@@ -95,3 +95,19 @@ t.test('the admin socket is 0600 from its bind, under a umask that would make it
   t.equal(mode.toString(8), '600', 'the socket file is created 0600, not 0777')
   t.equal(process.umask(0), 0, 'the process umask is restored after the bind')
 })
+
+t.test('handover agent: the TLS and insecure flags are checked before anything listens', async (t) => {
+  const { agentCommand } = await import('../../src/cli/commands/agent-command.js')
+  const dir = mkdtempSync(join(tmpdir(), 'hov-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const tokenFile = join(dir, 'token')
+  writeFileSync(tokenFile, TOKEN)
+  chmodSync(tokenFile, 0o600)
+  const output = { out: (): void => undefined, err: (): void => undefined }
+  const base = ['--socket', join(dir, 'a.sock'), '--state-file', join(dir, 'routes.json'), '--metrics', '127.0.0.1:1']
+  await t.rejects(agentCommand.run([...base, '--admin-listen', '0.0.0.0:9', '--admin-token-file', tokenFile], output), { code: 'ADMIN_LISTENER_INSECURE' }, 'plain TCP on 0.0.0.0 is refused')
+  await t.rejects(agentCommand.run([...base, '--admin-listen', '0.0.0.0:9', '--admin-token-file', tokenFile, '--admin-tls-cert', tokenFile], output), { code: 'INVALID_INPUT', message: /--admin-tls-key: TLS needs both/ }, 'a certificate without its key is refused')
+  await t.rejects(agentCommand.run([...base, '--admin-insecure-tcp'], output), { code: 'INVALID_INPUT', message: /only make sense with --admin-listen/ }, 'the flag alone is refused')
+  chmodSync(tokenFile, 0o644)
+  await t.rejects(agentCommand.run([...base, '--admin-listen', '127.0.0.1:9', '--admin-token-file', tokenFile], output), { code: 'INVALID_INPUT', message: /group or others may read it/ }, 'a token file others can read is refused')
+})
