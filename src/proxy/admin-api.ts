@@ -46,6 +46,11 @@ export interface AdminTransport {
   insecure?: boolean
 }
 
+/** Throws when a TCP admin listener on `host` would carry the token in clear text over a network. */
+export function checkAdminTransport(host: string, port: number, transport: AdminTransport = {}): void {
+  if (transport.tls === undefined && !transport.insecure && !isLoopback(host)) throw new InsecureAdminListenerError(`${host}:${port}`)
+}
+
 /**
  * The admin API on TCP: refused (401) without the token, before the endpoint is even looked
  * up. Without TLS it listens only on a loopback address, unless `transport.insecure`.
@@ -58,7 +63,7 @@ export async function startTcpAdminApi(
   log: Logger,
   transport: AdminTransport = {},
 ): Promise<TcpAdminApi> {
-  if (transport.tls === undefined && !transport.insecure && !isLoopback(host)) throw new InsecureAdminListenerError(`${host}:${port}`)
+  checkAdminTransport(host, port, transport)
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     if (token.allows(req.headers)) {
       void handle(req, res, endpoints, log)

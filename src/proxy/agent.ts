@@ -8,7 +8,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client'
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js'
 import { ProxyMetrics } from '../metrics/proxy-metrics.js'
 import { UpgradeMetrics } from '../metrics/upgrade-metrics.js'
-import { startAdminApi, startTcpAdminApi, type AdminApi, type AdminTransport, type TcpAdminApi } from './admin-api.js'
+import { checkAdminTransport, startAdminApi, startTcpAdminApi, type AdminApi, type AdminTransport, type TcpAdminApi } from './admin-api.js'
 import type { AdminToken } from './admin-auth.js'
 import { adminEndpoints } from './admin-endpoints.js'
 import { ListenError } from './errors.js'
@@ -60,6 +60,8 @@ export interface Agent {
 }
 
 export async function startAgent(options: AgentOptions): Promise<Agent> {
+  // Refused before anything listens, the admin socket included.
+  if (options.adminTcp !== undefined) checkAdminTransport(options.adminTcp.host, options.adminTcp.port, options.adminTcp.transport)
   const log = options.log ?? stderrLogger
   const registry = options.registry ?? defaultRegistry()
   let router: Router | undefined

@@ -5,7 +5,7 @@
  * is 0600 from the moment it is bound.
  */
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import http from 'node:http'
 import { join } from 'node:path'
@@ -106,6 +106,7 @@ t.test('handover agent: the TLS and insecure flags are checked before anything l
   const output = { out: (): void => undefined, err: (): void => undefined }
   const base = ['--socket', join(dir, 'a.sock'), '--state-file', join(dir, 'routes.json'), '--metrics', '127.0.0.1:1']
   await t.rejects(agentCommand.run([...base, '--admin-listen', '0.0.0.0:9', '--admin-token-file', tokenFile], output), { code: 'ADMIN_LISTENER_INSECURE' }, 'plain TCP on 0.0.0.0 is refused')
+  t.notOk(existsSync(join(dir, 'a.sock')), 'before even the admin socket was created')
   await t.rejects(agentCommand.run([...base, '--admin-listen', '0.0.0.0:9', '--admin-token-file', tokenFile, '--admin-tls-cert', tokenFile], output), { code: 'INVALID_INPUT', message: /--admin-tls-key: TLS needs both/ }, 'a certificate without its key is refused')
   await t.rejects(agentCommand.run([...base, '--admin-insecure-tcp'], output), { code: 'INVALID_INPUT', message: /only make sense with --admin-listen/ }, 'the flag alone is refused')
   chmodSync(tokenFile, 0o644)
