@@ -1,6 +1,6 @@
 /** The validated, defaulted configuration of one service. Every key is documented in deploy/handover.example.yaml. */
 import type { PhaseName } from '../protocol/phases.js'
-import type { SlotName } from '../protocol/routes.js'
+import type { ClientLimits, SlotName } from '../protocol/routes.js'
 
 export { SLOT_NAMES, type SlotName } from '../protocol/routes.js'
 
@@ -29,6 +29,8 @@ export interface ProxyConfig {
   drainTimeoutSeconds: number
   /** The proxies in front of handover's (addresses or CIDR blocks) whose X-Forwarded-* headers are kept. */
   trustedForwarders: string[]
+  /** What one client may hold: head and body timeouts, the wait for an upstream connection, the per-address cap. */
+  limits: ClientLimits
 }
 
 export interface DatabaseConfig {

@@ -6,8 +6,8 @@ import { SLOT_NAMES, type HandoverConfig, type HostPort, type SecretSource, type
 import { FieldReader } from './field-reader.js'
 import { readTimeouts } from './timeouts.js'
 import { NOT_A_FORWARDER, parseForwarder } from '../proxy/forwarder-trust.js'
-import { MAX_TRUSTED_FORWARDERS } from '../proxy/route-schema.js'
-import { DEFAULT_BUFFER_MAX_BYTES } from '../protocol/routes.js'
+import { MAX_CLIENT_TIMEOUT_SECONDS, MAX_REQUESTS_PER_CLIENT, MAX_TRUSTED_FORWARDERS } from '../proxy/route-schema.js'
+import { DEFAULT_BUFFER_MAX_BYTES, DEFAULT_CLIENT_LIMITS } from '../protocol/routes.js'
 
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,40}$/
 const SQL_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/
@@ -111,7 +111,7 @@ function readMigrations(read: FieldReader, baseDir: string): HandoverConfig['mig
 }
 
 function readProxy(read: FieldReader): HandoverConfig['proxy'] {
-  read.keys(['proxy'], ['listen', 'buffer', 'drainTimeoutSeconds', 'trustedForwarders'])
+  read.keys(['proxy'], ['listen', 'buffer', 'drainTimeoutSeconds', 'trustedForwarders', 'limits'])
   read.keys(['proxy', 'buffer'], ['maxRequests', 'maxWaitSeconds', 'maxBytes'])
   return {
     listen: readHostPort(read, ['proxy', 'listen']),
@@ -122,6 +122,18 @@ function readProxy(read: FieldReader): HandoverConfig['proxy'] {
     },
     drainTimeoutSeconds: read.int(['proxy', 'drainTimeoutSeconds'], 1, 3600, 30),
     trustedForwarders: readForwarders(read, ['proxy', 'trustedForwarders']),
+    limits: readLimits(read),
+  }
+}
+
+function readLimits(read: FieldReader): HandoverConfig['proxy']['limits'] {
+  read.keys(['proxy', 'limits'], ['headTimeoutSeconds', 'bodyTimeoutSeconds', 'upstreamWaitSeconds', 'maxRequestsPerClient'])
+  const seconds = (key: keyof typeof DEFAULT_CLIENT_LIMITS): number => read.int(['proxy', 'limits', key], 1, MAX_CLIENT_TIMEOUT_SECONDS, DEFAULT_CLIENT_LIMITS[key])
+  return {
+    headTimeoutSeconds: seconds('headTimeoutSeconds'),
+    bodyTimeoutSeconds: seconds('bodyTimeoutSeconds'),
+    upstreamWaitSeconds: seconds('upstreamWaitSeconds'),
+    maxRequestsPerClient: read.int(['proxy', 'limits', 'maxRequestsPerClient'], 1, MAX_REQUESTS_PER_CLIENT, DEFAULT_CLIENT_LIMITS.maxRequestsPerClient),
   }
 }
 

@@ -5,6 +5,7 @@
  * time (TimeoutError), or refused (AgentRequestError, with the agent's own error code).
  */
 import http from 'node:http'
+import https from 'node:https'
 import { TimeoutError } from '../errors.js'
 import type { UpgradeEvent } from './events.js'
 import { AgentRequestError, AgentUnreachableError } from './admin-errors.js'
@@ -17,6 +18,8 @@ export interface AdminTcpTarget {
   host: string
   port: number
   token: string
+  /** The CA (PEM) that signed the agent's --admin-tls-cert; with it the client speaks HTTPS. */
+  ca?: string | Buffer
 }
 
 export class AdminClient {
@@ -85,7 +88,8 @@ export class AdminClient {
       const headers: http.OutgoingHttpHeaders = text === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }
       const where = this.tcp === undefined ? { socketPath: this.socketPath } : { host: this.tcp.host, port: this.tcp.port }
       if (this.tcp !== undefined) headers.authorization = `Bearer ${this.tcp.token}`
-      const request = http.request({ ...where, method, path, headers, agent: false, ...(signal ? { signal } : {}) }, (response) => {
+      const requestOptions = { ...where, method, path, headers, agent: false as const, ...(signal ? { signal } : {}) }
+      const onResponse = (response: http.IncomingMessage): void => {
         const chunks: Buffer[] = []
         response.on('data', (chunk: Buffer) => chunks.push(chunk))
         response.on('error', (error) => reject(new AgentUnreachableError(this.socketPath, error)))
@@ -96,7 +100,9 @@ export class AdminClient {
             reject(error)
           }
         })
-      })
+      }
+      const ca = this.tcp?.ca
+      const request = ca === undefined ? http.request(requestOptions, onResponse) : https.request({ ...requestOptions, ca }, onResponse)
       request.setTimeout(timeoutSeconds * 1000, () => request.destroy(new TimeoutError(`agent request ${what}`, timeoutSeconds)))
       request.on('error', (error) => reject(error instanceof TimeoutError || signal?.aborted ? error : new AgentUnreachableError(this.socketPath, error)))
       request.end(text)

@@ -17,11 +17,37 @@ export interface SlotRoute {
 export interface BufferLimits {
   maxRequests: number
   maxWaitSeconds: number
-  /** Body bytes all held requests may hold in memory together. Default DEFAULT_BUFFER_MAX_BYTES. */
+  /** Bytes all held requests may hold in memory together, heads and bodies. Default DEFAULT_BUFFER_MAX_BYTES. */
   maxBytes?: number
 }
 
 export const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024
+
+/**
+ * What one client may hold of a service (see docs/proxy-parser.md): every wait a client can
+ * cause has a deadline, and no address can take a slot's upstream connections for itself.
+ */
+export interface ClientLimits {
+  /** A request head not received whole within this is answered 408 and its connection closed. */
+  headTimeoutSeconds: number
+  /** A request body that sends nothing for this long is answered 408 and its connection closed. */
+  bodyTimeoutSeconds: number
+  /** A request that waits this long for an upstream connection is answered 503 with Retry-After. */
+  upstreamWaitSeconds: number
+  /**
+   * Requests from one client address using or waiting for one slot's upstream connections at
+   * once; more are answered 429 with Retry-After. Trusted forwarders are not counted, nor
+   * are requests released from the buffer (its own limits bound them).
+   */
+  maxRequestsPerClient: number
+}
+
+export const DEFAULT_CLIENT_LIMITS: Readonly<ClientLimits> = {
+  headTimeoutSeconds: 30,
+  bodyTimeoutSeconds: 30,
+  upstreamWaitSeconds: 10,
+  maxRequestsPerClient: 128,
+}
 export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 30
 
 /** Active health check of each slot: GET `path` every interval (see health.ts). */
@@ -47,6 +73,8 @@ export interface ServiceRoute {
    * -Proto and -Host are kept (see forwarder-trust.ts). Default none: every client's are replaced.
    */
   trustedForwarders?: string[]
+  /** What one client may hold (ClientLimits); a field left out takes the agent's default. */
+  limits?: Partial<ClientLimits>
 }
 
 /** What the admin API reports about a slot: its route plus live counts. */
@@ -64,7 +92,7 @@ export interface SlotStatus extends SlotRoute {
 export interface ServiceStatus extends ServiceRoute {
   slots: Record<SlotName, SlotStatus>
   buffered: number
-  /** Body bytes the held requests hold. */
+  /** Bytes the held requests hold, heads and bodies. */
   bufferedBytes?: number
 }
 

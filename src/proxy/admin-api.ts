@@ -1,18 +1,21 @@
 /**
  * The agent's admin API: JSON over HTTP on a unix socket that only the agent's user can
- * open (mode 0600), and optionally on TCP, where every request must carry the admin token
- * (admin-auth.ts). Errors answer `{"error":{"code","message"}}` with a status derived
+ * open (mode 0600, and created so: never world-writable for a moment), and optionally on
+ * TCP, where every request must carry the admin token (admin-auth.ts), over TLS unless the
+ * listener is on loopback or the operator said --admin-insecure-tcp. Logs name a request's
+ * path, never its query string: a client may have put the token there. Errors answer `{"error":{"code","message"}}` with a status derived
  * from the error's stable code, so the client can rebuild a typed error.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
-import { connect } from 'node:net'
+import https from 'node:https'
+import { connect, isIP } from 'node:net'
 import { chmod, lstat, mkdir, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { errorMessage, HandoverError, InvalidInputError } from '../errors.js'
 import type { AdminToken } from './admin-auth.js'
 import type { Endpoint } from './admin-endpoints.js'
-import { AgentAlreadyRunningError, BodyTooLargeError, ListenError, NoSuchEndpointError } from './errors.js'
-import { bind, bindPath, closeNow } from './listener.js'
+import { AgentAlreadyRunningError, BodyTooLargeError, InsecureAdminListenerError, ListenError, NoSuchEndpointError } from './errors.js'
+import { bind, bindPrivately, closeNow } from './listener.js'
 import type { Logger } from './log.js'
 
 const MAX_BODY_BYTES = 1024 * 1024
@@ -35,17 +38,43 @@ export interface TcpAdminApi extends AdminApi {
   readonly port: number
 }
 
-/** The admin API on TCP: refused (401) without the token, before the endpoint is even looked up. */
-export async function startTcpAdminApi(host: string, port: number, token: AdminToken, endpoints: readonly Endpoint[], log: Logger): Promise<TcpAdminApi> {
-  const server = http.createServer((req, res) => {
+/** How the TCP admin listener protects the token on the wire. */
+export interface AdminTransport {
+  /** PEM certificate and key: the listener speaks HTTPS. */
+  tls?: { cert: string | Buffer; key: string | Buffer }
+  /** Plain HTTP on a non-loopback address, accepted only when the operator says so. */
+  insecure?: boolean
+}
+
+/** Throws when a TCP admin listener on `host` would carry the token in clear text over a network. */
+export function checkAdminTransport(host: string, port: number, transport: AdminTransport = {}): void {
+  if (transport.tls === undefined && !transport.insecure && !isLoopback(host)) throw new InsecureAdminListenerError(`${host}:${port}`)
+}
+
+/**
+ * The admin API on TCP: refused (401) without the token, before the endpoint is even looked
+ * up. Without TLS it listens only on a loopback address, unless `transport.insecure`.
+ */
+export async function startTcpAdminApi(
+  host: string,
+  port: number,
+  token: AdminToken,
+  endpoints: readonly Endpoint[],
+  log: Logger,
+  transport: AdminTransport = {},
+): Promise<TcpAdminApi> {
+  checkAdminTransport(host, port, transport)
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     if (token.allows(req.headers)) {
       void handle(req, res, endpoints, log)
       return
     }
-    log({ level: 'warn', msg: 'admin request without a valid token refused', remote: req.socket.remoteAddress, method: req.method, url: req.url })
+    log({ level: 'warn', msg: 'admin request without a valid token refused', remote: req.socket.remoteAddress, method: req.method, path: pathOf(req.url) })
     req.resume()
     send(res, 401, { error: { code: 'UNAUTHORIZED', message: 'missing or wrong admin token: send Authorization: Bearer <token>' } })
-  })
+  }
+  const server = transport.tls === undefined ? http.createServer(listener) : https.createServer({ cert: transport.tls.cert, key: transport.tls.key }, listener)
+  if (transport.tls === undefined && !isLoopback(host)) log({ level: 'warn', msg: 'admin API on TCP without TLS (--admin-insecure-tcp): the token crosses the network in clear text', listen: `${host}:${port}` })
   let bound: number
   try {
     bound = await bind(server, host, port)
@@ -61,7 +90,8 @@ export async function startTcpAdminApi(host: string, port: number, token: AdminT
 export async function startAdminApi(socketPath: string, endpoints: readonly Endpoint[], log: Logger): Promise<AdminApi> {
   await clearSocketPath(socketPath)
   const server = http.createServer((req, res) => void handle(req, res, endpoints, log))
-  await bindPath(server, socketPath)
+  await bindPrivately(server, socketPath)
+  // Already 0600 from the bind; this also covers a filesystem that ignores the umask.
   await chmod(socketPath, 0o600)
   return {
     close: async () => {
@@ -104,15 +134,26 @@ async function handle(req: IncomingMessage, res: ServerResponse, endpoints: read
     const body = await readJson(req)
     send(res, 200, await endpoint.run(params, body))
   } catch (error) {
-    if (!(error instanceof HandoverError)) log({ level: 'error', msg: 'admin request failed', method: req.method, url: req.url, error: String(error) })
+    if (!(error instanceof HandoverError)) log({ level: 'error', msg: 'admin request failed', method: req.method, path: pathOf(req.url), error: String(error) })
     const code = error instanceof HandoverError ? error.code : 'INTERNAL'
     const message = errorMessage(error)
     send(res, STATUS_BY_CODE[code] ?? 500, { error: { code, message } })
   }
 }
 
+/** The URL's path: its query string may carry what must never be logged (a token). */
+function pathOf(url: string | undefined): string {
+  return (url ?? '/').split('?')[0]!
+}
+
+/** An address only this host can reach: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1' || host === '::ffff:127.0.0.1') return true
+  return isIP(host) === 4 && host.startsWith('127.')
+}
+
 function route(req: IncomingMessage, endpoints: readonly Endpoint[]): { endpoint: Endpoint; params: string[] } {
-  const path = (req.url ?? '/').split('?')[0]!
+  const path = pathOf(req.url)
   for (const endpoint of endpoints) {
     if (endpoint.method !== req.method) continue
     const match = endpoint.path.exec(path)

@@ -5,7 +5,7 @@
  * error message or a metric.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import type { IncomingHttpHeaders } from 'node:http'
 import { InvalidInputError } from '../errors.js'
 
@@ -39,13 +39,22 @@ function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest()
 }
 
-/** From a file (one line; a trailing newline is dropped) or else from HANDOVER_ADMIN_TOKEN. */
+/**
+ * From a file (one line; a trailing newline is dropped) or else from HANDOVER_ADMIN_TOKEN.
+ * A file that group or others may read or write is refused: the token would not be the
+ * agent user's secret any more.
+ */
 export async function loadAdminToken(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<AdminToken> {
   if (file !== undefined) {
     let text: string
     try {
+      const mode = (await stat(file)).mode & 0o777
+      if ((mode & 0o077) !== 0) {
+        throw new InvalidInputError('--admin-token-file', `${file} has mode ${mode.toString(8).padStart(4, '0')}: group or others may read it; chmod 600 it`)
+      }
       text = await readFile(file, 'utf8')
     } catch (error) {
+      if (error instanceof InvalidInputError) throw error
       throw new InvalidInputError('--admin-token-file', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`)
     }
     return new AdminToken(text.replace(/\r?\n$/, ''), `--admin-token-file ${file}`)

@@ -8,7 +8,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client'
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js'
 import { ProxyMetrics } from '../metrics/proxy-metrics.js'
 import { UpgradeMetrics } from '../metrics/upgrade-metrics.js'
-import { startAdminApi, startTcpAdminApi, type AdminApi, type TcpAdminApi } from './admin-api.js'
+import { checkAdminTransport, startAdminApi, startTcpAdminApi, type AdminApi, type AdminTransport, type TcpAdminApi } from './admin-api.js'
 import type { AdminToken } from './admin-auth.js'
 import { adminEndpoints } from './admin-endpoints.js'
 import { ListenError } from './errors.js'
@@ -16,13 +16,14 @@ import { stderrLogger, type Logger } from './log.js'
 import { upgradeEventLine, withRunIds } from './upgrade-log.js'
 import { RouteStore } from './route-store.js'
 import { Router } from './router.js'
+import { DEFAULT_CLIENT_LIMITS } from '../protocol/routes.js'
 import { DEFAULT_UPSTREAM_IDLE_MS, DEFAULT_UPSTREAM_MAX_CONNECTIONS } from './upstream-pool.js'
 
 export interface AgentOptions {
   /** Admin API unix socket; its directory is created, a stale socket file replaced. */
   socketPath: string
   /** Also serve the admin API on TCP; every request must carry the token. */
-  adminTcp?: { host: string; port: number; token: AdminToken }
+  adminTcp?: { host: string; port: number; token: AdminToken; transport?: AdminTransport }
   /** Route table, restored on start and rewritten atomically on every change. */
   stateFile: string
   /** Where GET /metrics is served; port 0 picks a free port (see Agent.metricsPort). */
@@ -41,6 +42,12 @@ export interface AgentOptions {
   clientKeepAliveSeconds?: number
   /** A client has this long to send a whole request head, else 408 and closed. Default 30. */
   clientHeadTimeoutSeconds?: number
+  /** A request body that sends nothing for this long is answered 408 and closed. Default 30. */
+  clientBodyTimeoutSeconds?: number
+  /** A request waiting this long for an upstream connection is answered 503. Default 10. */
+  upstreamWaitSeconds?: number
+  /** Requests from one client address using or waiting for one slot's upstream connections. Default 128. */
+  maxRequestsPerClient?: number
 }
 
 export interface Agent {
@@ -54,6 +61,8 @@ export interface Agent {
 }
 
 export async function startAgent(options: AgentOptions): Promise<Agent> {
+  // Refused before anything listens, the admin socket included.
+  if (options.adminTcp !== undefined) checkAdminTransport(options.adminTcp.host, options.adminTcp.port, options.adminTcp.transport)
   const registry = options.registry ?? defaultRegistry()
   const upgradeMetrics = new UpgradeMetrics(registry)
   const log = withRunIds(options.log ?? stderrLogger, (service) => upgradeMetrics.runs.runningRunId(service))
@@ -70,7 +79,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         maxConnections: options.upstreamMaxConnections ?? DEFAULT_UPSTREAM_MAX_CONNECTIONS,
       },
       clientKeepAliveSeconds,
-      clientHeadTimeoutSeconds: options.clientHeadTimeoutSeconds ?? 30,
+      // A route's own `limits` override these field by field.
+      limits: {
+        headTimeoutSeconds: options.clientHeadTimeoutSeconds ?? DEFAULT_CLIENT_LIMITS.headTimeoutSeconds,
+        bodyTimeoutSeconds: options.clientBodyTimeoutSeconds ?? DEFAULT_CLIENT_LIMITS.bodyTimeoutSeconds,
+        upstreamWaitSeconds: options.upstreamWaitSeconds ?? DEFAULT_CLIENT_LIMITS.upstreamWaitSeconds,
+        maxRequestsPerClient: options.maxRequestsPerClient ?? DEFAULT_CLIENT_LIMITS.maxRequestsPerClient,
+      },
       closeGraceMs: options.closeGraceMs ?? 10_000,
     },
     new RouteStore(options.stateFile),
@@ -91,8 +106,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     const endpoints = adminEndpoints(router, upgradeMetrics)
     admin = await startAdminApi(options.socketPath, endpoints, log)
     if (options.adminTcp !== undefined) {
-      const { host, port, token } = options.adminTcp
-      adminTcp = await startTcpAdminApi(host, port, token, endpoints, log)
+      const { host, port, token, transport } = options.adminTcp
+      adminTcp = await startTcpAdminApi(host, port, token, endpoints, log, transport)
     }
     await router.restore()
     metricsServer = await listenMetrics(registry, options.metrics)

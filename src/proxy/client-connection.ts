@@ -42,11 +42,13 @@ export class ClientConnection implements ClientSide {
   private consuming = false
   readonly address: string
   /** Decided at connect: a route change applies to the connections made after it. */
-  private readonly trusted: boolean
+  readonly trusted: boolean
   /** performance.now() of the last finished exchange (or the connect); for the idle sweep. */
   lastActive = performance.now()
   /** When the first byte of a not yet complete head arrived; 0 when none is pending. */
   private headStarted = 0
+  /** While a body is read: when its last bytes arrived, or reading it last resumed. */
+  private bodyAt = 0
   private forwardedBytes: Buffer | undefined
 
   constructor(
@@ -77,7 +79,12 @@ export class ClientConnection implements ClientSide {
   }
 
   resume(): void {
-    if (this.mode === Mode.Body || this.mode === Mode.Tunnel) this.socket.resume()
+    if (this.mode === Mode.Tunnel) this.socket.resume()
+    else if (this.mode === Mode.Body) {
+      // A pause was ours: the body's idle time starts again from here.
+      this.bodyAt = performance.now()
+      this.socket.resume()
+    }
   }
 
   exchangeDone(close: boolean): void {
@@ -106,10 +113,18 @@ export class ClientConnection implements ClientSide {
     this.socket.resume()
   }
 
-  /** Closes the connection if it idled past `keepAliveMs`, has sent half a head for `headTimeoutMs`, or lingers after we ended it. */
-  sweep(now: number, keepAliveMs: number, headTimeoutMs: number): void {
+  /**
+   * Closes the connection if it idled past `keepAliveMs`, has sent half a head for
+   * `headTimeoutMs`, has sent nothing of a body it owes for `bodyTimeoutMs` (while we were
+   * reading it, not while we paused it), or lingers after we ended it.
+   */
+  sweep(now: number, keepAliveMs: number, headTimeoutMs: number, bodyTimeoutMs: number): void {
     // Ended by us (answered mid-body, or shutting down) but the client keeps it open: cut it.
     if (this.mode === Mode.Closed && !this.busy && now - this.lastActive > headTimeoutMs) this.socket.destroy()
+    if (this.mode === Mode.Body && !this.socket.isPaused() && now - this.bodyAt > bodyTimeoutMs) {
+      this.exchange?.answer(408, 'request timeout: the request body stopped arriving', false, true)
+      return
+    }
     if (this.busy || this.mode !== Mode.Head) return
     if (this.headStarted !== 0 && now - this.headStarted > headTimeoutMs) this.refuse(408, 'request head not received in time')
     else if (this.headStarted === 0 && now - this.lastActive > keepAliveMs) this.socket.destroy()
@@ -194,6 +209,7 @@ export class ClientConnection implements ClientSide {
 
   private readBody(data: Buffer, at: number): number {
     const exchange = this.exchange!
+    this.bodyAt = performance.now()
     let end: number
     try {
       end = this.framing.scan(data, at)
@@ -202,11 +218,9 @@ export class ClientConnection implements ClientSide {
       exchange.answer(400, `bad request: ${error.problem}`, false, true)
       return data.length
     }
-    if (end === -1) {
-      exchange.body(at === 0 ? data : data.subarray(at))
-      return data.length
-    }
-    if (end > at) exchange.body(data.subarray(at, end))
+    const body = this.framing.forwardable(data, at, end === -1 ? data.length : end)
+    if (body.length > 0) exchange.body(body)
+    if (end === -1) return data.length
     this.mode = Mode.Wait
     exchange.bodyEnd()
     return end
@@ -219,7 +233,10 @@ export class ClientConnection implements ClientSide {
     if (head.bodyKind === 'none') {
       this.mode = Mode.Wait
       exchange.bodyEnd()
-    } else this.mode = Mode.Body
+    } else {
+      this.mode = Mode.Body
+      this.bodyAt = performance.now()
+    }
     this.host.accept(exchange)
   }
 

@@ -85,6 +85,18 @@ function causeText(cause: unknown): string {
   return String(cause)
 }
 
+/** A TCP admin listener that would send the admin token in clear text over a network. */
+export class InsecureAdminListenerError extends HandoverError {
+  readonly code = 'ADMIN_LISTENER_INSECURE'
+
+  constructor(readonly address: string) {
+    super(
+      `the admin API would listen on ${address}, which is not a loopback address, without TLS: every request's token would cross the network in clear text; ` +
+        'pass --admin-tls-cert and --admin-tls-key, listen on 127.0.0.1, or accept the risk with --admin-insecure-tcp',
+    )
+  }
+}
+
 /** The admin API has no such endpoint (wrong path or method). */
 export class NoSuchEndpointError extends HandoverError {
   readonly code = 'NO_SUCH_ENDPOINT'

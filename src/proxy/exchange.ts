@@ -3,6 +3,11 @@
  * byte is written to the client. It may wait in the buffer, wait for an upstream connection,
  * be retried once on the other slot, or turn into a tunnel (WebSocket). Body bytes in both
  * directions are forwarded as they came; only the heads are rewritten.
+ *
+ * A request with a body takes an upstream connection only once its body is read whole, or
+ * once MAX_UNSENT bytes of it wait: a client that sends a head and then trickles (or stops)
+ * its body holds its own connection and a bounded amount of memory, never one of the slot's
+ * upstream connections, so it cannot make the slot's other requests wait.
  */
 import type { Socket } from 'node:net'
 import { HeadError } from './errors.js'
@@ -18,6 +23,7 @@ import type { PoolWaiter } from './upstream-pool.js'
 export const CLIENT_CLOSED = 499
 
 const CRLFCRLF = Buffer.from('\r\n\r\n')
+const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1')
 const MAX_RESPONSE_HEAD = 64 * 1024
 // Request bytes kept for a possible retry; a bigger request is not retried.
 const MAX_RETAINED = 64 * 1024
@@ -27,6 +33,8 @@ const MAX_UNSENT = 64 * 1024
 /** The client connection as an exchange sees it. */
 export interface ClientSide extends ForwardedFrom {
   readonly socket: Socket
+  /** A trusted forwarder speaks for many clients, so the per-client cap does not count it. */
+  readonly trusted: boolean
   /** The exchange is over; with `close` the connection ends after what was written. */
   exchangeDone(close: boolean): void
   becomeTunnel(tunnel: Tunnel): void
@@ -45,9 +53,12 @@ export interface ExchangeHost {
   abandoned(exchange: Exchange): void
   /** Closing: exchanges end their client connection after the response. */
   readonly closing: boolean
+  /** The proxy answered a request itself with `status` (for the metrics). */
+  answeredByProxy(status: number): void
 }
 
-export type ExchangeState = 'new' | 'held' | 'queued' | 'forwarding' | 'done'
+/** `reading`: sent to a slot, its body still arriving before it takes an upstream connection. */
+export type ExchangeState = 'new' | 'held' | 'reading' | 'queued' | 'forwarding' | 'done'
 
 export class Exchange implements UpstreamUser, PoolWaiter {
   state: ExchangeState = 'new'
@@ -77,6 +88,15 @@ export class Exchange implements UpstreamUser, PoolWaiter {
    * code compiled for exchanges would be discarded at the release).
    */
   private startedAt = Number.NaN
+  /** When it joined its pool's queue (set by the pool); NaN, a double, from the start for the reason above. */
+  queuedAt = Number.NaN
+  /** The slot whose per-client count holds this request (Slot.admit). */
+  private admitted: Slot | undefined
+  /**
+   * It was held in the buffer: the buffer's own bounds (count, bytes, wait) admitted it, and
+   * a release sends every held request at once, which the per-client cap would refuse.
+   */
+  private released = false
 
   constructor(
     readonly client: ClientSide,
@@ -106,11 +126,15 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     this.retained += chunk.length
     if (this.retained > MAX_RETAINED) this.retryable = false
     if (this.state === 'held' && !this.host.heldBytes(this, chunk.length)) return
-    if (this.state !== 'held' && this.unsent > MAX_UNSENT) this.client.pause()
+    if (this.state !== 'held' && this.unsent > MAX_UNSENT) {
+      this.client.pause()
+      if (this.state === 'reading') this.queue(this.slot!)
+    }
   }
 
   bodyEnd(): void {
     this.requestDone = true
+    if (this.state === 'reading') this.queue(this.slot!)
   }
 
   /** The client connection closed before the exchange was over. */
@@ -124,11 +148,46 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   forward(slot: Slot): void {
     // Its arrival, or its release if it was held; a retry keeps the first attempt's.
     if (Number.isNaN(this.startedAt)) this.startedAt = this.state === 'held' ? performance.now() : this.arrivedAt
+    if (this.state === 'held') this.released = true
     this.slot = slot
-    this.state = 'queued'
     slot.begin()
-    if (this.head.upgrade !== undefined) this.attach(slot.pool.dedicated())
-    else slot.pool.acquire(this)
+    if (this.head.upgrade !== undefined) {
+      this.state = 'queued'
+      this.attach(slot.pool.dedicated())
+    } else if (!this.requestDone && this.unsent <= MAX_UNSENT) {
+      this.state = 'reading'
+      // The client waits for this before it sends the body the proxy now waits for.
+      if (this.head.expectContinue && this.unsent === 0) {
+        this.head.expectContinue = false
+        this.client.socket.write(CONTINUE)
+      }
+    } else this.queue(slot)
+  }
+
+  /** Takes a connection of `slot`'s pool, or waits for one, if this client is under its cap. */
+  private queue(slot: Slot): void {
+    const address = this.client.address
+    if (!this.client.trusted && !this.released) {
+      if (!slot.admit(address)) {
+        this.host.answeredByProxy(429)
+        this.answer(429, `too many requests: ${address} already has its share of ${this.host.name} slot ${slot.name}'s upstream connections; retry shortly`, true)
+        return
+      }
+      this.admitted = slot
+    }
+    this.state = 'queued'
+    slot.pool.acquire(this)
+  }
+
+  /** The pool's wait limit passed without a free connection. */
+  waitExpired(seconds: number): void {
+    this.host.answeredByProxy(503)
+    this.answer(503, `service unavailable: ${this.host.name} slot ${this.slot?.name ?? '?'} had no free upstream connection within ${seconds}s; retry shortly`, true)
+  }
+
+  private dismiss(): void {
+    this.admitted?.dismiss(this.client.address)
+    this.admitted = undefined
   }
 
   attach(connection: UpstreamConnection): void {
@@ -262,8 +321,7 @@ export class Exchange implements UpstreamUser, PoolWaiter {
       return
     }
     const socket = this.client.socket
-    const stop = end === -1 ? data.length : end
-    const out = from === 0 && stop === data.length ? data : data.subarray(from, stop)
+    const out = upstream.response.forwardable(data, from, end === -1 ? data.length : end)
     if (end === -1) {
       if (!upstream.relay(socket, out)) upstream.socket.pause()
       return
@@ -286,6 +344,7 @@ export class Exchange implements UpstreamUser, PoolWaiter {
 
   private finish(status: number): void {
     this.state = 'done'
+    this.dismiss()
     this.slot?.end(status, this.seconds())
     this.client.exchangeDone(this.closeAfter)
   }
@@ -299,6 +358,7 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     }
     this.upstream = undefined
     this.response = head
+    this.dismiss()
     const tunnel = new Tunnel(this.slot, this.client.socket, upstream)
     upstream.relay(this.client.socket, bytes)
     this.state = 'done'
@@ -320,6 +380,7 @@ export class Exchange implements UpstreamUser, PoolWaiter {
     // Once only: the retry is not retried.
     this.retryable = false
     failed.abandon()
+    this.dismiss()
     this.forward(other)
   }
 
@@ -338,6 +399,7 @@ export class Exchange implements UpstreamUser, PoolWaiter {
   private leave(status: number): void {
     const state = this.state
     this.state = 'done'
+    this.dismiss()
     if (state === 'held' || state === 'queued' || state === 'new') this.host.abandoned(this)
     if (this.upstream !== undefined) {
       this.upstream.destroy()

@@ -40,6 +40,7 @@ export const Field = {
    * kept only from a trusted forwarder.
    */
   OtherForwarding: 14,
+  Expect: 15,
 } as const
 export type Field = (typeof Field)[keyof typeof Field]
 
@@ -62,6 +63,23 @@ const LF = 10
 const COLON = 58
 const TOKEN_CHARS = new Uint8Array(256)
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN_CHARS[c.charCodeAt(0)] = 1
+/** Bytes a header line may hold (RFC 9110 §5.5 field-content, and the first line's): HTAB, SP, VCHAR, obs-text. */
+export const LINE_CHARS = new Uint8Array(256)
+LINE_CHARS[9] = 1
+for (let c = 0x20; c <= 0xff; c++) if (c !== 0x7f) LINE_CHARS[c] = 1
+
+/**
+ * Bytes a request line may hold: SP and printable ASCII except "#" (RFC 9112 §3: a method
+ * token, a request target, which never carries a fragment, and the version). Checking them
+ * here, in the loop that finds the line's end, checks the target without a second pass.
+ */
+export const REQUEST_LINE_CHARS = new Uint8Array(256)
+for (let c = 0x20; c <= 0x7e; c++) if (c !== 0x23) REQUEST_LINE_CHARS[c] = 1
+
+/** True for a byte that may appear in a token (RFC 9110 §5.6.2). */
+export function isTokenChar(c: number): boolean {
+  return TOKEN_CHARS[c] === 1
+}
 
 /** True when data[from, to) is a non-empty token (RFC 9110 §5.6.2). */
 export function isToken(data: Buffer, from: number, to: number): boolean {
@@ -71,20 +89,21 @@ export function isToken(data: Buffer, from: number, to: number): boolean {
 
 /**
  * Splits the head at data[at, end) into its first line and header fields in one pass over
- * its bytes; throws HeadError on a malformed line.
+ * its bytes; throws HeadError on a malformed line. `firstLine` says which bytes the first
+ * line may hold (a request line is stricter than a status line).
  */
-export function scan(data: Buffer, at: number, end: number, status: number): Scan {
+export function scan(data: Buffer, at: number, end: number, status: number, firstLine: Uint8Array = LINE_CHARS): Scan {
   SCAN.data = data
   SCAN.at = at
   SCAN.end = end
-  let next = lineEnd(data, at, end, status, 0)
+  let next = lineEnd(data, at, end, status, 0, firstLine)
   SCAN.firstLineEnd = next
   let count = 0
   let connection = ''
   while (next < end) {
     const start = next + 2
     const colon = nameEnd(data, start, end, count + 1, status)
-    const lineStop = lineEnd(data, colon, end, status, count + 1)
+    const lineStop = lineEnd(data, colon, end, status, count + 1, LINE_CHARS)
     const id = fieldOf(data, start, colon)
     if (id === Field.Connection) {
       const value = valueOf(SCAN, colon, lineStop).toLowerCase()
@@ -102,18 +121,22 @@ export function scan(data: Buffer, at: number, end: number, status: number): Sca
   return SCAN
 }
 
-/** Where the line holding `from` ends: at its CR LF, or at the end of the head. Line 0 is the first line. */
-function lineEnd(data: Buffer, from: number, end: number, status: number, line: number): number {
+/**
+ * Where the line holding `from` ends: at its CR LF, or at the end of the head. Line 0 is the
+ * first line. Every byte is checked against the field-value grammar (RFC 9110 §5.5: VCHAR,
+ * obs-text, SP, HTAB) in the same loop that looks for the line end, so the check costs one
+ * table load per byte and the head is still read once.
+ */
+function lineEnd(data: Buffer, from: number, end: number, status: number, line: number, chars: Uint8Array): number {
   for (let i = from; i < end; i++) {
-    const c = data[i]!
-    if (c > CR) continue
+    if (chars[data[i]!] === 1) continue
     // A CR or LF inside a line is not part of a line ending: two parsers could split it differently.
-    if (c === CR) {
+    if (data[i] === CR) {
       if (data[i + 1] === LF && i + 2 < end) return i
       throw new HeadError(status, `bare CR or LF in ${lineName(line)}`)
     }
-    if (c === LF) throw new HeadError(status, `bare CR or LF in ${lineName(line)}`)
-    if (c === 0) throw new HeadError(status, 'NUL in the head')
+    if (data[i] === LF) throw new HeadError(status, `bare CR or LF in ${lineName(line)}`)
+    throw new HeadError(status, data[i] === 0 ? 'NUL in the head' : `invalid character in ${lineName(line)}`)
   }
   return end
 }
@@ -189,6 +212,7 @@ const KNOWN: ReadonlyArray<readonly [string, Field]> = [
   ['x_forwarded_proto', Field.OtherForwarding],
   ['x_forwarded_host', Field.OtherForwarding],
   ['x_real_ip', Field.OtherForwarding],
+  ['expect', Field.Expect],
 ]
 // Grouped by length: a field's name is compared only with the known names as long as it.
 const NAMES_BY_LENGTH: Array<Array<{ name: Uint8Array; field: Field }>> = []

@@ -4,12 +4,18 @@
  * framing is decided, and the few headers the proxy acts on are picked out. Bodies are never
  * parsed here; they are forwarded byte for byte (see body-framing.ts).
  *
- * Strict where leniency enables request smuggling: a request with both Content-Length and
- * Transfer-Encoding, differing Content-Lengths, a transfer coding other than a final
- * `chunked`, obsolete line folding, or a malformed header line is refused.
+ * Strict to RFC 9112's grammar, because every leniency is a way for the proxy and the server
+ * behind it to read one message differently (request smuggling): a request with both
+ * Content-Length and Transfer-Encoding, differing Content-Lengths, a transfer coding other
+ * than `chunked`, obsolete line folding, a control byte in a line, a Connection header that
+ * names Content-Length, Transfer-Encoding or Host, a request target outside its grammar, or
+ * CONNECT is refused. What is forwarded is normalised: one Content-Length, and an
+ * absolute-form target rewritten to origin-form with Host taken from its authority. The
+ * rules are listed, with why, in docs/proxy-parser.md.
  */
 import { HeadError } from './errors.js'
-import { Field, fieldId, fieldValue, hopByHop, isToken, KeptInPlace, scan, trimSpace } from './head-fields.js'
+import { Field, fieldId, fieldValue, hopByHop, isToken, isTokenChar, KeptInPlace, REQUEST_LINE_CHARS, scan, trimSpace, type Scan } from './head-fields.js'
+import { checkHost, requestTarget } from './request-target.js'
 
 export type BodyKind = 'none' | 'length' | 'chunked' | 'close'
 
@@ -29,6 +35,22 @@ export interface RequestHead {
   /** The protocol asked for with `Connection: upgrade` (e.g. "websocket"). */
   upgrade: string | undefined
   host: string | undefined
+  /**
+   * The proxy writes the Host line itself (upstream-head.ts): the target came in
+   * absolute-form, and its authority, not the client's Host line, names the host.
+   */
+  hostLine: boolean
+  /**
+   * The proxy writes one `content-length` line itself: the client sent the length in a form
+   * another parser might read differently (a list, several lines, leading zeros).
+   */
+  lengthLine: boolean
+  /**
+   * The client waits for `100 Continue` before it sends the body (HTTP/1.1 with a body and
+   * `Expect: 100-continue`). The proxy reads a body before it takes an upstream connection,
+   * so it sends the 100 itself (exchange.ts) and the Expect line is not forwarded.
+   */
+  expectContinue: boolean
   /** The client's X-Request-Id, which stays in `lines`. */
   requestId: string | undefined
   /** The id the proxy added when the client sent none (request-id.ts); 0 until first sent upstream. */
@@ -54,6 +76,7 @@ export interface ResponseHead {
 }
 
 const SP = 32
+const SLASH = 47
 const DIGIT_0 = 48
 const DIGIT_1 = 49
 const HTTP_1 = Buffer.from('HTTP/1.', 'latin1')
@@ -96,15 +119,27 @@ function hasToken(list: string, token: string): boolean {
   return false
 }
 
-/** Names the Connection header declares hop-by-hop, beyond the fixed set. */
-function listed(connection: string): Set<string> | undefined {
+/**
+ * Names the Connection header declares hop-by-hop, beyond the fixed set. A name that is not
+ * a token, or one that would strip the message's framing or its Host before the proxy reads
+ * them (RFC 9110 §7.6.1 forbids both), makes the whole message refused.
+ */
+function listed(connection: string, status: number): Set<string> | undefined {
   if (connection === '' || connection === 'close' || connection === 'keep-alive' || connection === 'upgrade') return undefined
   const names = new Set<string>()
   for (const part of connection.split(',')) {
     const name = trimSpace(part)
-    if (name !== '') names.add(name)
+    if (name === '') continue
+    if (!isTokenText(name)) throw new HeadError(status, 'invalid Connection header')
+    if (name === 'content-length' || name === 'transfer-encoding' || name === 'host') throw new HeadError(status, `Connection names ${name}`)
+    names.add(name)
   }
   return names
+}
+
+function isTokenText(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (!isTokenChar(text.charCodeAt(i))) return false
+  return text.length > 0
 }
 
 function contentLengthOf(current: number, value: string, status: number): number {
@@ -138,13 +173,23 @@ function endsChunked(value: string): boolean {
   return trimSpace(codings[codings.length - 1]!) === 'chunked'
 }
 
+/** A request's Transfer-Encoding must be exactly `chunked`: the only coding both sides frame the same way. */
+function onlyChunked(value: string): boolean {
+  return value.length === 7 ? value.toLowerCase() === 'chunked' : false
+}
+
+/** A Content-Length value another parser reads the same way: digits only, no leading zero. */
+function canonicalLength(value: string): boolean {
+  return value.length > 0 && (value.length === 1 || value.charCodeAt(0) !== DIGIT_0) && decimal(value) >= 0
+}
+
 /**
  * Parses the request head at data[at, end); `end` is where its final CRLF CRLF starts.
  * `trusted`: the client is a trusted forwarder (forwarder-trust.ts), whose forwarding
  * headers are kept; any other client's are dropped.
  */
 export function parseRequestHead(data: Buffer, at: number, end: number, trusted = false): RequestHead {
-  const f = scan(data, at, end, 400)
+  const f = scan(data, at, end, 400, REQUEST_LINE_CHARS)
   const lineEnd = f.firstLineEnd
   const first = spaceAt(data, at, lineEnd)
   const second = spaceAt(data, first + 1, lineEnd)
@@ -153,8 +198,9 @@ export function parseRequestHead(data: Buffer, at: number, end: number, trusted 
   const minor = httpMinorVersion(data, second + 1, lineEnd)
   if (minor === -1) throw new HeadError(505, 'only HTTP/1.0 and HTTP/1.1 are supported')
   const method = methodOf(data, at, first)
+  const target = requestTarget(data, first + 1, second, method)
   const http10 = minor === 0
-  const extra = listed(f.connection)
+  const extra = listed(f.connection, 400)
   const upgrading = hasToken(f.connection, 'upgrade')
   const head: RequestHead = {
     method,
@@ -166,6 +212,9 @@ export function parseRequestHead(data: Buffer, at: number, end: number, trusted 
     keepAlive: !http10 && !hasToken(f.connection, 'close'),
     upgrade: undefined,
     host: undefined,
+    hostLine: target.authority !== undefined,
+    lengthLine: false,
+    expectContinue: false,
     requestId: undefined,
     addedRequestId: 0,
     forwardedFor: undefined,
@@ -174,24 +223,43 @@ export function parseRequestHead(data: Buffer, at: number, end: number, trusted 
   }
   const kept = new KeptInPlace(f)
   let chunked = false
+  let hostSeen = false
+  // The only Content-Length line, while it is one another parser reads the same way; else -1.
+  let lengthField = -1
+  let lengthFields = 0
   for (let i = 0; i < f.count; i++) {
     const id = fieldId(i)
     if (id === Field.Upgrade && upgrading) head.upgrade = fieldValue(f, i)
     if (hopByHop(f, i, extra)) continue
     switch (id) {
-      case Field.ContentLength:
-        head.contentLength = contentLengthOf(head.contentLength, fieldValue(f, i), 400)
-        break
+      case Field.ContentLength: {
+        const value = fieldValue(f, i)
+        head.contentLength = contentLengthOf(head.contentLength, value, 400)
+        lengthField = ++lengthFields === 1 && canonicalLength(value) ? i : -1
+        continue
+      }
       case Field.TransferEncoding:
-        if (http10 || !endsChunked(fieldValue(f, i))) throw new HeadError(400, 'unsupported Transfer-Encoding')
+        if (http10 || chunked || !onlyChunked(fieldValue(f, i))) throw new HeadError(400, 'unsupported Transfer-Encoding')
         chunked = true
         break
-      case Field.Host:
-        if (head.host !== undefined) throw new HeadError(400, 'more than one Host header')
-        head.host = fieldValue(f, i)
+      case Field.Host: {
+        if (hostSeen) throw new HeadError(400, 'more than one Host header')
+        hostSeen = true
+        const value = fieldValue(f, i)
+        if (!checkHost(value)) throw new HeadError(400, 'invalid Host header')
+        // An absolute-form target's authority is the host (RFC 9112 §3.2.2); the line is rewritten.
+        if (target.authority !== undefined) continue
+        head.host = value
         break
+      }
       case Field.RequestId:
         head.requestId = fieldValue(f, i)
+        break
+      case Field.Expect:
+        if (!http10 && fieldValue(f, i).toLowerCase() === '100-continue') {
+          head.expectContinue = true
+          continue
+        }
         break
       // The three X-Forwarded-* lines are always rebuilt (upstream-head.ts); an empty one says nothing.
       case Field.ForwardedFor: {
@@ -212,12 +280,33 @@ export function parseRequestHead(data: Buffer, at: number, end: number, trusted 
     kept.keep(i)
   }
   if (chunked && head.contentLength >= 0) throw new HeadError(400, 'both Content-Length and Transfer-Encoding')
-  if (!http10 && head.host === undefined) throw new HeadError(400, 'HTTP/1.1 request without Host')
+  if (!http10 && !hostSeen) throw new HeadError(400, 'HTTP/1.1 request without Host')
+  if (target.authority !== undefined) head.host = target.authority
   if (chunked) head.bodyKind = 'chunked'
   else if (head.contentLength > 0) head.bodyKind = 'length'
+  // Without a body there is nothing to wait for: no 100 is sent, and none is needed.
+  if (head.bodyKind === 'none') head.expectContinue = false
+  if (lengthField >= 0) kept.keep(lengthField)
+  else head.lengthLine = lengthFields > 0
   // Nothing above threw: only now is the head rewritten. Its last kept line ends at `end`.
+  if (target.authority !== undefined) toOriginForm(f, first, target.pathFrom)
   head.lines = data.subarray(kept.done(), end + 2)
   return head
+}
+
+/**
+ * Rewrites an absolute-form request line in place to origin-form: the method and its space
+ * move right to just before the path, over the scheme and authority, and the head now starts
+ * there. `pathFrom` is where the path starts; when the target had none, the byte before it
+ * (the authority's last) becomes the "/" origin-form needs.
+ */
+function toOriginForm(f: Scan, methodEnd: number, pathFrom: number): void {
+  const data = f.data
+  let from = pathFrom
+  if (data[from] !== SLASH) data[--from] = SLASH
+  const start = from - (methodEnd + 1 - f.at)
+  data.copyWithin(start, f.at, methodEnd + 1)
+  f.at = start
 }
 
 /**
@@ -233,7 +322,7 @@ export function parseResponseHead(data: Buffer, at: number, end: number, method:
   const status = statusCode(data, at + 9)
   if (status < 100 || (lineEnd > at + 12 && data[at + 12] !== SP)) throw new HeadError(502, 'malformed status code')
   const http10 = minor === 0
-  const extra = listed(f.connection)
+  const extra = listed(f.connection, 502)
   const head: ResponseHead = {
     status,
     from: at,

@@ -19,6 +19,21 @@ export function bind(server: Server, host: string, port: number): Promise<number
   })
 }
 
+/**
+ * Binds a unix socket that only this user can open, from its first moment: bind(2) creates
+ * the file with the process umask, and under a permissive one a chmod afterwards would leave
+ * it world-writable in between. The umask is narrowed around the bind only; listen() binds a
+ * path synchronously, so no other file of this process is created under it.
+ */
+export function bindPrivately(server: Server, path: string): Promise<void> {
+  const umask = process.umask(0o177)
+  try {
+    return bindPath(server, path)
+  } finally {
+    process.umask(umask)
+  }
+}
+
 /** Bind to a unix socket path. */
 export function bindPath(server: Server, path: string): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -3,9 +3,10 @@
  * drains and the contract DDL runs), then hands them back in arrival order.
  *
  * Every hold is bounded three ways, because a buffer without a bound is an outage when the
- * upgrade process that should release it has died: by count (maxRequests), by the body bytes
- * held in memory (maxBytes; a declared Content-Length is checked on arrival, a chunked body as
- * it arrives) and by time (maxWaitSeconds). Over a bound, a request gets 503 with Retry-After
+ * upgrade process that should release it has died: by count (maxRequests), by the bytes held
+ * in memory (maxBytes: each held head, copied when it is held, and its body; a declared
+ * Content-Length is checked on arrival, a chunked body as it arrives) and by time
+ * (maxWaitSeconds). Over a bound, a request gets 503 with Retry-After
  * and a body naming the reason, and the reason is counted.
  *
  * One timer serves the whole buffer: it fires at the oldest request's deadline (arrival order
@@ -55,15 +56,18 @@ export class RequestBuffer {
       this.reject(exchange, 'full', `buffer full: ${this.service} already holds ${this.held.size} requests during an upgrade; retry shortly`)
       return
     }
-    const declared = exchange.head.contentLength
-    if (declared > 0 && this.bytes + declared > maxBytes) {
-      this.reject(exchange, 'bytes', `buffer full: ${this.service} cannot hold another ${declared} body bytes during an upgrade (limit ${maxBytes}); retry shortly`)
+    // The head is held too (a copy, below): a client sending large heads must count.
+    const headBytes = exchange.head.lines.length
+    const declared = Math.max(0, exchange.head.contentLength)
+    if (this.bytes + headBytes + declared > maxBytes) {
+      this.reject(exchange, 'bytes', `buffer full: ${this.service} cannot hold another ${headBytes + declared} bytes during an upgrade (limit ${maxBytes}); retry shortly`)
       return
     }
     exchange.state = 'held'
     // Its head is a view of the read it came in: a copy lets that read go while it waits.
     exchange.head.lines = Buffer.from(exchange.head.lines)
-    exchange.bufferedBytes = 0
+    exchange.bufferedBytes = headBytes
+    this.bytes += headBytes
     this.held.add(exchange)
     if (this.timer === undefined) this.arm()
   }
@@ -73,7 +77,7 @@ export class RequestBuffer {
     exchange.bufferedBytes += bytes
     this.bytes += bytes
     if (this.bytes <= this.limits.maxBytes) return true
-    this.give(exchange, 'bytes', `buffer full: ${this.service} holds more than ${this.limits.maxBytes} body bytes during an upgrade; retry shortly`)
+    this.give(exchange, 'bytes', `buffer full: ${this.service} holds more than ${this.limits.maxBytes} bytes during an upgrade; retry shortly`)
     return false
   }
 

@@ -10,6 +10,7 @@ import {
   SLOT_NAMES,
   SLOT_STATES,
   type BufferLimits,
+  type ClientLimits,
   type HealthCheck,
   type ServiceRoute,
   type SlotRoute,
@@ -21,6 +22,8 @@ export const MAX_BUFFER_WAIT_SECONDS = 3600
 export const MAX_BUFFER_BYTES = 64 * 1024 * 1024 * 1024
 export const MAX_DRAIN_TIMEOUT_SECONDS = 3600
 export const MAX_TRUSTED_FORWARDERS = 256
+export const MAX_CLIENT_TIMEOUT_SECONDS = 3600
+export const MAX_REQUESTS_PER_CLIENT = 100_000
 
 const HEALTH_DEFAULTS = { intervalSeconds: 5, timeoutSeconds: 2, unhealthyThreshold: 2, healthyThreshold: 2 }
 
@@ -29,7 +32,7 @@ const HEALTH_DEFAULTS = { intervalSeconds: 5, timeoutSeconds: 2, unhealthyThresh
  * the URL path when `pathName` is given, in which case a body name must agree with it.
  */
 export function parseServiceRoute(value: unknown, where: string, pathName?: string): ServiceRoute {
-  const body = v.object(value, where, ['name', 'listen', 'slots', 'buffer', 'health', 'drainTimeoutSeconds', 'trustedForwarders'])
+  const body = v.object(value, where, ['name', 'listen', 'slots', 'buffer', 'health', 'drainTimeoutSeconds', 'trustedForwarders', 'limits'])
   // Checked in document order, so the first error reported is the first one in the file.
   const name = routeName(body.name, where, pathName)
   const listen = parseListen(body.listen, `${where}.listen`)
@@ -48,6 +51,7 @@ export function parseServiceRoute(value: unknown, where: string, pathName?: stri
         ? DEFAULT_DRAIN_TIMEOUT_SECONDS
         : v.finite(body.drainTimeoutSeconds, `${where}.drainTimeoutSeconds`, 0, MAX_DRAIN_TIMEOUT_SECONDS),
     ...(body.trustedForwarders === undefined ? {} : { trustedForwarders: parseForwarders(body.trustedForwarders, `${where}.trustedForwarders`) }),
+    ...(body.limits === undefined ? {} : { limits: parseLimits(body.limits, `${where}.limits`) }),
   }
 }
 
@@ -93,6 +97,17 @@ function parseForwarders(value: unknown, where: string): string[] {
     }
     return entry
   })
+}
+
+/** Every field is optional: one left out takes the agent's default (DEFAULT_CLIENT_LIMITS). */
+function parseLimits(value: unknown, where: string): Partial<ClientLimits> {
+  const limits = v.object(value, where, ['headTimeoutSeconds', 'bodyTimeoutSeconds', 'upstreamWaitSeconds', 'maxRequestsPerClient'])
+  const out: Partial<ClientLimits> = {}
+  for (const field of ['headTimeoutSeconds', 'bodyTimeoutSeconds', 'upstreamWaitSeconds'] as const) {
+    if (limits[field] !== undefined) out[field] = v.finite(limits[field], `${where}.${field}`, 0.01, MAX_CLIENT_TIMEOUT_SECONDS)
+  }
+  if (limits.maxRequestsPerClient !== undefined) out.maxRequestsPerClient = v.integer(limits.maxRequestsPerClient, `${where}.maxRequestsPerClient`, 1, MAX_REQUESTS_PER_CLIENT)
+  return out
 }
 
 /** `path` is required; every other field has a default. */

@@ -26,6 +26,7 @@ import {
   type SlotState,
 } from '../protocol/routes.js'
 import type { UpstreamOptions } from './upstream-pool.js'
+import type { ClientLimits } from '../protocol/routes.js'
 
 export interface ServiceDeps {
   metrics: ProxyMetrics
@@ -33,15 +34,17 @@ export interface ServiceDeps {
   upstream: UpstreamOptions
   /** Idle keep-alive timeout towards clients; above common client/LB pools (60 s). */
   clientKeepAliveSeconds: number
-  /** A client that sends half a request head for this long is answered 408 and closed (slowloris). */
-  clientHeadTimeoutSeconds: number
+  /** What a client may hold when the route does not say (its `limits` fields override these one by one). */
+  limits: ClientLimits
   /** How long a closing listener lets in-flight requests finish. */
   closeGraceMs: number
 }
 
 export type StateChanges = Partial<Record<SlotName, SlotState>>
 
+// The sweep runs this often at most, and at least four times per shortest client timeout.
 const SWEEP_MS = 1000
+const MIN_SWEEP_MS = 10
 
 export class Service implements ConnectionHost {
   readonly name: string
@@ -54,7 +57,9 @@ export class Service implements ConnectionHost {
   private holding = false
   private turn = 0
   private server: net.Server | undefined
-  private readonly sweeper: NodeJS.Timeout
+  private sweeper: NodeJS.Timeout
+  private sweepMs = 0
+  private limits: ClientLimits
   private trust: ForwarderTrust
   closing = false
 
@@ -70,8 +75,9 @@ export class Service implements ConnectionHost {
     this.metrics = deps.metrics.forService(route.name)
     this.buffer = new RequestBuffer(route.name, route.buffer, this.metrics)
     this.trust = new ForwarderTrust(route.trustedForwarders ?? [])
-    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS)
-    this.sweeper.unref()
+    this.limits = { ...deps.limits, ...route.limits }
+    this.sweeper = this.startSweeping()
+    for (const name of SLOT_NAMES) this.slots[name].limit(this.limits)
     this.refresh()
   }
 
@@ -122,6 +128,10 @@ export class Service implements ConnectionHost {
     this.buffer.forget(exchange)
   }
 
+  answeredByProxy(status: number): void {
+    this.metrics.answeredByProxy(status)
+  }
+
   connectionClosed(connection: ClientConnection): void {
     this.connections.delete(connection)
   }
@@ -153,6 +163,9 @@ export class Service implements ConnectionHost {
     this.route_ = { ...route, listen: this.route_.listen }
     this.buffer.setLimits(route.buffer)
     this.trust = new ForwarderTrust(route.trustedForwarders ?? [])
+    this.limits = { ...this.deps.limits, ...route.limits }
+    for (const name of SLOT_NAMES) this.slots[name].limit(this.limits)
+    this.sweeper = this.startSweeping()
     this.apply(changes)
     this.flushIfNotHolding()
   }
@@ -264,11 +277,23 @@ export class Service implements ConnectionHost {
     return Promise.all(SLOT_NAMES.map((name) => this.slots[name].drain.wait(ms)))
   }
 
+  /** (Re)starts the sweep at the interval the current limits need; returns its timer. */
+  private startSweeping(): NodeJS.Timeout {
+    const shortest = Math.min(this.limits.headTimeoutSeconds, this.limits.bodyTimeoutSeconds) * 1000
+    const ms = Math.max(MIN_SWEEP_MS, Math.min(SWEEP_MS, Math.floor(shortest / 4)))
+    if (this.sweeper !== undefined && ms === this.sweepMs) return this.sweeper
+    clearInterval(this.sweeper)
+    this.sweepMs = ms
+    const timer = setInterval(() => this.sweep(), ms)
+    timer.unref()
+    return timer
+  }
+
   private sweep(): void {
     const now = performance.now()
     const keepAliveMs = this.deps.clientKeepAliveSeconds * 1000
-    const headTimeoutMs = this.deps.clientHeadTimeoutSeconds * 1000
-    for (const connection of this.connections) connection.sweep(now, keepAliveMs, headTimeoutMs)
+    const { headTimeoutSeconds, bodyTimeoutSeconds } = this.limits
+    for (const connection of this.connections) connection.sweep(now, keepAliveMs, headTimeoutSeconds * 1000, bodyTimeoutSeconds * 1000)
     // Expired warm connections are replaced by the pool itself, and a health change
     // refreshes; this reopens warm connections that closed on an error while held.
     if (this.holding) this.warmBufferingSlot()

@@ -9,7 +9,7 @@ import { SlotHealth } from './health.js'
 import type { Logger } from './log.js'
 import { transition } from './slot-state.js'
 import type { Tunnel, TunnelOwner } from './tunnel.js'
-import type { HealthCheck, SlotName, SlotRoute, SlotState, SlotStatus } from '../protocol/routes.js'
+import { DEFAULT_CLIENT_LIMITS, type ClientLimits, type HealthCheck, type SlotName, type SlotRoute, type SlotState, type SlotStatus } from '../protocol/routes.js'
 import { UpstreamPool, type UpstreamOptions } from './upstream-pool.js'
 
 export class Slot implements TunnelOwner {
@@ -20,6 +20,9 @@ export class Slot implements TunnelOwner {
   private readonly tunnels = new Set<Tunnel>()
   private drainCut: NodeJS.Timeout | undefined
   private lastDrainSeconds: number | undefined
+  /** Per client address, its requests using or waiting for this slot's upstream connections. */
+  private readonly perClient = new Map<string, number>()
+  private maxPerClient = DEFAULT_CLIENT_LIMITS.maxRequestsPerClient
 
   constructor(
     readonly service: string,
@@ -79,6 +82,31 @@ export class Slot implements TunnelOwner {
   configure(health: HealthCheck | undefined, drainTimeoutMs: number): void {
     this.health.configure(health)
     this.drainTimeoutMs = drainTimeoutMs
+  }
+
+  /** The limits of the service's route: the pool's wait deadline and the per-client cap. */
+  limit(limits: ClientLimits): void {
+    this.pool.setWaitLimit(limits.upstreamWaitSeconds * 1000)
+    this.maxPerClient = limits.maxRequestsPerClient
+  }
+
+  /**
+   * Counts a request from `address` that is about to take or wait for an upstream
+   * connection; false (and not counted) when that address already has its share, so one
+   * client cannot take every connection of the slot and leave the others waiting.
+   */
+  admit(address: string): boolean {
+    const count = this.perClient.get(address) ?? 0
+    if (count >= this.maxPerClient) return false
+    this.perClient.set(address, count + 1)
+    return true
+  }
+
+  /** The request admit() counted is done with its upstream connection. */
+  dismiss(address: string): void {
+    const count = this.perClient.get(address) ?? 0
+    if (count <= 1) this.perClient.delete(address)
+    else this.perClient.set(address, count - 1)
   }
 
   retarget(host: string, port: number): void {

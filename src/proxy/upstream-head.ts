@@ -5,6 +5,10 @@
  * request of a client connection are built once per connection (forwardedLines), so a
  * request costs a few copies and no string.
  *
+ * Two lines the client sent may be written by the proxy instead: Host, when the target came
+ * in absolute-form (its authority names the host), and one canonical Content-Length, when
+ * the client's was a list, repeated or zero-padded (see http-head.ts).
+ *
  * X-Forwarded-For, -Proto and -Host say who the client is, how it came and what it asked
  * for. The parser keeps a client's own only when it is a trusted forwarder
  * (forwarder-trust.ts): the address is then appended to its X-Forwarded-For, and its proto
@@ -22,6 +26,8 @@ export interface ForwardedFrom {
 }
 
 const FORWARDED_HOST = Buffer.from('x-forwarded-host: ', 'latin1')
+const HOST = Buffer.from('host: ', 'latin1')
+const CONTENT_LENGTH = Buffer.from('content-length: ', 'latin1')
 const REQUEST_ID = Buffer.from('x-request-id: ', 'latin1')
 const UPGRADE = Buffer.from('connection: upgrade\r\nupgrade: ', 'latin1')
 const CR = 13
@@ -43,6 +49,8 @@ export function upstreamHead(head: RequestHead, client: ForwardedFrom): Buffer {
   const out = Buffer.allocUnsafe(sizeOf(head, forwarded, host))
   out.set(head.lines, 0)
   let at = head.lines.length
+  if (head.hostLine) at = line(out, at, HOST, head.host!)
+  if (head.lengthLine) at = crlf(out, writeDecimal(out, at, head.contentLength, CONTENT_LENGTH))
   out.set(forwarded, at)
   at += forwarded.length
   if (host !== undefined) at = line(out, at, FORWARDED_HOST, host)
@@ -57,6 +65,8 @@ export function upstreamHead(head: RequestHead, client: ForwardedFrom): Buffer {
 
 function sizeOf(head: RequestHead, forwarded: Buffer, host: string | undefined): number {
   let size = head.lines.length + forwarded.length + 2
+  if (head.hostLine) size += HOST.length + head.host!.length + 2
+  if (head.lengthLine) size += CONTENT_LENGTH.length + digitCount(head.contentLength) + 2
   if (host !== undefined) size += FORWARDED_HOST.length + host.length + 2
   if (head.requestId === undefined) size += REQUEST_ID.length + REQUEST_ID_LENGTH + 2
   if (head.upgrade !== undefined) size += UPGRADE.length + head.upgrade.length + 2
@@ -71,6 +81,20 @@ function line(out: Buffer, at: number, start: Buffer, value: string): number {
   // Buffer.write: for a value this short the call into the runtime costs more than the copy.
   for (let i = 0; i < value.length; i++) out[at + i] = value.charCodeAt(i)
   return crlf(out, at + value.length)
+}
+
+/** Writes `start` and then `n`'s decimal digits at out[at]; returns where they end. */
+function writeDecimal(out: Buffer, at: number, n: number, start: Buffer): number {
+  out.set(start, at)
+  const end = at + start.length + digitCount(n)
+  for (let i = end - 1, rest = n; i >= at + start.length; i--, rest = Math.floor(rest / 10)) out[i] = 48 + (rest % 10)
+  return end
+}
+
+function digitCount(n: number): number {
+  let digits = 1
+  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++
+  return digits
 }
 
 function crlf(out: Buffer, at: number): number {

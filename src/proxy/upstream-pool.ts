@@ -9,6 +9,11 @@
  *   seconds) is far below the upstream's (65 s in the demo), so we always close first;
  * - the container behind the port is stopped and replaced: when the slot is disabled we
  *   renew the pool, and the slot's next requests open connections to the new process.
+ *
+ * A wait in the queue has a deadline (waitMs): a slot whose connections are all taken, by a
+ * slow upstream or by clients that hold requests open, answers the requests behind them 503
+ * with Retry-After instead of letting them wait forever. The queue is first-in first-out, so
+ * its head is always the oldest wait, and one timer set for that wait's deadline serves all.
  */
 import { UpstreamConnection, type ConnectionOwner } from './upstream-connection.js'
 
@@ -22,11 +27,17 @@ export interface UpstreamOptions {
 export const DEFAULT_UPSTREAM_IDLE_MS = 4000
 export const DEFAULT_UPSTREAM_MAX_CONNECTIONS = 256
 
+export const DEFAULT_UPSTREAM_WAIT_MS = 10_000
+
 /** A request that waits for a connection. */
 export interface PoolWaiter {
   attach(connection: UpstreamConnection): void
   /** False once the request is gone (client left), so it is skipped. */
   readonly waiting: boolean
+  /** performance.now() when it joined the queue; set by the pool. */
+  queuedAt: number
+  /** It waited the whole deadline and leaves the queue unserved. */
+  waitExpired(seconds: number): void
 }
 
 export interface PoolEvents {
@@ -42,6 +53,8 @@ export class UpstreamPool implements ConnectionOwner {
   private readonly queue: PoolWaiter[] = []
   private queueHead = 0
   private readonly sweeper: NodeJS.Timeout
+  private waitMs = DEFAULT_UPSTREAM_WAIT_MS
+  private waitTimer: NodeJS.Timeout | undefined
 
   constructor(
     private addressHost: string,
@@ -66,11 +79,21 @@ export class UpstreamPool implements ConnectionOwner {
     return `${this.addressHost}:${this.addressPort}`
   }
 
-  /** Attaches a connection to `waiter` now, or as soon as one is free. */
+  /** How long a request may wait for a connection; applies to waits that start from now on. */
+  setWaitLimit(ms: number): void {
+    this.waitMs = ms
+  }
+
+  /** Attaches a connection to `waiter` now, or as soon as one is free (within the wait limit). */
   acquire(waiter: PoolWaiter): void {
     const connection = this.take()
-    if (connection !== undefined) waiter.attach(connection)
-    else this.queue.push(waiter)
+    if (connection !== undefined) {
+      waiter.attach(connection)
+      return
+    }
+    waiter.queuedAt = performance.now()
+    this.queue.push(waiter)
+    if (this.waitTimer === undefined) this.armWait()
   }
 
   /**
@@ -124,6 +147,8 @@ export class UpstreamPool implements ConnectionOwner {
 
   close(): void {
     clearInterval(this.sweeper)
+    clearTimeout(this.waitTimer)
+    this.waitTimer = undefined
     this.renew()
   }
 
@@ -174,6 +199,33 @@ export class UpstreamPool implements ConnectionOwner {
       if (waiter.waiting) return waiter
     }
     return undefined
+  }
+
+  /** One timer, for the deadline of the oldest request still waiting. */
+  private armWait(): void {
+    while (this.queueHead < this.queue.length && !this.queue[this.queueHead]!.waiting) this.queueHead++
+    if (this.queueHead === this.queue.length) {
+      this.queue.length = 0
+      this.queueHead = 0
+      return
+    }
+    const due = this.queue[this.queueHead]!.queuedAt + this.waitMs - performance.now()
+    this.waitTimer = setTimeout(() => this.expireWaits(), Math.max(0, due))
+    this.waitTimer.unref()
+  }
+
+  private expireWaits(): void {
+    this.waitTimer = undefined
+    // A millisecond of timer slack; later arrivals keep waiting.
+    const cutoff = performance.now() - this.waitMs + 1
+    const seconds = this.waitMs / 1000
+    while (this.queueHead < this.queue.length) {
+      const waiter = this.queue[this.queueHead]!
+      if (waiter.waiting && waiter.queuedAt > cutoff) break
+      this.queue[this.queueHead++] = undefined as unknown as PoolWaiter
+      if (waiter.waiting) waiter.waitExpired(seconds)
+    }
+    this.armWait()
   }
 
   /** The oldest idle connections sit at the bottom of the LIFO stack. */

@@ -1,8 +1,8 @@
 /**
  * The route the agent gets for a service. Deploy registers it whole from the config. An
  * upgrade brings the proxy settings (buffer limits, health check, drain timeout, trusted
- * forwarders) up to the config, but keeps the listen address, the slots' addresses and
- * their states as the agent has them: moving those in the middle of an upgrade would cut
+ * forwarders, client limits) up to the config, but keeps the listen address, the slots'
+ * addresses and their states as the agent has them: moving those in the middle of an upgrade would cut
  * traffic, not change a setting.
  */
 import type { HandoverConfig } from '../config/config.js'
@@ -19,6 +19,7 @@ export function routeFor(config: HandoverConfig): ServiceRoute {
     health: { path: config.service.healthPath, intervalSeconds: 2, timeoutSeconds: 1, unhealthyThreshold: 3, healthyThreshold: 2 },
     drainTimeoutSeconds: config.proxy.drainTimeoutSeconds,
     trustedForwarders: config.proxy.trustedForwarders,
+    limits: config.proxy.limits,
   }
 }
 

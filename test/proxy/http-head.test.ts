@@ -70,7 +70,8 @@ t.test('a request head: hop-by-hop headers dropped, framing and forwarding facts
     'GET /ws HTTP/1.1\r\nHost: shop\r\nX-Request-Id: r7\r\nx-forwarded-for: 10.1.2.3\r\nx-forwarded-proto: http\r\nx-forwarded-host: shop\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n',
     "an untrusted client's proto replaced, its request id kept, the upgrade asked for again",
   )
-  t.equal(parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: gzip, chunked').bodyKind, 'chunked')
+  t.equal(parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: Chunked').bodyKind, 'chunked', 'a coding name is case-insensitive')
+  t.match(refused(() => parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: gzip, chunked')).problem, /unsupported Transfer-Encoding/, 'only chunked alone: a request coding the proxy cannot frame alike is refused')
   t.equal(parseRequestHead('GET / HTTP/1.0').keepAlive, false, 'HTTP/1.0 closes')
   t.equal(parseRequestHead('GET / HTTP/1.0\r\nconnection: keep-alive').keepAlive, false, 'HTTP/1.0 keep-alive is not offered')
   t.equal(parseRequestHead('GET / HTTP/1.1\r\nhost: x\r\nconnection: close').keepAlive, false)

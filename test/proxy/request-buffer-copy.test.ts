@@ -15,13 +15,14 @@ import { forwardedLines } from '../../src/proxy/upstream-head.js'
 const client: ClientSide = {
   socket: new net.Socket(),
   address: '127.0.0.1',
+  trusted: false,
   forwarded: forwardedLines('127.0.0.1'),
   exchangeDone: () => undefined,
   becomeTunnel: () => undefined,
   pause: () => undefined,
   resume: () => undefined,
 }
-const host: ExchangeHost = { name: 'shop', closing: false, alternative: () => undefined, heldBytes: () => true, abandoned: () => undefined }
+const host: ExchangeHost = { name: 'shop', closing: false, alternative: () => undefined, heldBytes: () => true, abandoned: () => undefined, answeredByProxy: () => undefined }
 
 t.test('a held head no longer shares the bytes it was read in', async (t) => {
   const head = 'GET /item HTTP/1.1\r\nhost: shop\r\nconnection: keep-alive\r\n\r\n'

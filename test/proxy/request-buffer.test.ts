@@ -71,16 +71,18 @@ t.test('a body that would take the buffer over maxBytes gets 503 naming the byte
   const { client, agent, port, green, buffered } = await flipped(t, { maxRequests: 10, maxWaitSeconds: 30, maxBytes: 1000 })
   const held = send(port, { method: 'POST', body: Buffer.alloc(600, 1), headers: { 'x-test-id': 'fits' } })
   await buffered(1)
-  t.equal((await client.getService('shop')).bufferedBytes, 600, 'the held body bytes are counted')
+  const first = (await client.getService('shop')).bufferedBytes!
+  // Its head (about 100 bytes from node:http) is held too, and counted.
+  t.ok(first > 600 && first < 800, `the held body bytes and its head are counted (${first})`)
   const declared = await send(port, { method: 'POST', body: Buffer.alloc(500, 2) }).reply
   t.equal(declared.status, 503, 'a declared Content-Length over the limit is refused on arrival')
   t.equal(declared.headers['retry-after'], '1')
-  t.match(declared.body, /cannot hold another 500 body bytes during an upgrade \(limit 1000\)/)
+  t.match(declared.body, /cannot hold another 5\d\d bytes during an upgrade \(limit 1000\)/)
   const chunked = await send(port, { method: 'POST', body: Buffer.alloc(800, 3), chunked: true }).reply
   t.equal(chunked.status, 503, 'a chunked body is refused when its bytes pass the limit')
-  t.match(chunked.body, /holds more than 1000 body bytes/)
+  t.match(chunked.body, /holds more than 1000 bytes/)
   t.equal(await rejections(agent.registry, 'bytes'), 2, 'each counted with reason "bytes"')
-  t.equal((await client.getService('shop')).bufferedBytes, 600, 'a refused body no longer counts')
+  t.equal((await client.getService('shop')).bufferedBytes, first, 'a refused body no longer counts')
   await client.release('shop', 'green')
   t.equal((await held.reply).status, 200)
   t.same(green.received.map((r) => r.testId), ['fits'])
