@@ -19,6 +19,7 @@ import {
   DEFAULT_DRAIN_TIMEOUT_SECONDS,
   otherSlot,
   SLOT_NAMES,
+  type ClientLimits,
   type DrainResult,
   type ServiceRoute,
   type ServiceStatus,
@@ -26,7 +27,6 @@ import {
   type SlotState,
 } from '../protocol/routes.js'
 import type { UpstreamOptions } from './upstream-pool.js'
-import type { ClientLimits } from '../protocol/routes.js'
 
 export interface ServiceDeps {
   metrics: ProxyMetrics
