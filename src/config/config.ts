@@ -1,4 +1,5 @@
 /** The validated, defaulted configuration of one service. Every key is documented in deploy/handover.example.yaml. */
+import type { BackfillTuning } from '../db/capture/chunked-backfill.js'
 import type { PhaseName } from '../protocol/phases.js'
 import type { ClientLimits, SlotName } from '../protocol/routes.js'
 
@@ -58,7 +59,7 @@ export interface HandoverConfig {
   proxy: ProxyConfig
   agent: { socket: string }
   database: DatabaseConfig
-  migrations: { dir: string; softDropRetentionHours: number }
+  migrations: { dir: string; softDropRetentionHours: number; backfill: BackfillTuning }
   backup: { dir: string }
   timeouts: TimeoutsConfig
 }

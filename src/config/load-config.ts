@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
+import { DEFAULT_BACKFILL_TUNING } from '../db/capture/chunked-backfill.js'
 import { InvalidInputError } from '../errors.js'
 import { SLOT_NAMES, type HandoverConfig, type HostPort, type SecretSource, type SlotName } from './config.js'
 import { FieldReader } from './field-reader.js'
@@ -103,10 +104,18 @@ function readUrlPath(read: FieldReader, path: string[], fallback: string): strin
 }
 
 function readMigrations(read: FieldReader, baseDir: string): HandoverConfig['migrations'] {
-  read.keys(['migrations'], ['dir', 'softDropRetentionHours'])
+  read.keys(['migrations'], ['dir', 'softDropRetentionHours', 'backfill'])
+  read.keys(['migrations', 'backfill'], ['chunkRows', 'chunkTargetMs', 'maxThreadsRunning', 'pausePercent'])
+  const tuning = DEFAULT_BACKFILL_TUNING
   return {
     dir: resolve(baseDir, read.string(['migrations', 'dir'], 'migrations')),
     softDropRetentionHours: read.int(['migrations', 'softDropRetentionHours'], 0, 24 * 365, 0),
+    backfill: {
+      chunkRows: read.int(['migrations', 'backfill', 'chunkRows'], 50, 5_000, tuning.chunkRows),
+      chunkTargetMs: read.int(['migrations', 'backfill', 'chunkTargetMs'], 5, 1_000, tuning.chunkTargetMs),
+      maxThreadsRunning: read.int(['migrations', 'backfill', 'maxThreadsRunning'], 1, 10_000, tuning.maxThreadsRunning),
+      pauseRatio: read.int(['migrations', 'backfill', 'pausePercent'], 0, 1_000, Math.round(tuning.pauseRatio * 100)) / 100,
+    },
   }
 }
 

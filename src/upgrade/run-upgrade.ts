@@ -102,7 +102,7 @@ function buildContext(request: UpgradeRequest, docker: DockerRuntime, db: Connec
     docker,
     proxy: request.proxy,
     db,
-    migrations: serviceExecutor(db, config.database, config.service.name, facts.runId),
+    migrations: serviceExecutor(db, config.database, config.service.name, facts.runId, config.migrations.backfill),
     pointOfNoReturnPassed: false,
     async markPointOfNoReturn(passed) {
       await journal.markPointOfNoReturn(facts.runId, passed)
