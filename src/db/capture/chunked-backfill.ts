@@ -59,7 +59,10 @@ const LOCK_ERRNOS = new Set([1205, 1213])
 const NOWAIT_BUDGET_MS = 10_000
 const MAX_LOCK_RETRIES = 200
 const THROTTLE_STEP_MS = 100
-const MAX_THROTTLE_MS = 30_000
+/** The longest a chunk waits for the server to calm down: a service that never does must still get its backfill. */
+const MAX_THROTTLE_MS = 5_000
+/** Transactions waiting for a row lock at once above which the next chunk waits: the service is contending. */
+const MAX_ROW_LOCK_WAITS = 4
 
 /**
  * Runs a backfill UPDATE over key ranges, one short transaction per chunk: each chunk's row
@@ -153,13 +156,17 @@ function nextSize(size: number, elapsedMs: number, tuning: BackfillTuning): numb
   return Math.round(Math.min(MAX_CHUNK_ROWS, Math.max(MIN_CHUNK_ROWS, bounded)))
 }
 
-/** Pauses after a chunk, longer while the server is busy (bounded). */
+/**
+ * Pauses after a chunk, and longer (bounded) while the server is busy: more threads running
+ * than the tuning allows, or transactions of the service waiting for row locks.
+ */
 async function throttle(connection: Connection, tuning: BackfillTuning, chunkMs: number, signal: AbortSignal | undefined): Promise<void> {
   if (tuning.pauseRatio > 0) await sleep(chunkMs * tuning.pauseRatio)
   for (let waited = 0; waited < MAX_THROTTLE_MS; waited += THROTTLE_STEP_MS) {
     signal?.throwIfAborted()
-    const [rows] = await connection.query<RowDataPacket[]>("SHOW GLOBAL STATUS LIKE 'Threads_running'")
-    if (Number(rows[0]?.Value ?? 0) <= tuning.maxThreadsRunning) return
+    const [rows] = await connection.query<RowDataPacket[]>("SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_running', 'Innodb_row_lock_current_waits')")
+    const status = new Map(rows.map((row) => [String(row.Variable_name), Number(row.Value)]))
+    if ((status.get('Threads_running') ?? 0) <= tuning.maxThreadsRunning && (status.get('Innodb_row_lock_current_waits') ?? 0) <= MAX_ROW_LOCK_WAITS) return
     await sleep(THROTTLE_STEP_MS)
   }
 }
