@@ -8,7 +8,7 @@ import type { BackfillProgressLedger } from './capture/backfill-progress.js'
 import type { CaptureSpec } from './capture/capture-plan.js'
 import { CapturedBackfills, type BackfillRun } from './capture/captured-backfills.js'
 import { DEFAULT_BACKFILL_TUNING, type BackfillReport, type BackfillTuning } from './capture/chunked-backfill.js'
-import { OnlineRebuilds, planRebuilds, REBUILT, type RebuildSpec } from './capture/online-rebuild.js'
+import { isRebuilt, OnlineRebuilds, planRebuilds, type RebuildSpec } from './capture/online-rebuild.js'
 import type { StatementLedger } from './migration-history.js'
 import type { MigrationScript, ScriptPart } from './migration-script.js'
 import { waitForOpenTransactions, type OpenTransaction } from './open-transactions.js'
@@ -133,7 +133,10 @@ export class MigrationExecutor {
     await connection.query(`USE ${quoteName(schema)}`)
     await connection.query(`SET SESSION lock_wait_timeout = ${DDL_LOCK_WAIT_SECONDS}`)
     const rebuilds = part === 'contract' ? await this.plannedRebuilds(scripts) : []
-    if (part === 'contract') onCapture?.({ part, ...(await this.backfills.finish(scripts)) })
+    if (part === 'contract') {
+      const finished = await this.backfills.finish(scripts)
+      onCapture?.({ part, ...finished })
+    }
     for (const script of scripts) {
       await history.checkUnchanged(script)
       const done = await history.appliedIndexes(script, part)
@@ -145,7 +148,11 @@ export class MigrationExecutor {
         onApplied?.(applied)
       }
     }
-    if (part === 'expand') onCapture?.({ part, replayed: await this.backfills.catchUp(scripts), removed: [], rebuilt: await this.prepareRebuilds(scripts, signal) })
+    if (part === 'expand') {
+      const replayed = await this.backfills.catchUp(scripts)
+      const rebuilt = await this.prepareRebuilds(scripts, signal)
+      onCapture?.({ part, replayed, removed: [], rebuilt })
+    }
   }
 
   /**
@@ -164,11 +171,13 @@ export class MigrationExecutor {
       const drops = await softDrops.ofScript(script.name)
       if ((await history.appliedIndexes(script, forward)).size === 0 && drops.length === 0) continue
       for (const drop of drops) {
-        const restore = drop.definition === REBUILT ? () => this.rebuilds.swapBack(drop) : () => cancellableQuery(connection, restoreSql(schema, drop), signal).then(() => undefined)
+        const restore = isRebuilt(drop) ? () => this.rebuilds.swapBack(drop) : () => cancellableQuery(connection, restoreSql(schema, drop), signal).then(() => undefined)
         await this.withRetry(script, undo, 0, restore, signal)
         await softDrops.forget(drop)
       }
-      await this.applyPart([script], undo, onApplied, signal)
+      // A contract made only of rebuilt tables is undone exactly by swapping them back; its
+      // undo part would copy each table again while requests are held.
+      if (!onlyRebuilt(script, drops)) await this.applyPart([script], undo, onApplied, signal)
       await history.forget(script, forward)
       await history.forget(script, undo)
     }
@@ -193,7 +202,7 @@ export class MigrationExecutor {
     const { history, runId } = this.options
     const statement = script.parts[part][index]!
     const rebuild = rebuilds.find((spec) => spec.script === script.name && spec.index === index)
-    if (rebuild && (await tableExists(this.options.connection, this.options.schema, rebuild.shadow))) return this.swapRebuilt(script, index, rebuild)
+    if (rebuild && (await this.rebuildReady(rebuild))) return this.swapRebuilt(script, index, rebuild)
     if (part === 'contract' && statement.catchUpOf !== undefined) {
       const spec = await this.backfills.specFor(scripts, script.name, statement.catchUpOf)
       if (spec && spec.mode !== 'uncaptured') {
@@ -213,14 +222,27 @@ export class MigrationExecutor {
     return done
   }
 
-  /** In the contract: the rebuilt table swapped in, the old one kept for an undo until finalize. */
+  /** A shadow to swap in, or a swap that happened in a run cut off before recording it. */
+  private async rebuildReady(spec: RebuildSpec): Promise<boolean> {
+    const { connection, schema } = this.options
+    return (await tableExists(connection, schema, spec.shadow)) || (await tableExists(connection, schema, spec.old))
+  }
+
+  /**
+   * In the contract: the rebuilt table swapped in, the old one kept for an undo until
+   * finalize. The ledger row is written before the RENAME, so a run cut off in between can
+   * still swap back (or, resumed, finishes the swap).
+   */
   private async swapRebuilt(script: MigrationScript, index: number, spec: RebuildSpec): Promise<StatementApplied> {
     const { history, runId, softDrops } = this.options
     const started = performance.now()
-    const drop = await this.rebuilds.swap(spec)
-    await softDrops.record(drop, runId)
+    const recorded = (await softDrops.ofScript(script.name)).find((drop) => drop.softName === spec.old)
+    const prepared = recorded ?? (await this.rebuilds.prepareSwap(spec))
+    if (prepared && !recorded) await softDrops.record(prepared, runId)
+    if (prepared) await this.rebuilds.completeSwap(spec, prepared)
     await history.record(script, 'contract', index, runId, performance.now() - started)
-    return { script: script.name, part: 'contract', index, line: script.parts.contract[index]!.line, durationMs: performance.now() - started, skipped: false, softDrop: drop, rebuiltOnline: true }
+    const applied: StatementApplied = { script: script.name, part: 'contract', index, line: script.parts.contract[index]!.line, durationMs: performance.now() - started, skipped: false, rebuiltOnline: true }
+    return prepared ? { ...applied, softDrop: prepared } : applied
   }
 
   /** A backfill: its capture installed first, then run in chunks (or whole, on a table without a key). */
@@ -251,8 +273,9 @@ export class MigrationExecutor {
     await this.withRetry(script, part, statement.line, async () => {
       if (dataChange) return this.changeDataAndRecord(sql, () => history.record(script, part, index, runId, performance.now() - started), signal)
       if (probeAlgorithms && isAlterTable(sql)) algorithm = await alterCheapest(connection, sql)
-      // In the expand the service is writing: the DDL must not queue its writes behind it.
-      else if (part === 'expand') await withoutQueueing(connection, () => cancellableQuery(connection, algorithm ? withAlgorithm(sql, algorithm) : sql, signal), signal)
+      // In the expand the service is writing: a quick DDL must not queue its writes behind it
+      // (a long in-place one would lose its whole build each time its final lock is refused).
+      else if (part === 'expand' && (algorithm === 'INSTANT' || algorithm === 'NOCOPY')) await withoutQueueing(connection, () => cancellableQuery(connection, withAlgorithm(sql, algorithm!), signal), signal)
       else await cancellableQuery(connection, algorithm ? withAlgorithm(sql, algorithm) : sql, signal)
     }, signal).catch(async (error: unknown) => {
       await history.recordFailure(script, part, index, runId, performance.now() - started, errorMessage(error))
@@ -294,6 +317,12 @@ export class MigrationExecutor {
       throw new StatementFailedError(script.name, line, part, errorMessage(error))
     }
   }
+}
+
+function onlyRebuilt(script: MigrationScript, drops: readonly SoftDrop[]): boolean {
+  const rebuilt = drops.filter(isRebuilt).length
+  const statements = script.parts.contract.filter((statement) => statement.catchUpOf === undefined).length
+  return rebuilt > 0 && rebuilt === statements
 }
 
 function statementKey(script: string, part: ScriptPart, index: number): string {

@@ -19,6 +19,8 @@ export interface RowBackfill {
   assignments: { column: string; expression: string }[]
   /** The WHERE over NEW; undefined when the statement has none. */
   condition?: string
+  /** Every column it reads, lower-cased. */
+  reads: string[]
   /** Where a key range goes in the statement's text, for running it in chunks. */
   chunking: Chunking
 }
@@ -73,6 +75,7 @@ export function backfillShape(sql: string): BackfillShape | undefined {
     return shape
   }
   if (tables.length !== 1) return keyed('it reads other tables through a join')
+  if (identifier(target!.db)) return { perRow: false, table, columns, reason: 'it names its table with a schema' }
   if (!layout) return keyed('its SET clause could not be located in its text')
   if (layout.hasTail) return keyed('it has ORDER BY or LIMIT, which depend on other rows')
   if (layout.assignments.length !== columns.length) return keyed('its SET clause could not be located in its text')
@@ -81,7 +84,8 @@ export function backfillShape(sql: string): BackfillShape | undefined {
   if (problem) return keyed(problem)
   const refs = columnRefs([ast.set, ast.where])
   const assignments = layout.assignments.map((assignment, i) => ({ column: columns[i]!, expression: overNew(sql, assignment.expression, refs) }))
-  const shape: RowBackfill = { perRow: true, table, assignments, chunking: chunkingOf(sql, layout) }
+  const reads = [...new Set(refs.map((ref) => ref.column.toLowerCase()))]
+  const shape: RowBackfill = { perRow: true, table, assignments, reads, chunking: chunkingOf(sql, layout) }
   if (layout.where) shape.condition = overNew(sql, layout.where, refs)
   return shape
 }

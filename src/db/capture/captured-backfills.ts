@@ -3,6 +3,7 @@ import type { Connection } from '../connection.js'
 import type { MigrationScript } from '../migration-script.js'
 import type { BackfillProgressLedger } from './backfill-progress.js'
 import { planCaptures, type CaptureSpec } from './capture-plan.js'
+import { columnFacts } from './column-facts.js'
 import { runChunkedBackfill, type BackfillReport, type BackfillTuning } from './chunked-backfill.js'
 import { tableKey, type TableKey } from './table-key.js'
 import { OWN_WRITES_VARIABLE, WriteCapture } from './write-capture.js'
@@ -43,9 +44,33 @@ export class CapturedBackfills {
 
   /** The capture of the backfill at `index` of the script's expand part, with the mode it gets here. */
   async specFor(scripts: readonly MigrationScript[], script: string, index: number): Promise<CaptureSpec | undefined> {
-    const spec = planCaptures(scripts).find((entry) => entry.script === script && entry.index === index)
-    if (!spec || spec.mode !== 'changed-keys') return spec
-    return (await this.keyOf(spec.table)) ? spec : { ...spec, mode: 'uncaptured' }
+    return (await this.specs(scripts)).find((entry) => entry.script === script && entry.index === index)
+  }
+
+  /**
+   * Every backfill's capture with the mode the live tables allow: a per-row backfill that
+   * reads the table's AUTO_INCREMENT column cannot be applied by a BEFORE INSERT trigger
+   * (the id is not known yet), so its table is captured by keys; keys need a usable key.
+   */
+  private async specs(scripts: readonly MigrationScript[]): Promise<CaptureSpec[]> {
+    const planned = planCaptures(scripts)
+    const modes = new Map<string, CaptureSpec['mode']>()
+    for (const spec of planned) {
+      const table = spec.table.toLowerCase()
+      if (modes.has(table)) continue
+      const specs = planned.filter((entry) => entry.table.toLowerCase() === table)
+      let mode = spec.mode
+      if (mode === 'row-trigger' && (await this.readsAutoIncrement(specs))) mode = specs.every((entry) => entry.shape.chunking) ? 'changed-keys' : 'uncaptured'
+      if (mode === 'changed-keys' && !(await this.keyOf(spec.table))) mode = 'uncaptured'
+      modes.set(table, mode)
+    }
+    return planned.map((spec) => ({ ...spec, mode: modes.get(spec.table.toLowerCase())! }))
+  }
+
+  private async readsAutoIncrement(specs: CaptureSpec[]): Promise<boolean> {
+    const facts = await columnFacts(this.options.connection, this.options.schema, specs[0]!.table)
+    const auto = [...facts.values()].find((fact) => fact.autoIncrement)?.name.toLowerCase()
+    return auto !== undefined && specs.some((spec) => spec.shape.perRow && spec.shape.reads.includes(auto))
   }
 
   /** Installs the capture, then runs the backfill: in key-range chunks when the table has a key. */
@@ -65,6 +90,7 @@ export class CapturedBackfills {
 
   /** End of the expand: replays recorded keys while the old version still serves, leaving the contract a handful. */
   async catchUp(scripts: readonly MigrationScript[]): Promise<number> {
+    await this.capture.checkRecordedErrors()
     let replayed = 0
     for (const [specs, key] of await this.keyedTables(scripts)) {
       replayed += await this.capture.replayChangedKeys(specs, key, CATCH_UP_LEAVE, CATCH_UP_DEADLINE_MS)
@@ -74,6 +100,7 @@ export class CapturedBackfills {
 
   /** Start of the contract (nothing writes): the last recorded keys replayed, every trigger and change table removed. */
   async finish(scripts: readonly MigrationScript[]): Promise<{ replayed: number; removed: string[] }> {
+    await this.capture.checkRecordedErrors()
     let replayed = 0
     for (const [specs, key] of await this.keyedTables(scripts)) replayed += await this.capture.replayChangedKeys(specs, key, 0)
     return { replayed, removed: await this.capture.removeAll() }
@@ -87,7 +114,7 @@ export class CapturedBackfills {
 
   private async keyedTables(scripts: readonly MigrationScript[]): Promise<[CaptureSpec[], TableKey][]> {
     const byTable = new Map<string, CaptureSpec[]>()
-    for (const spec of planCaptures(scripts)) {
+    for (const spec of await this.specs(scripts)) {
       if (spec.mode !== 'changed-keys') continue
       byTable.set(spec.table.toLowerCase(), [...(byTable.get(spec.table.toLowerCase()) ?? []), spec])
     }

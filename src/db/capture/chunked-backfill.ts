@@ -41,6 +41,8 @@ export interface ChunkedBackfillJob {
    * COMMITTED, its writes captured by triggers) takes no lock on them at all.
    */
   lockRows?: boolean
+  /** A DELETE head run on the chunk's range first, in the same transaction (a copy that may run again). */
+  clearHead?: string
 }
 
 export interface BackfillReport {
@@ -139,6 +141,7 @@ async function runChunk(job: ChunkedBackfillJob, last: unknown[] | undefined, up
   await connection.beginTransaction()
   try {
     if (nowait) await connection.query(`SELECT 1 FROM ${quoteName(job.schema)}.${quoteName(job.table)} WHERE ${range.sql} FOR UPDATE NOWAIT`, range.values)
+    if (job.clearHead) await connection.query(`${job.clearHead} WHERE ${range.sql}`, range.values)
     const [result] = await connection.query<ResultSetHeader>(`${chunking.head} WHERE ${condition}(${range.sql})`, range.values)
     await job.ledger.save(job.script, job.index, { ...next, rows: next.rows + result.affectedRows })
     await connection.commit()

@@ -32,8 +32,22 @@ export interface RebuildSpec {
   triggerPrefix: string
 }
 
-/** The soft-drop ledger's mark of a table the contract swapped out for its rebuilt copy. */
+/** The soft-drop ledger's mark of a table the contract swapped out for its rebuilt copy (then its triggers, as JSON). */
 export const REBUILT = 'rebuilt'
+
+export function isRebuilt(drop: SoftDrop): boolean {
+  return drop.definition?.startsWith(`${REBUILT}:`) === true
+}
+
+interface TableTrigger {
+  name: string
+  sql: string
+  sqlMode: string
+}
+
+function triggersIn(drop: SoftDrop): TableTrigger[] {
+  return JSON.parse(drop.definition!.slice(REBUILT.length + 1)) as TableTrigger[]
+}
 const REPLAY_BATCH_ROWS = 500
 const CATCH_UP_LEAVE = 50
 const CATCH_UP_DEADLINE_MS = 60_000
@@ -82,20 +96,31 @@ export class OnlineRebuilds {
     private readonly tuning: BackfillTuning,
   ) {}
 
-  /** Shadow, triggers, and the chunked copy; safe to run again after a crash (the copy resumes). */
+  /**
+   * Shadow, triggers, and the chunked copy; safe to run again after a crash. The shadow is
+   * built under a temporary name and renamed once its ALTER is done, so a shadow that exists
+   * has the new shape; a new one starts its copy from the first key.
+   */
   async prepare(spec: RebuildSpec, signal?: AbortSignal): Promise<BackfillReport> {
     const key = (await tableKey(this.connection, this.schema, spec.table))!
+    const journal = `${spec.script}#rebuild`
     if (!(await tableExists(this.connection, this.schema, spec.shadow))) {
-      await this.connection.query(`CREATE TABLE ${this.name(spec.shadow)} LIKE ${this.name(spec.table)}`)
-      await this.connection.query(spec.sql.replace(ALTER_HEAD, (_, head: string) => `${head}${this.name(spec.shadow)}`))
+      const building = `_handover_tmp_${spec.shadow.slice('_handover_new_'.length)}`
+      await this.connection.query(`DROP TABLE IF EXISTS ${this.name(building)}`)
+      await this.connection.query(`CREATE TABLE ${this.name(building)} LIKE ${this.name(spec.table)}`)
+      await this.connection.query(spec.sql.replace(ALTER_HEAD, (_, head: string) => `${head}${this.name(building)}`))
+      await this.connection.query(`RENAME TABLE ${this.name(building)} TO ${this.name(spec.shadow)}`)
+      await this.progress.clear(journal, spec.index)
     }
     await this.installKeyCapture(spec, key)
     const columns = await this.copiedColumns(spec)
-    const head = `REPLACE INTO ${this.name(spec.shadow)} (${columns}) SELECT ${columns} FROM ${this.name(spec.table)}`
+    // A plain INSERT, after the chunk's range is emptied: a row the new shape refuses (a
+    // duplicate under a new unique key, a NULL) fails the copy, as it would fail the ALTER.
+    const head = `INSERT INTO ${this.name(spec.shadow)} (${columns}) SELECT ${columns} FROM ${this.name(spec.table)}`
     return this.readCommitted(async () => {
       const report = await runChunkedBackfill({
-        connection: this.connection, schema: this.schema, table: spec.table, key, chunking: { head }, ledger: this.progress,
-        script: `${spec.script}#rebuild`, index: spec.index, tuning: this.tuning, lockRows: false, ...(signal ? { signal } : {}),
+        connection: this.connection, schema: this.schema, table: spec.table, key, chunking: { head }, clearHead: `DELETE FROM ${this.name(spec.shadow)}`,
+        ledger: this.progress, script: journal, index: spec.index, tuning: this.tuning, lockRows: false, ...(signal ? { signal } : {}),
       })
       await this.replay(spec, key, CATCH_UP_LEAVE, CATCH_UP_DEADLINE_MS)
       return report
@@ -118,24 +143,36 @@ export class OnlineRebuilds {
     }
   }
 
-  /** In the contract: the last recorded rows copied, the shadow swapped in, the table's own triggers moved to it. */
-  async swap(spec: RebuildSpec): Promise<SoftDrop> {
-    const drop: SoftDrop = { script: spec.script, table: spec.table, softName: spec.old, definition: REBUILT }
-    if (!(await tableExists(this.connection, this.schema, spec.shadow))) return drop
+  /**
+   * In the contract, first half: the last recorded rows copied, the capture removed, the
+   * AUTO_INCREMENT counter carried over, and what the swap will do described for the
+   * soft-drop ledger (the table's own triggers included), to be recorded before it happens.
+   * Undefined when the swap already happened.
+   */
+  async prepareSwap(spec: RebuildSpec): Promise<SoftDrop | undefined> {
+    if (!(await tableExists(this.connection, this.schema, spec.shadow))) return undefined
     const key = (await tableKey(this.connection, this.schema, spec.table))!
     await this.readCommitted(() => this.replay(spec, key, 0))
     await this.dropTriggers(spec.triggerPrefix)
-    await this.moveTriggers(spec.table, () => this.connection.query(`RENAME TABLE ${this.name(spec.table)} TO ${this.name(spec.old)}, ${this.name(spec.shadow)} TO ${this.name(spec.table)}`))
+    const [counter] = await this.connection.query<RowDataPacket[]>('SELECT AUTO_INCREMENT AS next FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [this.schema, spec.table])
+    if (counter[0]?.next !== null && counter[0]?.next !== undefined) await this.connection.query(`ALTER TABLE ${this.name(spec.shadow)} AUTO_INCREMENT = ${Number(counter[0].next)}`)
+    const triggers = await this.triggersOf(spec.table)
+    return { script: spec.script, table: spec.table, softName: spec.old, definition: `${REBUILT}:${JSON.stringify(triggers)}` }
+  }
+
+  /** Second half: the shadow swapped in by one RENAME TABLE, the table's own triggers moved to it. */
+  async completeSwap(spec: RebuildSpec, drop: SoftDrop): Promise<void> {
+    if (!(await tableExists(this.connection, this.schema, spec.shadow))) return
+    await this.moveTriggers(triggersIn(drop), () => this.connection.query(`RENAME TABLE ${this.name(spec.table)} TO ${this.name(spec.old)}, ${this.name(spec.shadow)} TO ${this.name(spec.table)}`))
     await this.connection.query(`DROP TABLE IF EXISTS ${this.name(spec.changes)}`)
     await this.progress.clear(`${spec.script}#rebuild`, spec.index)
-    return drop
   }
 
   /** Undo of a swap (before the point of no return nothing but the contract wrote): the old table back, with its triggers. */
   async swapBack(drop: SoftDrop): Promise<void> {
     if (!(await tableExists(this.connection, this.schema, drop.softName))) return
     const rebuilt = `${drop.softName}_rebuilt`.slice(0, 64)
-    await this.moveTriggers(drop.table, () => this.connection.query(`RENAME TABLE ${this.name(drop.table)} TO ${this.name(rebuilt)}, ${this.name(drop.softName)} TO ${this.name(drop.table)}`))
+    await this.moveTriggers(triggersIn(drop), () => this.connection.query(`RENAME TABLE ${this.name(drop.table)} TO ${this.name(rebuilt)}, ${this.name(drop.softName)} TO ${this.name(drop.table)}`))
     await this.connection.query(`DROP TABLE IF EXISTS ${this.name(rebuilt)}`)
   }
 
@@ -144,7 +181,7 @@ export class OnlineRebuilds {
     const [triggers] = await this.connection.query<RowDataPacket[]>("SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME LIKE '\\_handover\\_rb\\_%'", [this.schema])
     for (const { name } of triggers) await this.connection.query(`DROP TRIGGER IF EXISTS ${this.name(String(name))}`)
     const [tables] = await this.connection.query<RowDataPacket[]>(
-      "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND (TABLE_NAME LIKE '\\_handover\\_new\\_%' OR TABLE_NAME LIKE '\\_handover\\_rbk\\_%')",
+      "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND (TABLE_NAME LIKE '\\_handover\\_new\\_%' OR TABLE_NAME LIKE '\\_handover\\_tmp\\_%' OR TABLE_NAME LIKE '\\_handover\\_rbk\\_%')",
       [this.schema],
     )
     for (const { name } of tables) await this.connection.query(`DROP TABLE IF EXISTS ${this.name(String(name))}`)
@@ -201,20 +238,40 @@ export class OnlineRebuilds {
     return rows.map((row) => quoteName(String(row.name))).join(', ')
   }
 
-  /** The table's own triggers leave it for `rename` and come back on whatever then has its name. */
-  private async moveTriggers(table: string, rename: () => Promise<unknown>): Promise<void> {
-    const [triggers] = await this.connection.query<RowDataPacket[]>(
-      "SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND EVENT_OBJECT_TABLE = ? AND TRIGGER_NAME NOT LIKE '\\_handover\\_%' ORDER BY ACTION_ORDER",
+  /** The table's own triggers, in the order they fire, each with the sql_mode it was created under. */
+  private async triggersOf(table: string): Promise<TableTrigger[]> {
+    const [names] = await this.connection.query<RowDataPacket[]>(
+      "SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND EVENT_OBJECT_TABLE = ? AND TRIGGER_NAME NOT LIKE '\\_handover\\_%' ORDER BY EVENT_MANIPULATION, ACTION_TIMING, ACTION_ORDER",
       [this.schema, table],
     )
-    const definitions: string[] = []
-    for (const { name } of triggers) {
+    const triggers: TableTrigger[] = []
+    for (const { name } of names) {
       const [shown] = await this.connection.query<RowDataPacket[]>(`SHOW CREATE TRIGGER ${this.name(String(name))}`)
-      definitions.push(String(shown[0]!['SQL Original Statement']))
-      await this.connection.query(`DROP TRIGGER ${this.name(String(name))}`)
+      // Re-created in firing order, so a FOLLOWS/PRECEDES clause (which may name one not yet back) is not needed.
+      const sql = String(shown[0]!['SQL Original Statement']).replace(/(FOR\s+EACH\s+ROW)\s+(?:FOLLOWS|PRECEDES)\s+(?:`(?:[^`]|``)+`|[\w$]+)/i, '$1')
+      triggers.push({ name: String(name), sql, sqlMode: String(shown[0]!.sql_mode) })
     }
+    return triggers
+  }
+
+  /**
+   * The table's own triggers leave it for `rename` and come back on whatever then has its
+   * name, each under its own sql_mode. They come from the ledger's record, so a run cut off
+   * between the drop and the re-create still has them.
+   */
+  private async moveTriggers(triggers: TableTrigger[], rename: () => Promise<unknown>): Promise<void> {
+    for (const trigger of triggers) await this.connection.query(`DROP TRIGGER IF EXISTS ${this.name(trigger.name)}`)
     await rename()
-    for (const definition of definitions) await this.connection.query(definition)
+    const [modes] = await this.connection.query<RowDataPacket[]>('SELECT @@SESSION.sql_mode AS mode')
+    try {
+      for (const trigger of triggers) {
+        await this.connection.query('SET SESSION sql_mode = ?', [trigger.sqlMode])
+        await this.connection.query(`USE ${quoteName(this.schema)}`)
+        await this.connection.query(trigger.sql)
+      }
+    } finally {
+      await this.connection.query('SET SESSION sql_mode = ?', [String(modes[0]!.mode)])
+    }
   }
 
   private async dropTriggers(prefix: string): Promise<void> {

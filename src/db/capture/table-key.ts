@@ -23,8 +23,9 @@ export async function tableKey(connection: Connection, schema: string, table: st
   const byIndex = new Map<string, RowDataPacket[]>()
   for (const row of rows) byIndex.set(String(row.index_name), [...(byIndex.get(String(row.index_name)) ?? []), row])
   for (const columns of byIndex.values()) {
-    // A prefix index does not name a row by the whole column; a NULL may repeat in a unique key.
-    if (columns.some((column) => column.nullable === 'YES' || column.sub_part !== null)) continue
+    // A prefix index does not name a row by the whole column; a NULL may repeat in a unique key;
+    // binary values do not survive the progress journal's JSON, so such keys are not walked.
+    if (columns.some((column) => column.nullable === 'YES' || column.sub_part !== null || /binary|blob|bit\b/i.test(String(column.type)))) continue
     return { columns: columns.map((column) => ({ name: String(column.name), type: String(column.type), collation: column.collation === null ? null : String(column.collation) })) }
   }
   return undefined

@@ -1,15 +1,16 @@
 import { textOf, updateLayout } from './statement-layout.js'
 
 /**
- * What an UPDATE writes, as comparable text: its target and SET clause, whitespace aside, without its WHERE. Two UPDATEs with the same signature compute
- * the same values; the WHERE only says which rows they still have to visit.
+ * An UPDATE as comparable text, whitespace aside: its target, SET clause and WHERE. Only an
+ * UPDATE equal to a backfill stands in for it: one with another WHERE visits other rows.
  */
 export function updateSignature(sql: string): string | undefined {
   const match = /^\s*UPDATE\s+/i.exec(sql)
   const layout = match ? updateLayout(sql) : undefined
   if (!match || !layout || layout.hasTail) return undefined
   const target = sql.slice(match[0].length, layout.set.start).replace(/\s+SET\s*$/i, '')
-  return `${normalize(target)} SET ${normalize(textOf(sql, layout.set))}`
+  const where = layout.where ? ` WHERE ${normalize(textOf(sql, layout.where))}` : ''
+  return `${normalize(target)} SET ${normalize(textOf(sql, layout.set))}${where}`
 }
 
 function normalize(text: string): string {

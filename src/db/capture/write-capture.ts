@@ -1,18 +1,24 @@
 import type { RowDataPacket } from 'mysql2/promise'
+import { HandoverError } from '../../errors.js'
 import { quoteName, type Connection } from '../connection.js'
 import { withoutQueueing } from '../metadata-lock.js'
 import { CAPTURE_TRIGGER_PREFIX, CHANGE_TABLE_PREFIX, changeTableName, type CaptureSpec } from './capture-plan.js'
+import { columnFacts } from './column-facts.js'
 import { keyIn, keyList } from './key-sql.js'
+import { OWN_WRITES_VARIABLE, rowTriggerBody } from './row-trigger-sql.js'
 import type { TableKey } from './table-key.js'
 
-/**
- * The session variable handover's own backfill and replay statements set: the capture
- * triggers leave those writes alone (a backfill chunk would otherwise put every row of the
- * table in the change table, and compute each row twice).
- */
-export const OWN_WRITES_VARIABLE = '@handover_backfill'
+export { OWN_WRITES_VARIABLE } from './row-trigger-sql.js'
+
+export class CaptureFailedError extends HandoverError {
+  readonly code = 'CAPTURE_FAILED'
+}
 
 const REPLAY_BATCH_ROWS = 500
+const LOCK_ERRNOS = new Set([1205, 1213])
+const MAX_BATCH_ATTEMPTS = 20
+/** Where a row trigger records a backfill that failed on a row the old version wrote. */
+const ERRORS_PREFIX = `${CHANGE_TABLE_PREFIX}err_`
 
 /**
  * The triggers and change tables that carry the old version's writes into what backfills
@@ -32,28 +38,45 @@ export class WriteCapture {
   }
 
   /**
-   * Replays the backfills of one table for the rows the old version wrote since: the
-   * recorded keys are taken in batches, each batch's columns reset and every backfill
-   * applied to them in order, and the keys deleted, in one transaction. Stops when fewer
-   * than `leave` keys remain (0: all) or, when given, at the deadline. Returns the rows replayed.
+   * Replays the backfills of one table for the rows the old version wrote since, batch by
+   * batch, until fewer than `leave` keys remain (0: all) or, when given, the deadline.
+   * Returns the rows replayed.
    */
   async replayChangedKeys(specs: readonly CaptureSpec[], key: TableKey, leave = 0, deadlineMs = Infinity): Promise<number> {
-    const until = performance.now() + deadlineMs
     const changes = this.changeTable(specs[0]!.table)
     if (!(await this.exists(changeTableName(specs[0]!.table)))) return 0
-    const resets = [...new Set(specs.flatMap((spec) => spec.resets))]
+    const facts = await columnFacts(this.connection, this.schema, specs[0]!.table)
+    // A column with no default (NOT NULL without one) cannot go back: it keeps its value.
+    const resets = [...new Set(specs.flatMap((spec) => spec.resets))].filter((column) => facts.get(column.toLowerCase())?.defaultSql !== undefined)
+    const until = performance.now() + deadlineMs
     let replayed = 0
     await this.connection.query(`SET ${OWN_WRITES_VARIABLE} = 1`)
     try {
       for (let round = 0; round < 1_000_000; round++) {
         const [pending] = await this.connection.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${changes}`)
         if (Number(pending[0]!.n) <= leave || performance.now() > until) break
-        replayed += await this.replayBatch(specs, key, changes, resets)
+        replayed += await this.replayBatchWithRetry(specs, key, changes, resets)
       }
     } finally {
       await this.connection.query(`SET ${OWN_WRITES_VARIABLE} = NULL`)
     }
     return replayed
+  }
+
+  /** Refuses to go on when a row trigger could not apply a backfill to a row the old version wrote. */
+  async checkRecordedErrors(): Promise<void> {
+    const [tables] = await this.connection.query<RowDataPacket[]>('SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ?', [
+      this.schema,
+      `${likePrefix(ERRORS_PREFIX)}%`,
+    ])
+    for (const { name } of tables) {
+      const [rows] = await this.connection.query<RowDataPacket[]>(`SELECT message, COUNT(*) AS n FROM ${quoteName(this.schema)}.${quoteName(String(name))} GROUP BY message ORDER BY n DESC LIMIT 3`)
+      if (rows.length === 0) continue
+      const seen = rows.map((row) => `${String(row.message)} (${row.n} rows)`).join('; ')
+      throw new CaptureFailedError(
+        `a backfill could not be applied to rows the old version wrote during the expand: ${seen}; the backfill would fail on them too: fix the script (or the data) and upgrade again`,
+      )
+    }
   }
 
   async pendingChanges(table: string): Promise<number> {
@@ -62,7 +85,7 @@ export class WriteCapture {
     return Number(rows[0]!.n)
   }
 
-  /** Drops every capture trigger, then every change table, of the schema. */
+  /** Drops every capture trigger, then every change and error table, of the schema. */
   async removeAll(): Promise<string[]> {
     const [triggers] = await this.connection.query<RowDataPacket[]>(
       'SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME LIKE ?',
@@ -77,15 +100,36 @@ export class WriteCapture {
     return [...triggers, ...tables].map((row) => String(row.name))
   }
 
+  /** A batch that lost a deadlock to the service is simply taken again. */
+  private async replayBatchWithRetry(specs: readonly CaptureSpec[], key: TableKey, changes: string, resets: string[]): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.replayBatch(specs, key, changes, resets)
+      } catch (error) {
+        if (!LOCK_ERRNOS.has((error as { errno?: number }).errno ?? 0) || attempt >= MAX_BATCH_ATTEMPTS) throw error
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt))
+      }
+    }
+  }
+
+  /**
+   * One batch, in one transaction, taking locks in the service's own order: the table's rows
+   * first (the service's write locks its row, then its trigger the change row), the change
+   * rows last. The keys are read without a lock, under READ COMMITTED (no gap locks that would
+   * hold the service's inserts of new keys); a key written again meanwhile is inserted again
+   * after the delete commits and replayed in a later batch.
+   */
   private async replayBatch(specs: readonly CaptureSpec[], key: TableKey, changes: string, resets: string[]): Promise<number> {
     const names = keyList(key)
+    const table = `${quoteName(this.schema)}.${quoteName(specs[0]!.table)}`
+    await this.connection.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')
     await this.connection.beginTransaction()
     try {
-      const [rows] = await this.connection.query<RowDataPacket[]>(`SELECT ${names} FROM ${changes} ORDER BY ${names} LIMIT ${REPLAY_BATCH_ROWS} FOR UPDATE`)
+      const [rows] = await this.connection.query<RowDataPacket[]>(`SELECT ${names} FROM ${changes} ORDER BY ${names} LIMIT ${REPLAY_BATCH_ROWS}`)
       const keys = rows.map((row) => key.columns.map((column) => row[column.name]))
       if (keys.length > 0) {
         const where = keyIn(key, keys)
-        const table = `${quoteName(this.schema)}.${quoteName(specs[0]!.table)}`
+        await this.connection.query(`SELECT 1 FROM ${table} WHERE ${where.sql} ORDER BY ${names} FOR UPDATE`, where.values)
         if (resets.length) await this.connection.query(`UPDATE ${table} SET ${resets.map((column) => `${quoteName(column)} = DEFAULT`).join(', ')} WHERE ${where.sql}`, where.values)
         for (const spec of specs) {
           const chunking = spec.shape.chunking!
@@ -104,14 +148,9 @@ export class WriteCapture {
 
   private async installRowTriggers(spec: CaptureSpec): Promise<void> {
     if (!spec.shape.perRow) return
-    const defaults = await this.columnDefaults(spec.table, spec.resets)
-    const resets = spec.resets.flatMap((column) => {
-      const value = defaults.get(column.toLowerCase())
-      return value === undefined ? [] : [`SET NEW.${quoteName(column)} = ${value};`]
-    })
-    const assign = `SET ${spec.shape.assignments.map((a) => `NEW.${quoteName(a.column)} = (${a.expression}\n)`).join(',\n')};`
-    const apply = spec.shape.condition ? `IF (${spec.shape.condition}\n) THEN\n${assign}\nEND IF;` : assign
-    const body = `IF ${OWN_WRITES_VARIABLE} IS NULL THEN\n${[...resets, apply].join('\n')}\nEND IF`
+    const errors = `${quoteName(this.schema)}.${quoteName(`${ERRORS_PREFIX}${spec.id}`)}`
+    await this.connection.query(`CREATE TABLE IF NOT EXISTS ${errors} (message VARCHAR(500) NOT NULL) ENGINE=InnoDB`)
+    const body = rowTriggerBody(spec.shape, spec.resets, await columnFacts(this.connection, this.schema, spec.table), errors)
     // The UPDATE trigger first: a row inserted with the new columns computed while updates
     // were not yet captured would be skipped by a backfill guarded by `WHERE new IS NULL`.
     for (const [suffix, event] of [['u', 'UPDATE'], ['i', 'INSERT']] as const) {
@@ -127,7 +166,7 @@ export class WriteCapture {
     await this.connection.query(`CREATE TABLE IF NOT EXISTS ${changes} (${columns.join(', ')}, PRIMARY KEY (${keyList(key)})) ENGINE=InnoDB`)
     const id = changeTableName(table).slice(CHANGE_TABLE_PREFIX.length)
     const values = key.columns.map((column) => `NEW.${quoteName(column.name)}`).join(', ')
-    for (const [suffix, event] of [['ki', 'INSERT'], ['ku', 'UPDATE']] as const) {
+    for (const [suffix, event] of [['ku', 'UPDATE'], ['ki', 'INSERT']] as const) {
       await withoutQueueing(this.connection, () =>
         this.connection.query(
           `CREATE TRIGGER IF NOT EXISTS ${this.triggerName(id, suffix)} AFTER ${event} ON ${quoteName(this.schema)}.${quoteName(table)} FOR EACH ROW\n` +
@@ -135,25 +174,6 @@ export class WriteCapture {
         ),
       )
     }
-  }
-
-  /** Each column's default as SQL (information_schema gives `NULL`, quoted literals, expressions). */
-  private async columnDefaults(table: string, columns: string[]): Promise<Map<string, string>> {
-    if (columns.length === 0) return new Map()
-    const [rows] = await this.connection.query<RowDataPacket[]>(
-      'SELECT COLUMN_NAME AS name, COLUMN_DEFAULT AS value, IS_NULLABLE AS nullable FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
-      [this.schema, table],
-    )
-    const wanted = new Set(columns.map((column) => column.toLowerCase()))
-    const defaults = new Map<string, string>()
-    for (const row of rows) {
-      const name = String(row.name).toLowerCase()
-      if (!wanted.has(name)) continue
-      // A NOT NULL column without a default has nothing to go back to: it keeps its value.
-      if (row.value !== null) defaults.set(name, String(row.value))
-      else if (row.nullable === 'YES') defaults.set(name, 'NULL')
-    }
-    return defaults
   }
 
   private changeTable(table: string): string {
