@@ -11,18 +11,17 @@
  *   npx tsx scripts/bench/backfill-under-load.ts [--rows N] [--steady-seconds S] [--case backfill|rebuild] [--long-transactions R]
  * (needs scripts/setup-env.sh; env from scripts/env-defaults.sh)
  */
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { RowDataPacket } from 'mysql2/promise'
-import type { DatabaseConfig } from '../../src/config/config.js'
 import { connect, type Connection } from '../../src/db/connection.js'
 import type { CaptureStep } from '../../src/db/migration-executor.js'
 import { readScripts } from '../../src/db/migration-script.js'
 import { rehearse } from '../../src/db/rehearsal.js'
 import { ensureMigrationTables, serviceExecutor } from '../../src/db/service-executor.js'
 import { startOrderWriter, type OrderState, type WriterReport } from '../lib/order-writer.js'
+import { benchDatabase } from './lib/bench-database.js'
 
 const CASES = {
   backfill: {
@@ -60,17 +59,8 @@ for (const name of Object.keys(CASES) as CaseName[]) {
 }
 
 async function runCase(name: CaseName): Promise<void> {
-  const schema = `bench_${name}_${randomBytes(3).toString('hex')}`
-  const config: DatabaseConfig = {
-    host: '127.0.0.1',
-    port: 3306,
-    user: process.env.HANDOVER_DB_USER ?? 'handover',
-    password: { fromEnv: 'HANDOVER_DB_PASSWORD' },
-    schema,
-    journalSchema: `${schema}_journal`,
-    versionTable: 'app_version',
-    versionColumn: 'version',
-  }
+  const config = benchDatabase(`bench_${name}`)
+  const schema = config.schema
   const db = await connect(config)
   const dir = mkdtempSync(join(tmpdir(), 'bench-online-'))
   try {

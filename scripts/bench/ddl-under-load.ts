@@ -5,31 +5,21 @@
  *
  *   npx tsx scripts/bench/ddl-under-load.ts        (needs scripts/setup-env.sh; env from scripts/env-defaults.sh)
  */
-import { randomBytes } from 'node:crypto'
 import mysql from 'mysql2/promise'
-import type { DatabaseConfig } from '../../src/config/config.js'
 import { connect } from '../../src/db/connection.js'
 import { parseScript } from '../../src/db/migration-script.js'
 import { rehearse } from '../../src/db/rehearsal.js'
 import { ensureMigrationTables, serviceExecutor } from '../../src/db/service-executor.js'
 import { quantileOfSorted } from '../lib/quantile.js'
+import { benchDatabase } from './lib/bench-database.js'
 
 const ROWS = 1_000_000
 const WRITERS = 4
 const MAX_WRITES_PER_WRITER = 200_000
 const SETTLE_MS = 1_000
 
-const schema = `bench_ddl_${randomBytes(3).toString('hex')}`
-const config: DatabaseConfig = {
-  host: '127.0.0.1',
-  port: 3306,
-  user: process.env.HANDOVER_DB_USER ?? 'handover',
-  password: { fromEnv: 'HANDOVER_DB_PASSWORD' },
-  schema,
-  journalSchema: `${schema}_journal`,
-  versionTable: 'app_version',
-  versionColumn: 'version',
-}
+const config = benchDatabase('bench_ddl')
+const schema = config.schema
 
 const HANDOVER_SCRIPT = `-- handover:expand
 ALTER TABLE items ADD COLUMN color VARCHAR(20) NULL;

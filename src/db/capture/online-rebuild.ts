@@ -48,7 +48,9 @@ interface TableTrigger {
 function triggersIn(drop: SoftDrop): TableTrigger[] {
   return JSON.parse(drop.definition!.slice(REBUILT.length + 1)) as TableTrigger[]
 }
+/** Keys a replay batch takes while the service writes (short locks), and once nothing writes (few round trips). */
 const REPLAY_BATCH_ROWS = 500
+const QUIESCENT_BATCH_ROWS = 5_000
 const CATCH_UP_LEAVE = 50
 const CATCH_UP_DEADLINE_MS = 60_000
 const RENAMING_CLAUSE = /\b(?:RENAME|CHANGE)\b/i
@@ -192,13 +194,14 @@ export class OnlineRebuilds {
     const until = performance.now() + deadlineMs
     const columns = await this.copiedColumns(spec)
     const names = keyList(key)
+    const batch = leave === 0 ? QUIESCENT_BATCH_ROWS : REPLAY_BATCH_ROWS
     let replayed = 0
     for (let round = 0; round < 1_000_000 && performance.now() <= until; round++) {
       const [pending] = await this.connection.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${this.name(spec.changes)}`)
       if (Number(pending[0]!.n) <= leave) break
       await this.connection.beginTransaction()
       try {
-        const [rows] = await this.connection.query<RowDataPacket[]>(`SELECT ${names} FROM ${this.name(spec.changes)} ORDER BY ${names} LIMIT ${REPLAY_BATCH_ROWS} FOR UPDATE`)
+        const [rows] = await this.connection.query<RowDataPacket[]>(`SELECT ${names} FROM ${this.name(spec.changes)} ORDER BY ${names} LIMIT ${batch} FOR UPDATE`)
         const where = keyIn(key, rows.map((row) => key.columns.map((column) => row[column.name])))
         await this.connection.query(`DELETE FROM ${this.name(spec.shadow)} WHERE ${where.sql}`, where.values)
         await this.connection.query(`INSERT INTO ${this.name(spec.shadow)} (${columns}) SELECT ${columns} FROM ${this.name(spec.table)} WHERE ${where.sql}`, where.values)

@@ -14,7 +14,9 @@ export class CaptureFailedError extends HandoverError {
   readonly code = 'CAPTURE_FAILED'
 }
 
+/** Keys a replay batch takes while the service writes (short locks), and once nothing writes (few round trips). */
 const REPLAY_BATCH_ROWS = 500
+const QUIESCENT_BATCH_ROWS = 5_000
 const LOCK_ERRNOS = new Set([1205, 1213])
 const MAX_BATCH_ATTEMPTS = 20
 /** Where a row trigger records a backfill that failed on a row the old version wrote. */
@@ -55,7 +57,7 @@ export class WriteCapture {
       for (let round = 0; round < 1_000_000; round++) {
         const [pending] = await this.connection.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${changes}`)
         if (Number(pending[0]!.n) <= leave || performance.now() > until) break
-        replayed += await this.replayBatchWithRetry(specs, key, changes, resets)
+        replayed += await this.replayBatchWithRetry(specs, key, changes, resets, leave === 0 ? QUIESCENT_BATCH_ROWS : REPLAY_BATCH_ROWS)
       }
     } finally {
       await this.connection.query(`SET ${OWN_WRITES_VARIABLE} = NULL`)
@@ -101,10 +103,10 @@ export class WriteCapture {
   }
 
   /** A batch that lost a deadlock to the service is simply taken again. */
-  private async replayBatchWithRetry(specs: readonly CaptureSpec[], key: TableKey, changes: string, resets: string[]): Promise<number> {
+  private async replayBatchWithRetry(specs: readonly CaptureSpec[], key: TableKey, changes: string, resets: string[], rows: number): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.replayBatch(specs, key, changes, resets)
+        return await this.replayBatch(specs, key, changes, resets, rows)
       } catch (error) {
         if (!LOCK_ERRNOS.has((error as { errno?: number }).errno ?? 0) || attempt >= MAX_BATCH_ATTEMPTS) throw error
         await new Promise((resolve) => setTimeout(resolve, 20 * attempt))
@@ -119,14 +121,14 @@ export class WriteCapture {
    * hold the service's inserts of new keys); a key written again meanwhile is inserted again
    * after the delete commits and replayed in a later batch.
    */
-  private async replayBatch(specs: readonly CaptureSpec[], key: TableKey, changes: string, resets: string[]): Promise<number> {
+  private async replayBatch(specs: readonly CaptureSpec[], key: TableKey, changes: string, resets: string[], rows: number): Promise<number> {
     const names = keyList(key)
     const table = `${quoteName(this.schema)}.${quoteName(specs[0]!.table)}`
     await this.connection.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')
     await this.connection.beginTransaction()
     try {
-      const [rows] = await this.connection.query<RowDataPacket[]>(`SELECT ${names} FROM ${changes} ORDER BY ${names} LIMIT ${REPLAY_BATCH_ROWS}`)
-      const keys = rows.map((row) => key.columns.map((column) => row[column.name]))
+      const [found] = await this.connection.query<RowDataPacket[]>(`SELECT ${names} FROM ${changes} ORDER BY ${names} LIMIT ${rows}`)
+      const keys = found.map((row) => key.columns.map((column) => row[column.name]))
       if (keys.length > 0) {
         const where = keyIn(key, keys)
         await this.connection.query(`SELECT 1 FROM ${table} WHERE ${where.sql} ORDER BY ${names} FOR UPDATE`, where.values)
