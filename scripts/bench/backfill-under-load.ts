@@ -8,7 +8,7 @@
  * during the expand, their ratio, the contract's time with the writers stopped (how long
  * requests are held at the flip), and acknowledged writes missing (must be 0).
  *
- *   npx tsx scripts/bench/backfill-under-load.ts [--rows N] [--steady-seconds S] [--case backfill|rebuild] [--long-transactions R]
+ *   npx tsx scripts/bench/backfill-under-load.ts [--rows N] [--steady-seconds S] [--case backfill|rebuild] [--long-transactions R] [--after-ms MS]
  * (needs scripts/setup-env.sh; env from scripts/env-defaults.sh)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -47,6 +47,8 @@ type CaseName = keyof typeof CASES
 const WORKING_SET = 200_000
 const rows = numberArg('--rows', 5_000_000)
 const steadySeconds = numberArg('--steady-seconds', 10)
+const afterMs = Number(stringArg('--after-ms') ?? 0)
+if (!(afterMs >= 0 && afterMs <= 600_000)) throw new Error(`--after-ms must be from 0 to 600000, got ${stringArg('--after-ms')}`)
 const longTransactionRatio = Number(stringArg('--long-transactions') ?? 0)
 if (!(longTransactionRatio >= 0 && longTransactionRatio <= 0.5)) throw new Error(`--long-transactions must be a share from 0 to 0.5, got ${stringArg('--long-transactions')}`)
 const only = stringArg('--case')
@@ -88,8 +90,11 @@ async function runCase(name: CaseName): Promise<void> {
     const expandSeconds = (performance.now() - expandStarted) / 1000
     const copy = captures.flatMap((step) => step.rebuilt ?? [])[0]?.copy
     if (copy) backfillLine = `rebuild copy of ${copy.rows.toLocaleString('en')} rows in ${copy.chunks} chunks, longest chunk ${copy.longestChunkMs.toFixed(0)} ms`
+    // The flip follows the expand at once: new requests are held from then on and the old
+    // slot only finishes what it has in flight, which stop() waits for. --after-ms keeps the
+    // writers going longer, to see the contract replay a bigger backlog.
     writer.markPhase('after')
-    await sleep(2_000)
+    await sleep(afterMs)
     const report = await writer.stop()
     const holdStarted = performance.now()
     await executor.applyPart(chain, 'contract')
