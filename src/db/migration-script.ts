@@ -39,6 +39,7 @@ export function parseScript(file: string, name: string, text: string, schema?: S
   const second = match[2] === undefined ? undefined : parseVersion(match[2], file)
   if (second && compareVersions(first, second) >= 0) throw new InvalidInputError(file, `a bundle must go up: ${match[1]} is not below ${match[2]}`)
   const tokens = tokenizeScript(text)
+  refuseSchemaSwitch(file, tokens)
   const checksum = sha256(text)
   const base = { file, name, checksum, ...(second ? { version: second, bundleFrom: first } : { version: first }) }
   if (!tokens.some((token) => token.kind === 'marker')) {
@@ -47,6 +48,19 @@ export function parseScript(file: string, name: string, text: string, schema?: S
   }
   const parts = classifyMarked(file, markedParts(file, tokens), schema)
   return { ...base, marked: true, parts, undoProblems: missingUndoParts(file, parts) }
+}
+
+/**
+ * `USE x` would make every later statement run in another schema: the real run's in the
+ * live schema instead of database.schema, the rehearsal's in the live schema instead of its
+ * copy (where `plan` would then change real tables).
+ */
+function refuseSchemaSwitch(file: string, tokens: readonly SqlToken[]): void {
+  for (const token of tokens) {
+    if (token.kind === 'statement' && /^\s*USE\b/i.test(token.statement.sql)) {
+      throw new InvalidInputError(`${file}:${token.statement.line}`, 'USE switches the schema the statements after it run in; handover runs every statement in database.schema (and rehearses them in a copy): remove the USE line')
+    }
+  }
 }
 
 /** What to do about a script's undoProblems. */

@@ -32,6 +32,7 @@ CREATE INDEX by_first ON people (first_name);
   const sqlOf = (part: keyof typeof script.parts) => script.parts[part].map((s) => s.sql.split(/\s+/).slice(0, 5).join(' '))
   t.same(sqlOf('expand'), ['ALTER TABLE people ADD COLUMN', 'UPDATE people SET first_name =', 'CREATE INDEX by_first ON people'])
   t.same(sqlOf('contract'), ['UPDATE people SET first_name =', 'ALTER TABLE people DROP COLUMN'], 'the backfill runs again first, then the drop')
+  t.same(script.parts.contract.map((s) => s.catchUpOf), [1, undefined], 'the catch-up is linked to its backfill, so the capture can stand in for it')
   t.same(script.parts.contract.map((s) => s.line), [2, 3])
   t.equal(script.parts['expand-undo'].length, 2, 'the index and the column are undone')
   t.match(script.parts['expand-undo'][0]!.sql, /DROP INDEX/, 'newest first')
@@ -90,4 +91,32 @@ t.test('two files covering the same versions are refused', async (t) => {
 
 t.test('a bundle that goes down is refused', async (t) => {
   t.throws(() => parseScript('/m/v3-v2.sql', 'v3-v2.sql', ''), /a bundle must go up/)
+})
+
+t.test('a USE statement in any part is refused with file and line: it would move later statements out of the schema (or the rehearsal copy)', async (t) => {
+  for (const text of ['-- handover:expand\nUSE shop;\nCREATE TABLE t (id INT PRIMARY KEY);\n', 'CREATE TABLE t (id INT PRIMARY KEY);\n\nuse `shop`;\n']) {
+    t.throws(() => parseScript('/m/v2.sql', 'v2.sql', text), { name: 'InvalidInputError', message: /^\/m\/v2\.sql:[23]: USE switches the schema/ })
+  }
+  t.doesNotThrow(() => parseScript('/m/v2.sql', 'v2.sql', "-- handover:expand\nUPDATE t SET note = 'USE x';\n"), 'a USE inside a string is no statement')
+})
+
+t.test("a marked script's contract UPDATE equal to an expand backfill (whitespace aside) is linked to it; one with another WHERE is not", async (t) => {
+  const script = parseScript(
+    '/m/v2.sql',
+    'v2.sql',
+    `-- handover:expand
+ALTER TABLE people ADD COLUMN first_name VARCHAR(100) NULL;
+UPDATE people SET first_name = SUBSTRING_INDEX(name, ' ', 1) WHERE first_name IS NULL;
+-- handover:expand-undo
+ALTER TABLE people DROP COLUMN IF EXISTS first_name;
+-- handover:contract
+UPDATE people
+   SET first_name = SUBSTRING_INDEX(name, ' ', 1)
+ WHERE first_name IS NULL;
+UPDATE people SET first_name = SUBSTRING_INDEX(name, ' ', 1) WHERE first_name IS NULL AND id > 100;
+-- handover:contract-undo
+SELECT 1;
+`,
+  )
+  t.same(script.parts.contract.map((s) => s.catchUpOf), [1, undefined])
 })

@@ -103,3 +103,15 @@ ALTER TABLE people MODIFY name VARCHAR(200) NOT NULL;
   const [tables] = await test.db.query<RowDataPacket[]>('SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY name', [test.schema])
   t.same(tables.map((row) => row.name), ['app_version', 'people', 'pets'], 'and no shadow table was made')
 })
+
+t.test('a script that switches schema with USE is refused by plan before the rehearsal, and the live schema is untouched', async (t) => {
+  const migrations = mkdtempSync(join(tmpdir(), 'handover-plan-'))
+  t.teardown(() => rmSync(migrations, { recursive: true, force: true }))
+  const { test, config } = await withSchemaAt(t, '1', migrations)
+  writeFileSync(join(migrations, 'v2.sql'), `-- handover:expand\nUSE ${test.schema};\nCREATE TABLE sneaky (id INT PRIMARY KEY);\n-- handover:expand-undo\nDROP TABLE IF EXISTS sneaky;\n`)
+  const plan = await runHandover(['plan', '--config', config, '--version', '2'])
+  t.equal(plan.code, 2, 'refused as bad input (exit 2: nothing changed)', { output: plan.stdout + plan.stderr })
+  t.match(plan.stderr, /v2\.sql:2: USE switches the schema/)
+  const [tables] = await test.db.query<RowDataPacket[]>('SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY name', [test.schema])
+  t.same(tables.map((row) => row.name), ['app_version', 'people'], 'no table was created in the live schema')
+})
