@@ -66,7 +66,7 @@ function continueRun(request: SteerRequest, phases: readonly Phase[], context: U
   const undo = !context.pointOfNoReturnPassed && (request.steering !== 'resume' || position.rollingBack)
   if (undo) {
     const why = request.steering === 'abort' ? 'abort' : request.steering === 'rollback' ? '--rollback was given' : 'its process had begun rolling back'
-    request.note(`${where}, before the point of no return: undoing ${position.started.map((phase) => phase.name).join(', ') || 'nothing'} in reverse (${why})`)
+    request.note(`${where}, before the point of no return: undoing ${[...position.started].reverse().map((phase) => phase.name).join(', ') || 'nothing'}, in this order (${why})`)
     return undoPhases(position.started, context, bus)
   }
   const why = context.pointOfNoReturnPassed
