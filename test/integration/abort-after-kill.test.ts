@@ -5,10 +5,12 @@
  * lock). Real Docker, real MariaDB, a real agent process; the CLI runs from dist/.
  */
 import t, { type Test } from 'tap'
+import { join } from 'node:path'
 import { DEMO_IMAGES, ensureDemoImages } from '../../scripts/lib/demo-images.js'
 import { runHandover } from '../../scripts/lib/handover-process.js'
 import { startLoad, type LoadRun } from '../../scripts/lib/load-generator.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
+import { AdminClient } from '../../src/protocol/admin-client.js'
 import { killWhenStarted, phaseStarted, runRow, spawnUpgrade, waitLockFree } from '../support/killed-upgrade.js'
 import { assertOnlyRetryable, assertRowsReadBack, assertRunState, assertSlotsOn, schemaVersion } from '../support/resume-assertions.js'
 import { columnsOf } from '../support/test-database.js'
@@ -93,4 +95,28 @@ t.test('past the point of no return: abort is refused naming resume, which finis
   await assertSlotsOn(t, svc, DEMO_IMAGES['2'], '2')
   t.same(await schemaVersion(svc), ['2'], 'the version table says 2')
   t.equal(await assertRunState(t, svc, 'succeeded'), killed.id, 'the same run succeeded')
+})
+
+t.test('killed in the flip while requests are held: resume --rollback gives them back to v1 and undoes the run', async (t) => {
+  const { svc, load } = await deployUnderLoad(t)
+  const proxy = new AdminClient(join(svc.dir, 'agent.sock'), 10)
+  const upgrade = spawnUpgrade(svc, DEMO_IMAGES['2'])
+  await killWhenStarted(svc, upgrade, 'flip', async () => (await proxy.getService(svc.name)).buffered > 0)
+  const killed = await runRow(svc)
+  await waitLockFree(svc)
+
+  const rollback = await runHandover(['resume', '--config', svc.configFile, '--rollback'])
+  t.equal(rollback.code, 0, 'resume --rollback succeeds', { output: rollback.stdout + rollback.stderr })
+  t.match(rollback.stdout, /undoing flip, expand, upgrade-standby, disable-standby, backup, preflight, in this order \(--rollback was given\)/, 'it says what it undoes and why')
+  const writtenAfter = load.progress().written.length
+  await waitUntil(() => load.progress().written.length >= writtenAfter + 50, 20_000, 'rows written after the rollback')
+  const report = await load.stop()
+  t.notOk(report.versions['2'], 'no request was served by v2')
+  assertOnlyRetryable(t, report)
+  await assertRowsReadBack(t, svc, report)
+  await assertSlotsOn(t, svc, DEMO_IMAGES['1'], '1')
+  t.notOk((await columnsOf(svc.db, svc.schema, 'people')).includes('first_name'), 'the expand is undone')
+  const route = await proxy.getService(svc.name)
+  t.same([route.slots.blue.state, route.slots.green.state, route.buffered], ['active', 'active', 0], 'both slots serve, nothing is held')
+  t.equal(await assertRunState(t, svc, 'rolled_back'), killed.id, 'the same run ended rolled back')
 })
