@@ -2,6 +2,7 @@ import type { HandoverConfig, SlotName } from '../config/config.js'
 import type { Connection } from '../db/connection.js'
 import { Journal, type RunRecord } from '../db/journal.js'
 import { withServiceLock } from '../db/locked-session.js'
+import { RunAlgorithmTable } from '../db/run-algorithms.js'
 import { parseVersion } from '../db/version.js'
 import { otherSlot } from '../protocol/routes.js'
 import { DockerRuntime } from '../runtime/docker-runtime.js'
@@ -53,6 +54,8 @@ async function steerLocked(request: SteerRequest, docker: DockerRuntime, db: Con
   const position = runPosition(phases, await journal.steps(run.id))
   bus.subscribe(journalRecorder(journal), { required: true })
   const context = buildRunContext(request, docker, db, journal, await runFacts(db, config, run))
+  // The preflight's rehearsal, kept with the run: it cannot be made again on a half-changed schema.
+  context.migrations.useAlgorithms(await new RunAlgorithmTable(db, config.database.journalSchema).load(run.id))
   const began = performance.now()
   await bus.emit({ type: 'run-started', service: config.service.name, runId: run.id, fromVersion: run.fromVersion, toVersion: run.toVersion, mode: 'strict' })
   const outcome = await continueRun(request, phases, context, position, bus)

@@ -2,6 +2,7 @@ import type { HandoverConfig, SlotName } from '../config/config.js'
 import type { Connection } from '../db/connection.js'
 import type { Journal } from '../db/journal.js'
 import type { MigrationScript } from '../db/migration-script.js'
+import { RunAlgorithmTable } from '../db/run-algorithms.js'
 import { serviceExecutor } from '../db/service-executor.js'
 import type { DockerRuntime } from '../runtime/docker-runtime.js'
 import type { ProxyControl } from './proxy-control.js'
@@ -44,6 +45,10 @@ export function buildRunContext(services: RunServices, docker: DockerRuntime, db
     async markPointOfNoReturn(passed) {
       await journal.markPointOfNoReturn(facts.runId, passed)
       context.pointOfNoReturnPassed = passed
+    },
+    async rememberAlgorithms(rehearsed) {
+      context.migrations.useAlgorithms(rehearsed)
+      await new RunAlgorithmTable(db, config.database.journalSchema).save(facts.runId, rehearsed)
     },
     note: services.note,
   }
