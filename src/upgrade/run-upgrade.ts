@@ -60,13 +60,14 @@ async function runLocked(request: UpgradeRequest, docker: DockerRuntime, db: Con
   const { config, bus } = request
   const standby = request.standby ?? 'green'
   const active = otherSlot(standby)
+  const journal = new Journal(db, config.database.journalSchema)
+  // First: a run cut off after writing the version would otherwise read as "nothing to do".
+  await refuseUnfinished(journal, config.service.name)
   const schemaVersion = await readSchemaVersion(db, config.database)
   const targetVersion = parseVersion(to.version, '--version')
   if (compareVersions(targetVersion, schemaVersion) <= 0) {
     throw new NothingToDoError(`${config.database.schema} is already at version ${formatVersion(schemaVersion)}; the target is ${to.version}`)
   }
-  const journal = new Journal(db, config.database.journalSchema)
-  await refuseUnfinished(journal, config.service.name)
   const from = { image: await currentImage(docker, config.service.name), version: formatVersion(schemaVersion) }
   const runId = randomUUID()
   bus.subscribe(journalRecorder(journal), { required: true })
