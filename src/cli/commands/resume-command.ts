@@ -16,8 +16,10 @@ return it goes forward from the first phase not completed; before it, forward to
 checks the real state first and does only what is missing. A run whose process still lives
 holds the service lock and is refused (LOCK_HELD).
 
-Exit code 0: the run finished (upgraded); 1: rolled back, nothing lost, or no unfinished run;
-2: bad arguments or config; 3: an operator must act (handover status).`,
+Exit code 0: the run finished (upgraded; with --rollback: undone, the old version runs);
+1: rolled back after a failure, nothing lost, or no unfinished run (NO_UNFINISHED_RUN), or
+its process still lives (LOCK_HELD); 2: bad arguments or config; 3: an operator must act
+(handover status).`,
   async run(args, output) {
     const values = parseOptions('resume', args, { config: { type: 'string' }, rollback: { type: 'boolean' } })
     const config = loadConfig(requireOption('resume', 'config', values.config))
