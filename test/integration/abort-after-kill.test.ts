@@ -62,6 +62,9 @@ t.test('killed in expand: a new upgrade is refused naming resume and abort; abor
   t.ok(columns.includes('name'), 'v1 keeps its name column')
   t.same(await schemaVersion(svc), ['1'], 'the version table still says 1')
   t.equal(await assertRunState(t, svc, 'rolled_back'), killed.id, 'the same run ended rolled back')
+  const nothing = await runHandover(['abort', '--config', svc.configFile])
+  t.equal(nothing.code, 1, 'a second abort finds nothing to undo')
+  t.match(nothing.stderr, /\[NO_UNFINISHED_RUN\]/, 'and says so')
 })
 
 t.test('past the point of no return: abort is refused naming resume, which finishes the run; a live run is never taken over', async (t) => {
