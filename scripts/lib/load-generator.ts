@@ -53,6 +53,8 @@ export interface LoadFailure {
   atMs: number
   status?: number
   servedBy?: string
+  /** The Retry-After header of a refused request: a 503 with it asks the client to try again, it is not an error page. */
+  retryAfter?: string
   message: string
 }
 
@@ -294,6 +296,7 @@ export function formatReport(report: LoadReport): string {
 interface HttpResponse {
   status: number
   servedBy: string | undefined
+  retryAfter?: string
   body: string
 }
 
@@ -335,7 +338,8 @@ class HttpClient {
         res.on('end', () => {
           clearTimeout(timer)
           const servedBy = res.headers['x-served-by']
-          resolve({ status: res.statusCode ?? 0, servedBy: Array.isArray(servedBy) ? servedBy[0] : servedBy, body: Buffer.concat(chunks).toString('utf8') })
+          const retryAfter = res.headers['retry-after']
+          resolve({ status: res.statusCode ?? 0, servedBy: Array.isArray(servedBy) ? servedBy[0] : servedBy, ...(retryAfter ? { retryAfter } : {}), body: Buffer.concat(chunks).toString('utf8') })
         })
       })
       req.end(payload)
@@ -449,6 +453,7 @@ class Recorder {
     if (response) {
       failure.status = response.status
       if (response.servedBy) failure.servedBy = response.servedBy
+      if (response.retryAfter) failure.retryAfter = response.retryAfter
     }
     this.failures.push(failure)
   }

@@ -123,6 +123,15 @@ export class Journal {
     return rows[0] ? toRunRecord(rows[0]) : undefined
   }
 
+  /** The service's run still marked running: its process died, or it still runs (then it holds the service lock). */
+  async unfinishedRun(service: string): Promise<RunRecord | undefined> {
+    const [rows] = await this.connection.query<RunRow[]>(
+      `SELECT * FROM ${this.runsTable} WHERE service = ? AND state = 'running' ORDER BY started_at DESC LIMIT 1`,
+      [service],
+    )
+    return rows[0] ? toRunRecord(rows[0]) : undefined
+  }
+
   async steps(runId: string): Promise<StepRecord[]> {
     const [rows] = await this.connection.query<StepRow[]>(`SELECT * FROM ${this.stepsTable} WHERE run_id = ? ORDER BY id`, [runId])
     return rows.map((row) => ({

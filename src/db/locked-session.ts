@@ -2,6 +2,7 @@ import type { HandoverConfig } from '../config/config.js'
 import { connect, type Connection } from './connection.js'
 import { Journal } from './journal.js'
 import { ensureMigrationTables } from './service-executor.js'
+import { RunAlgorithmTable } from './run-algorithms.js'
 import { ServiceLock } from './service-lock.js'
 
 /**
@@ -16,6 +17,7 @@ export async function withServiceLock<T>(config: HandoverConfig, work: (db: Conn
     lockConnection = await connect(config.database)
     await Journal.ensureTables(db, config.database.journalSchema)
     await ensureMigrationTables(db, config.database.journalSchema)
+    await RunAlgorithmTable.ensureTable(db, config.database.journalSchema)
     const lock = await ServiceLock.acquire(lockConnection, config.service.name)
     try {
       return await work(db)

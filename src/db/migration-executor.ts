@@ -110,7 +110,7 @@ export class MigrationExecutor {
   }
 
   /** The algorithm each ALTER got in the rehearsal: the real run asks for the same. */
-  useAlgorithms(rehearsed: readonly StatementApplied[]): void {
+  useAlgorithms(rehearsed: readonly Pick<StatementApplied, 'script' | 'part' | 'index' | 'algorithm'>[]): void {
     for (const statement of rehearsed) {
       if (statement.algorithm) this.algorithms.set(statementKey(statement.script, statement.part, statement.index), statement.algorithm)
     }

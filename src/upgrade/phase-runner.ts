@@ -19,10 +19,10 @@ export interface RunOutcome {
  * since only the operator can decide how to carry v2's writes back. A phase past its timeout
  * is cancelled and waited for; one that does not stop is not undone beside itself.
  */
-export async function runPhases(phases: readonly Phase[], context: UpgradeContext, bus: EventBus): Promise<RunOutcome> {
+export async function runPhases(phases: readonly Phase[], context: UpgradeContext, bus: EventBus, resumed?: ResumePoint): Promise<RunOutcome> {
   const base = { service: context.config.service.name, runId: context.runId }
-  const started: Phase[] = []
-  for (const phase of phases) {
+  const started: Phase[] = resumed ? phases.slice(0, resumed.from).filter((phase) => resumed.started.includes(phase)) : []
+  for (const phase of phases.slice(resumed?.from ?? 0)) {
     await bus.emit({ ...base, type: 'phase-started', phase: phase.name })
     started.push(phase)
     const began = performance.now()
@@ -39,6 +39,22 @@ export async function runPhases(phases: readonly Phase[], context: UpgradeContex
     }
   }
   return { result: 'succeeded', pointOfNoReturnPassed: context.pointOfNoReturnPassed }
+}
+
+/** Where a resumed run goes on: the first phase to run, and the phases an earlier process started (undone on a failure). */
+export interface ResumePoint {
+  from: number
+  started: readonly Phase[]
+}
+
+/**
+ * Undoes `phases` (given in the order they ran) in reverse: an abort, or a resume told to
+ * roll back. Each undo checks the real state first, so a phase that had barely started
+ * costs nothing.
+ */
+export async function undoPhases(phases: readonly Phase[], context: UpgradeContext, bus: EventBus): Promise<RunOutcome> {
+  const undoError = await undoAll([...phases].reverse(), context, bus)
+  return { result: undoError ? 'failed' : 'rolled_back', pointOfNoReturnPassed: context.pointOfNoReturnPassed, ...(undoError ? { undoError, failedPhase: undoError.phase, error: { code: undoError.code, message: undoError.message } } : {}) }
 }
 
 /** Stops at the first undo that fails: later undos assume the earlier ones restored their state. */

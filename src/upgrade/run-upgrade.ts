@@ -3,8 +3,6 @@ import { hostname, userInfo } from 'node:os'
 import type { HandoverConfig, SlotName } from '../config/config.js'
 import type { Connection } from '../db/connection.js'
 import { Journal } from '../db/journal.js'
-import type { MigrationScript } from '../db/migration-script.js'
-import { serviceExecutor } from '../db/service-executor.js'
 import { withServiceLock } from '../db/locked-session.js'
 import { compareVersions, formatVersion, parseVersion } from '../db/version.js'
 import { readSchemaVersion } from '../db/version-table.js'
@@ -18,7 +16,9 @@ import { planScripts } from './plan-upgrade.js'
 import type { ProxyControl } from './proxy-control.js'
 import { STRICT_PHASES } from './strict-phases.js'
 import { resolveTarget } from './target-release.js'
-import type { Phase, UpgradeContext } from './upgrade-context.js'
+import type { Phase } from './upgrade-context.js'
+import { buildRunContext } from './run-context.js'
+import { refuseUnfinished } from './unfinished-run.js'
 
 export class NothingToDoError extends HandoverError {
   readonly code = 'NOTHING_TO_DO'
@@ -60,6 +60,9 @@ async function runLocked(request: UpgradeRequest, docker: DockerRuntime, db: Con
   const { config, bus } = request
   const standby = request.standby ?? 'green'
   const active = otherSlot(standby)
+  const journal = new Journal(db, config.database.journalSchema)
+  // First: a run cut off after writing the version would otherwise read as "nothing to do".
+  await refuseUnfinished(journal, config.service.name)
   const schemaVersion = await readSchemaVersion(db, config.database)
   const targetVersion = parseVersion(to.version, '--version')
   if (compareVersions(targetVersion, schemaVersion) <= 0) {
@@ -67,10 +70,9 @@ async function runLocked(request: UpgradeRequest, docker: DockerRuntime, db: Con
   }
   const from = { image: await currentImage(docker, config.service.name), version: formatVersion(schemaVersion) }
   const runId = randomUUID()
-  const journal = new Journal(db, config.database.journalSchema)
   bus.subscribe(journalRecorder(journal), { required: true })
   const scripts = (await planScripts(db, config, schemaVersion, targetVersion)).map((step) => step.script)
-  const context = buildContext(request, docker, db, journal, { runId, standby, active, from, to, scripts })
+  const context = buildRunContext(request, docker, db, journal, { runId, standby, active, from, to, scripts })
   await journal.startRun({ id: runId, service: config.service.name, fromVersion: from.version, toVersion: to.version, fromImage: from.image, toImage: to.image, standbySlot: standby }, userInfo().username, hostname())
   const began = performance.now()
   await bus.emit({ type: 'run-started', service: config.service.name, runId, fromVersion: from.version, toVersion: to.version, mode: 'strict' })
@@ -78,39 +80,6 @@ async function runLocked(request: UpgradeRequest, docker: DockerRuntime, db: Con
   await journal.finishRun(runId, outcome.result, outcome.error)
   await bus.emit({ type: 'run-finished', service: config.service.name, runId, result: outcome.result, durationSeconds: (performance.now() - began) / 1000 })
   return { ...outcome, runId, from, to }
-}
-
-interface RunFacts {
-  runId: string
-  standby: SlotName
-  active: SlotName
-  from: UpgradeReport['from']
-  to: UpgradeReport['to']
-  scripts: MigrationScript[]
-}
-
-function buildContext(request: UpgradeRequest, docker: DockerRuntime, db: Connection, journal: Journal, facts: RunFacts): UpgradeContext {
-  const { config } = request
-  const context: UpgradeContext = {
-    config,
-    runId: facts.runId,
-    standby: facts.standby,
-    active: facts.active,
-    from: facts.from,
-    to: facts.to,
-    scripts: facts.scripts,
-    docker,
-    proxy: request.proxy,
-    db,
-    migrations: serviceExecutor(db, config.database, config.service.name, facts.runId, config.migrations.backfill),
-    pointOfNoReturnPassed: false,
-    async markPointOfNoReturn(passed) {
-      await journal.markPointOfNoReturn(facts.runId, passed)
-      context.pointOfNoReturnPassed = passed
-    },
-    note: request.note,
-  }
-  return context
 }
 
 /** Both slots must run the same image before an upgrade; otherwise an earlier run is unfinished. */

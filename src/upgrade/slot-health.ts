@@ -61,3 +61,14 @@ export async function runSlotOn(context: UpgradeContext, slot: SlotName, image: 
   await context.docker.runSlot(slotSpec(context.config, slot, image), signal)
   await waitSlotHealthy(context.docker, context.config, slot, signal)
 }
+
+/**
+ * Whether `slot` already runs `image` and answers `version`: a phase run again after a
+ * crash skips recreating a container that an earlier, cut-off run brought up already.
+ */
+export async function slotAlreadyServes(context: UpgradeContext, slot: SlotName, image: string, version: string, signal?: AbortSignal): Promise<boolean> {
+  const container = await context.docker.inspectSlot(context.config.service.name, slot, signal)
+  if (!container?.running || container.image !== image) return false
+  const answered = await answeredVersion(slotUrl(context.config, slot, context.config.service.versionPath), 2000, signal).catch(() => undefined)
+  return answered === version
+}

@@ -2,6 +2,7 @@ import type { HandoverConfig, SlotName } from '../config/config.js'
 import type { Connection } from '../db/connection.js'
 import type { MigrationExecutor } from '../db/migration-executor.js'
 import type { MigrationScript } from '../db/migration-script.js'
+import type { RehearsedAlgorithm } from '../db/run-algorithms.js'
 import type { PhaseName } from '../protocol/phases.js'
 import type { DockerRuntime } from '../runtime/docker-runtime.js'
 import type { ProxyControl } from './proxy-control.js'
@@ -29,6 +30,8 @@ export interface UpgradeContext {
   migrations: MigrationExecutor
   pointOfNoReturnPassed: boolean
   markPointOfNoReturn(passed: boolean): Promise<void>
+  /** The rehearsal's algorithms: given to the executor, and kept with the run for a resume. */
+  rememberAlgorithms(rehearsed: readonly RehearsedAlgorithm[]): Promise<void>
   note(message: string): void
 }
 

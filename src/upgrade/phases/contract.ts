@@ -48,6 +48,9 @@ async function smokeProbe(context: UpgradeContext, signal: AbortSignal): Promise
 
 async function releaseToStandby(context: UpgradeContext): Promise<void> {
   const name = context.config.service.name
+  // Run again after a crash past the crossing: the buffer may be released already (B active).
+  const before = await context.proxy.getService(name)
+  if (context.pointOfNoReturnPassed && before.slots[context.standby].state === 'active') return context.note(`the buffer was already released to ${context.standby}`)
   // Journal the crossing first: if we crash after the release, a resume must not undo.
   await context.markPointOfNoReturn(true)
   try {

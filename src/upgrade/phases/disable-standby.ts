@@ -31,7 +31,10 @@ export const disableStandby: Phase = {
   name: 'disable-standby',
   async forward(context, signal) {
     const { service } = context.config
-    await context.proxy.putService(routeWithSettings(context.config, await context.proxy.getService(service.name, signal)), signal)
+    const view = await context.proxy.getService(service.name, signal)
+    await context.proxy.putService(routeWithSettings(context.config, view), signal)
+    // Run again after a crash: a slot already disabled has drained (disabled → draining is refused).
+    if (view.slots[context.standby].state === 'disabled') return
     await context.proxy.setSlotState(service.name, context.standby, 'draining', signal)
     await drainOrThrow(context, context.standby, signal)
     await context.proxy.setSlotState(service.name, context.standby, 'disabled', signal)

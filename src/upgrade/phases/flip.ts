@@ -10,7 +10,10 @@ export const flip: Phase = {
   name: 'flip',
   async forward(context, signal) {
     const { service } = context.config
-    await context.proxy.flip(service.name, context.standby, signal)
+    // Run again after a crash: a flip already made (B buffering) is not made again; A's
+    // drain and stop below are no-ops once done.
+    const view = await context.proxy.getService(service.name, signal)
+    if (view.slots[context.standby].state !== 'buffering') await context.proxy.flip(service.name, context.standby, signal)
     await drainOrThrow(context, context.active, signal)
     await context.docker.stopSlot(service.name, context.active, service.stopTimeoutSeconds, signal)
   },

@@ -28,7 +28,7 @@ export const preflight: Phase = {
     await checkScripts(context)
     context.note(`plan: ${context.from.version} → ${context.to.version}, scripts: ${context.scripts.map((s) => s.name).join(', ') || 'none'}`)
     const rehearsed = await rehearse(context.db, context.config.database.schema, context.scripts, signal)
-    context.migrations.useAlgorithms(rehearsed)
+    await context.rememberAlgorithms(rehearsed)
     const copies = rehearsed.filter((statement) => statement.algorithm === 'COPY' && !statement.part.endsWith('-undo'))
     context.note(`rehearsal on a copy of the schema: ${rehearsed.length} statements ok${copies.length ? `; these copy their table: ${copies.map((s) => `${s.script}:${s.line}`).join(', ')}` : ''}`)
     const online = await context.migrations.plannedRebuilds(context.scripts)

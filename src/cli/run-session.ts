@@ -1,0 +1,46 @@
+/**
+ * What upgrade, resume and abort share at the terminal: the event bus wired to the live
+ * progress and to the agent, and the final lines and exit code of a run's report.
+ */
+import type { HandoverConfig } from '../config/config.js'
+import { AdminClient } from '../protocol/admin-client.js'
+import { EventBus } from '../upgrade/event-bus.js'
+import type { UpgradeReport } from '../upgrade/run-upgrade.js'
+import { STRICT_PHASES } from '../upgrade/strict-phases.js'
+import type { Output } from './command.js'
+import { EXIT } from './exit-codes.js'
+import { LiveProgress } from './live-progress.js'
+
+export interface RunSession {
+  proxy: AdminClient
+  bus: EventBus
+  note: (message: string) => void
+  stop(): void
+}
+
+export function openRunSession(config: HandoverConfig, output: Output): RunSession {
+  const proxy = new AdminClient(config.agent.socket)
+  const bus = new EventBus((error, event) => output.err(`warning: could not report ${event.type} to the agent: ${(error as Error).message}`))
+  const progress = new LiveProgress({
+    output,
+    phaseNames: STRICT_PHASES.map((phase) => phase.name),
+    heldRequests: async () => (await proxy.getService(config.service.name)).buffered,
+  })
+  bus.subscribe(progress.onEvent, { required: false })
+  bus.subscribe((event) => proxy.reportEvent(event), { required: false })
+  return { proxy, bus, note: (message) => progress.note(`             ${message}`), stop: () => progress.stop() }
+}
+
+/** The report's last lines; the exit code says whether an operator must act. */
+export function reportExit(report: UpgradeReport, output: Output): number {
+  if (report.result === 'succeeded') return EXIT.OK
+  if (report.error) output.err(`error: ${report.failedPhase} failed: [${report.error.code}] ${report.error.message}`)
+  if (report.result === 'rolled_back') output.err(`rolled back to ${report.from.image} (version ${report.from.version}); nothing was lost`)
+  else if (report.undoError) output.err(`rollback stopped at ${report.undoError.phase}: [${report.undoError.code}] ${report.undoError.message}`)
+  if (report.result === 'rolled_back') return EXIT.FAILED
+  if (!report.undoError) {
+    if (report.pointOfNoReturnPassed) output.err('the run is past the point of no return (v2 has served); it was not rolled back. See `handover status`.')
+    else output.err('nothing was undone, because the failed phase did not stop in time; check the service by hand (`handover status`) before anything else.')
+  }
+  return EXIT.NEEDS_OPERATOR
+}
