@@ -11,9 +11,10 @@ import { DEMO_IMAGES, ensureDemoImages } from '../../scripts/lib/demo-images.js'
 import { runHandover } from '../../scripts/lib/handover-process.js'
 import { startLoad, verifyRows, type WrittenRow } from '../../scripts/lib/load-generator.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
-import { createTestService, demoMigrationsWith, removeLeftovers, type TestService } from '../support/test-service.js'
+import { killWhenStarted, spawnUpgrade, waitLockFree } from '../support/killed-upgrade.js'
+import { createTestService, demoMigrationsWith, JOURNAL_SCHEMA, removeLeftovers, type TestService } from '../support/test-service.js'
 
-const SEEDED = 30_000
+const SEEDED = 60_000
 const UNMARKED_V2 = `-- v2 as an unmarked script: handover splits it and captures the backfill.
 ALTER TABLE people ADD COLUMN first_name VARCHAR(100) NULL, ADD COLUMN last_name VARCHAR(100) NULL;
 UPDATE people
@@ -33,7 +34,18 @@ async function seedPeople(svc: TestService): Promise<WrittenRow[]> {
   return Array.from({ length: SEEDED }, (_, i) => ({ id: i + 1, name: `Seed${i + 1} Old Row${i + 1}` }))
 }
 
-async function upgradeWhileRenaming(t: Test, migrationsDir?: string) {
+/** Kill the upgrade CLI once its backfill has committed a few chunks, then take the run over with `handover resume`. */
+async function killedMidBackfillThenResumed(svc: TestService): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const upgrade = spawnUpgrade(svc, DEMO_IMAGES['2'])
+  await killWhenStarted(svc, upgrade, 'expand', async () => {
+    const [rows] = await svc.db.query<RowDataPacket[]>(`SELECT COALESCE(MAX(chunks), 0) AS n FROM ${JOURNAL_SCHEMA}.handover_backfill_progress WHERE service = ?`, [svc.name])
+    return Number(rows[0]!.n) >= 3
+  })
+  await waitLockFree(svc)
+  return runHandover(['resume', '--config', svc.configFile])
+}
+
+async function upgradeWhileRenaming(t: Test, migrationsDir?: string, interrupted = false) {
   const svc = await createTestService('it-upd', migrationsDir ? { migrationsDir } : {})
   t.teardown(svc.cleanup)
   const deploy = await runHandover(['deploy', '--config', svc.configFile, '--image', DEMO_IMAGES['1']])
@@ -44,13 +56,14 @@ async function upgradeWhileRenaming(t: Test, migrationsDir?: string) {
     const progress = load.progress()
     throw new Error(`${String(error)}: ${progress.sent} sent, ${progress.failed} failed, ${JSON.stringify(progress.failures.slice(0, 3))}`)
   })
-  const upgrade = await runHandover(['upgrade', '--config', svc.configFile, '--image', DEMO_IMAGES['2']])
+  const upgrade = interrupted ? await killedMidBackfillThenResumed(svc) : await runHandover(['upgrade', '--config', svc.configFile, '--image', DEMO_IMAGES['2']])
   const updatesDuring = load.progress().updates
   await waitUntil(() => load.progress().updates >= updatesDuring + 200, 20_000, 'renames after the upgrade')
   const report = await load.stop()
 
   t.equal(upgrade.code, 0, 'upgrade succeeds', { output: upgrade.stdout + upgrade.stderr })
   t.match(upgrade.stdout, /backfill \(writes captured by triggers, \d+ rows in \d+ chunks/, 'the backfill ran in chunks with its writes captured')
+  if (interrupted) t.match(upgrade.stdout, /resumed after \d+ chunks/, 'the resumed run went on from the last committed chunk')
   t.match(upgrade.stdout, /catch-up not needed: the capture kept the backfill in step/, 'the contract did not scan the table again')
   t.equal(report.failed, 0, 'no request failed', { failures: report.failures })
   t.ok(report.versions['1']! > 0 && report.versions['2']! > 0, 'clients were served by v1, then by v2')
@@ -74,3 +87,5 @@ t.test('unmarked legacy script: renames and deletes of old and new rows survive 
   const dir = t.testdir({})
   await upgradeWhileRenaming(t, demoMigrationsWith(dir, () => UNMARKED_V2))
 })
+
+t.test('the upgrade killed in the middle of its backfill and taken over by handover resume: nothing lost', (t) => upgradeWhileRenaming(t, undefined, true))

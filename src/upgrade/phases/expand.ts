@@ -27,6 +27,7 @@ function backfillNote(applied: StatementApplied): string {
   const run = applied.backfill
   if (!run) return ''
   const capture = { 'row-trigger': 'writes captured by triggers', 'changed-keys': 'written keys recorded for replay', uncaptured: 'not captured: run again in the contract' }[run.capture]
-  const chunks = run.chunks ? `, ${run.chunks.rows} rows in ${run.chunks.chunks} chunks (longest ${run.chunks.longestChunkMs.toFixed(0)}ms)` : ''
+  const resumed = run.chunks?.resumedAfterChunks ? `, resumed after ${run.chunks.resumedAfterChunks} chunks of an earlier run` : ''
+  const chunks = run.chunks ? `, ${run.chunks.rows} rows in ${run.chunks.chunks} chunks (longest ${run.chunks.longestChunkMs.toFixed(0)}ms)${resumed}` : ''
   return ` backfill (${capture}${chunks})`
 }
