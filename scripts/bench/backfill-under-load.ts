@@ -105,8 +105,8 @@ async function runCase(name: CaseName): Promise<void> {
     const during = report.latencyByPhase.expand!
     console.log(`expand ${expandSeconds.toFixed(1)} s: ${backfillLine}`)
     console.log(`writes: ${report.updates} updates, ${report.inserts} inserts, ${report.deletes} deletes, ${report.longTransactions} long transactions, ${report.errors.length} errors`)
-    console.log(`steady state:  ${steady.count} writes, p50 ${steady.p50.toFixed(2)} ms, p99 ${steady.p99.toFixed(2)} ms, max ${steady.max.toFixed(0)} ms`)
-    console.log(`during expand: ${during.count} writes, p50 ${during.p50.toFixed(2)} ms, p99 ${during.p99.toFixed(2)} ms, max ${during.max.toFixed(0)} ms`)
+    console.log(`steady state:  ${steady.count} writes, p50 ${steady.p50.toFixed(2)} ms, p99 ${steady.p99.toFixed(2)} ms, max ${steady.max.toFixed(0)} ms, ${steady.over100ms} over 100 ms`)
+    console.log(`during expand: ${during.count} writes, p50 ${during.p50.toFixed(2)} ms, p99 ${during.p99.toFixed(2)} ms, max ${during.max.toFixed(0)} ms, ${during.over100ms} over 100 ms`)
     console.log(`write p99 during expand / steady: ${(during.p99 / steady.p99).toFixed(2)} (target <= 2)`)
     console.log(`longest write during expand: ${during.max.toFixed(0)} ms, steady max ${steady.max.toFixed(0)} ms (target: stall < 100 ms)`)
     console.log(`hold at the flip (the contract with writers stopped): ${holdMs.toFixed(0)} ms (target < 1000 ms)`)

@@ -25,7 +25,7 @@ export interface WriterReport {
   /** The slowest acknowledged single-statement write, in ms. */
   longestWriteMs: number
   /** Per phase label: acknowledged writes' p50, p99 and max latency, in ms. */
-  latencyByPhase: Record<string, { count: number; p50: number; p99: number; max: number }>
+  latencyByPhase: Record<string, { count: number; p50: number; p99: number; max: number; over100ms: number }>
   errors: string[]
 }
 
@@ -162,7 +162,8 @@ export async function startOrderWriter(options: WriterOptions): Promise<OrderWri
       stopping ??= running.then(() => pool.end()).then(() => {
         for (const [label, values] of latencies) {
           const sorted = values.sort((a, b) => a - b)
-          report.latencyByPhase[label] = { count: sorted.length, p50: quantileOfSorted(sorted, 0.5), p99: quantileOfSorted(sorted, 0.99), max: sorted[sorted.length - 1]! }
+          const over100ms = sorted.filter((value) => value > 100).length
+          report.latencyByPhase[label] = { count: sorted.length, p50: quantileOfSorted(sorted, 0.5), p99: quantileOfSorted(sorted, 0.99), max: sorted[sorted.length - 1]!, over100ms }
         }
         return report
       })

@@ -111,7 +111,7 @@ function readMigrations(read: FieldReader, baseDir: string): HandoverConfig['mig
     dir: resolve(baseDir, read.string(['migrations', 'dir'], 'migrations')),
     softDropRetentionHours: read.int(['migrations', 'softDropRetentionHours'], 0, 24 * 365, 0),
     backfill: {
-      chunkRows: read.int(['migrations', 'backfill', 'chunkRows'], 50, 5_000, tuning.chunkRows),
+      chunkRows: read.int(['migrations', 'backfill', 'chunkRows'], 50, 2_000, tuning.chunkRows),
       chunkTargetMs: read.int(['migrations', 'backfill', 'chunkTargetMs'], 5, 1_000, tuning.chunkTargetMs),
       maxThreadsRunning: read.int(['migrations', 'backfill', 'maxThreadsRunning'], 1, 10_000, tuning.maxThreadsRunning),
       pauseRatio: read.int(['migrations', 'backfill', 'pausePercent'], 0, 1_000, Math.round(tuning.pauseRatio * 100)) / 100,

@@ -99,6 +99,6 @@ t.test('backfill tuning: defaults, the example values, and a value out of range 
   t.same(loadConfig(demoConfig).migrations.backfill, { chunkRows: 500, chunkTargetMs: 20, maxThreadsRunning: 32, pauseRatio: 0.5 }, 'the defaults')
   const tuned = parseConfig(valid.replace('  dir: migrations', '  dir: migrations\n  backfill: { chunkTargetMs: 50, pausePercent: 0 }'), '/etc/handover/x.yaml')
   t.same([tuned.migrations.backfill.chunkTargetMs, tuned.migrations.backfill.pauseRatio], [50, 0], 'set values are taken')
-  t.match(errorFor(valid.replace('  dir: migrations', '  dir: migrations\n  backfill: { chunkRows: 10 }')).message, /migrations\.backfill\.chunkRows: must be an integer from 50 to 5000/)
+  t.match(errorFor(valid.replace('  dir: migrations', '  dir: migrations\n  backfill: { chunkRows: 10 }')).message, /migrations\.backfill\.chunkRows: must be an integer from 50 to 2000/)
   t.match(errorFor(valid.replace('  dir: migrations', '  dir: migrations\n  backfill: { chunk: 10 }')).message, /migrations\.backfill\.chunk: unknown key/)
 })

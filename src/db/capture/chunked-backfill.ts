@@ -54,7 +54,7 @@ export interface BackfillReport {
 }
 
 const MIN_CHUNK_ROWS = 50
-const MAX_CHUNK_ROWS = 5_000
+const MAX_CHUNK_ROWS = 2_000
 const LOCK_WAIT_SECONDS = 1
 const LOCK_ERRNOS = new Set([1205, 1213])
 /** How long a chunk keeps stepping back from rows locked by the service before it waits for them. */

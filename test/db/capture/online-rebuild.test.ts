@@ -56,8 +56,8 @@ t.test('a contract that copies its table is built during the expand and only swa
   await executor.applyPart(chain, 'expand', undefined, undefined, (step) => captures.push(step))
   const rebuilt = captures.flatMap((step) => step.rebuilt ?? [])
   t.equal(rebuilt[0]?.table, 'orders', 'the expand rebuilt orders beside itself')
-  // At most 5,000 rows a chunk: 20,000 seeded rows take at least four.
-  t.ok((rebuilt[0]?.copy.chunks ?? 0) >= 4, `in chunks (${rebuilt[0]?.copy.chunks})`)
+  // At most 2,000 rows a chunk: 20,000 seeded rows take at least ten.
+  t.ok((rebuilt[0]?.copy.chunks ?? 0) >= 10, `in chunks (${rebuilt[0]?.copy.chunks})`)
   t.equal(await columnType(test), 'decimal(12,2)', 'the live table still has the old shape while the old version serves')
   const afterExpand = writer.written()
   await waitUntil(() => writer.written() >= afterExpand + 300, 20_000, 'writes between the expand and the drain')
