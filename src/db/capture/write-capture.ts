@@ -81,12 +81,6 @@ export class WriteCapture {
     }
   }
 
-  async pendingChanges(table: string): Promise<number> {
-    if (!(await this.exists(changeTableName(table)))) return 0
-    const [rows] = await this.connection.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${this.changeTable(table)}`)
-    return Number(rows[0]!.n)
-  }
-
   /** Drops every capture trigger, then every change and error table, of the schema. */
   async removeAll(): Promise<string[]> {
     const [triggers] = await this.connection.query<RowDataPacket[]>(
