@@ -40,7 +40,8 @@ export interface StatusJson {
   }
   slots: StatusSlotJson[]
   schema: { name: string; version: string }
-  lastRun: (HistoryRunJson & { steps: StatusStepJson[] }) | null
+  /** `processGone`: the run is `running` in the journal but no process holds the service lock (resume or abort it). */
+  lastRun: (HistoryRunJson & { steps: StatusStepJson[]; processGone: boolean }) | null
 }
 
 export interface StatusSlotJson {

@@ -4,7 +4,8 @@
  * version endpoint) is reported as null with the reason, not as a failure of the command.
  */
 import { SLOT_NAMES, type HandoverConfig, type SlotName } from '../config/config.js'
-import { connect } from '../db/connection.js'
+import type { RowDataPacket } from 'mysql2/promise'
+import { connect, type Connection } from '../db/connection.js'
 import { Journal } from '../db/journal.js'
 import { formatVersion } from '../db/version.js'
 import { readSchemaVersion } from '../db/version-table.js'
@@ -51,9 +52,15 @@ async function databaseStatus(config: HandoverConfig): Promise<Pick<StatusJson, 
     const version = formatVersion(await readSchemaVersion(db, config.database))
     await Journal.ensureTables(db, config.database.journalSchema)
     const [run] = await readRunHistory(db, config.database.journalSchema, config.service.name, 1)
-    const lastRun = run ? { ...run, steps: await readRunSteps(db, config.database.journalSchema, run.id) } : null
+    const lastRun = run ? { ...run, steps: await readRunSteps(db, config.database.journalSchema, run.id), processGone: run.result === 'running' && (await lockFree(db, config.service.name)) } : null
     return { schema: { name: config.database.schema, version }, lastRun }
   } finally {
     await db.end()
   }
+}
+
+/** A running run's process holds the service lock; a free lock means that process is gone. */
+async function lockFree(db: Connection, service: string): Promise<boolean> {
+  const [rows] = await db.query<RowDataPacket[]>('SELECT IS_FREE_LOCK(?) AS free', [`handover:${service}`])
+  return Number(rows[0]?.free) === 1
 }

@@ -84,6 +84,7 @@ t.test('status, plan, history and backup list print their documented JSON; histo
   )
   t.equal(status.lastRun?.id, run.id, 'status: the last run')
   t.equal(status.lastRun?.steps.length, 10, 'status: its ten phases')
+  t.equal(status.lastRun?.processGone, false, 'status: a finished run has no process to miss')
   t.ok(status.lastRun?.steps.every((s) => s.status === 'completed' && s.durationSeconds !== null && ISO.test(s.startedAt)), 'each completed, with duration and UTC start')
 
   const backups = await json<BackupListJson>(['backup', 'list', '--config', svc.configFile, '--json'])

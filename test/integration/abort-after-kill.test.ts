@@ -49,6 +49,9 @@ t.test('killed in expand: a new upgrade is refused naming resume and abort; abor
   t.match(again.stderr, /handover abort/, 'and abort')
   t.equal((await runRow(svc)).id, killed.id, 'the refused upgrade started no run')
 
+  const status = await runHandover(['status', '--config', svc.configFile])
+  t.match(status.stdout, /its process is gone \(no one holds the service lock\): `handover resume` finishes it, `handover abort` undoes it/, 'status names both ways out')
+
   const abort = await runHandover(['abort', '--config', svc.configFile])
   t.equal(abort.code, 0, 'abort succeeds', { output: abort.stdout + abort.stderr })
   t.match(abort.stdout, /undoing expand, upgrade-standby, disable-standby, backup, preflight, in this order \(abort\)/, 'abort says what it undoes')

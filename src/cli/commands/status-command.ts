@@ -39,6 +39,10 @@ function printStatus(output: Output, status: StatusJson): void {
   }
   output.out(`  last run ${run.id}: ${run.fromVersion} → ${run.toVersion} ${run.result}, started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}, by ${run.operator}@${run.host}`)
   output.out(`    point of no return: ${run.pointOfNoReturnPassed ? 'passed' : 'not passed'}`)
+  if (run.processGone) {
+    const ways = run.pointOfNoReturnPassed ? '`handover resume` finishes it' : '`handover resume` finishes it, `handover abort` undoes it'
+    output.out(`    its process is gone (no one holds the service lock): ${ways}`)
+  }
   if (run.error) output.out(`    error: [${run.error.code}] ${run.error.message}`)
   for (const step of run.steps) {
     const duration = step.durationSeconds === null ? '' : `${step.durationSeconds.toFixed(2)}s`
