@@ -11,6 +11,7 @@ import { DEFAULT_BACKFILL_TUNING, type BackfillReport, type BackfillTuning } fro
 import { isRebuilt, OnlineRebuilds, planRebuilds, type RebuildSpec } from './capture/online-rebuild.js'
 import type { StatementLedger } from './migration-history.js'
 import type { MigrationScript, ScriptPart } from './migration-script.js'
+import type { PartStatement } from './script-parts.js'
 import { waitForOpenTransactions, type OpenTransaction } from './open-transactions.js'
 import type { SoftDropLedger } from './soft-drop-ledger.js'
 import { purgeSql, restoreSql, softDropFor, type SoftDrop } from './soft-drop.js'
@@ -47,6 +48,8 @@ export interface StatementApplied {
   replacedByCapture?: true
   /** A contract ALTER whose table was rebuilt during the expand: only the swap ran. */
   rebuiltOnline?: true
+  /** A DDL whose object was already there: a run cut off after it committed and before its history row. */
+  alreadyInPlace?: true
 }
 
 /** What the capture did around a part: keys replayed, triggers and change tables removed, tables rebuilt beside the old. */
@@ -269,14 +272,21 @@ export class MigrationExecutor {
     const dataChange = DATA_CHANGE.test(sql)
     const waitedFor = dataChange || probeAlgorithms ? [] : await waitForOpenTransactions(connection, OPEN_TRANSACTION_WAIT_MS)
     let algorithm = isAlterTable(sql) ? this.algorithms.get(statementKey(script.name, part, index)) : undefined
+    let inPlace = false
     const started = performance.now()
     await this.withRetry(script, part, statement.line, async () => {
       if (dataChange) return this.changeDataAndRecord(sql, () => history.record(script, part, index, runId, performance.now() - started), signal)
       if (probeAlgorithms && isAlterTable(sql)) algorithm = await alterCheapest(connection, sql)
       // In the expand the service is writing: a quick DDL must not queue its writes behind it
       // (a long in-place one would lose its whole build each time its final lock is refused).
-      else if (part === 'expand' && (algorithm === 'INSTANT' || algorithm === 'NOCOPY')) await withoutQueueing(connection, () => cancellableQuery(connection, withAlgorithm(sql, algorithm!), signal), signal)
-      else await cancellableQuery(connection, algorithm ? withAlgorithm(sql, algorithm) : sql, signal)
+      else {
+        const ddl = algorithm ? withAlgorithm(sql, algorithm) : sql
+        const quick = part === 'expand' && (algorithm === 'INSTANT' || algorithm === 'NOCOPY')
+        await (quick ? withoutQueueing(connection, () => cancellableQuery(connection, ddl, signal), signal) : cancellableQuery(connection, ddl, signal)).catch((error: unknown) => {
+          if (probeAlgorithms || !alreadyInPlace(statement.classified, error)) throw error
+          inPlace = true
+        })
+      }
     }, signal).catch(async (error: unknown) => {
       await history.recordFailure(script, part, index, runId, performance.now() - started, errorMessage(error))
       throw error
@@ -294,6 +304,7 @@ export class MigrationExecutor {
       ...(algorithm ? { algorithm } : {}),
       ...(soft ? { softDrop: soft.drop } : {}),
       ...(waitedFor.length ? { waitedFor } : {}),
+      ...(inPlace ? { alreadyInPlace: true as const } : {}),
     }
   }
 
@@ -317,6 +328,25 @@ export class MigrationExecutor {
       throw new StatementFailedError(script.name, line, part, errorMessage(error))
     }
   }
+}
+
+/** MariaDB's answers to adding what exists: a column, a key, a table. */
+const ALREADY_THERE = new Map([
+  ['add-column', 1060],
+  ['add-index', 1061],
+  ['create-table', 1050],
+])
+
+/**
+ * Whether a single addition failed only because what it adds is there: the statement ran in
+ * a run cut off before its history row was written (a DDL commits by itself). Only a
+ * one-clause statement qualifies: a failed ALTER changes nothing, so its other clauses would
+ * be missing.
+ */
+function alreadyInPlace(classified: PartStatement['classified'], error: unknown): boolean {
+  if (!classified || classified.clauses.length !== 1) return false
+  const errno = ALREADY_THERE.get(classified.kind)
+  return errno !== undefined && (error as { errno?: number }).errno === errno
 }
 
 function onlyRebuilt(script: MigrationScript, drops: readonly SoftDrop[]): boolean {

@@ -89,3 +89,23 @@ t.test('the history says who ran each statement, when, how long, and its result,
   t.equal(retried.output(), 'skipped v2.sql #0\napplied v2.sql #1\n', 'only the failed statement runs again')
   t.same((await history()).map((row) => `${row.i} ${row.result}`), ['0 applied', '1 applied'])
 })
+
+t.test('a DDL that committed in a run cut off before its history row is recognised from the schema, not run twice', async (t) => {
+  const test = await createTestDatabase('resume_ddl')
+  t.teardown(test.cleanup)
+  await test.db.query('CREATE TABLE counter (n INT NOT NULL)')
+  const migrations = t.testdir({ 'v2.sql': 'ALTER TABLE counter ADD COLUMN extra INT NULL;\nCREATE INDEX by_extra ON counter (extra);\nCREATE TABLE notes (id INT PRIMARY KEY);\n' })
+  // What the cut-off run did: its three statements committed, none was recorded.
+  await test.db.query('ALTER TABLE counter ADD COLUMN extra INT NULL; CREATE INDEX by_extra ON counter (extra); CREATE TABLE notes (id INT PRIMARY KEY)')
+  const run = spawnApplyExpand(test, migrations)
+  t.equal(await run.exited, 0, 'the run succeeds', { output: run.output() })
+  t.equal(run.output(), 'applied v2.sql #0\napplied v2.sql #1\napplied v2.sql #2\n', 'each statement counts as applied')
+  const [history] = await test.db.query<RowDataPacket[]>(`SELECT statement_index AS i FROM \`${test.journalSchema}\`.handover_migrations WHERE service = 'fixture' AND result = 'applied' ORDER BY i`)
+  t.same(history.map((row) => row.i), [0, 1, 2], 'and is recorded')
+
+  // Something else with the same name is not taken for it: a two-clause ALTER is not a single addition.
+  writeFileSync(join(migrations, 'v3.sql'), 'ALTER TABLE counter ADD COLUMN other INT NULL, ADD COLUMN extra INT NULL;\n')
+  const clash = spawnApplyExpand(test, migrations)
+  t.equal(await clash.exited, 1, 'an ALTER that would add other things too still fails')
+  t.match(clash.output(), /Duplicate column name 'extra'/)
+})
