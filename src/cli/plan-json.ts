@@ -1,6 +1,6 @@
-import { holdProblem } from '../db/hold-estimate.js'
-import { undoAdvice } from '../db/migration-script.js'
-import { formatVersion } from '../db/version.js'
+import { holdProblem } from '../db/migrations/hold-estimate.js'
+import { undoAdvice } from '../db/migrations/migration-script.js'
+import { formatVersion } from '../db/migrations/version.js'
 import type { UpgradePlan } from '../upgrade/plan-upgrade.js'
 import type { PlanJson } from './json-output.js'
 

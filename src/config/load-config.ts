@@ -6,8 +6,8 @@ import { InvalidInputError } from '../errors.js'
 import { SLOT_NAMES, type HandoverConfig, type HostPort, type SecretSource, type SlotName } from './config.js'
 import { FieldReader } from './field-reader.js'
 import { readTimeouts } from './timeouts.js'
-import { NOT_A_FORWARDER, parseForwarder } from '../proxy/forwarder-trust.js'
-import { MAX_CLIENT_TIMEOUT_SECONDS, MAX_REQUESTS_PER_CLIENT, MAX_TRUSTED_FORWARDERS } from '../proxy/route-schema.js'
+import { NOT_A_FORWARDER, parseForwarder } from '../proxy/http/forwarder-trust.js'
+import { MAX_CLIENT_TIMEOUT_SECONDS, MAX_REQUESTS_PER_CLIENT, MAX_TRUSTED_FORWARDERS } from '../proxy/routing/route-schema.js'
 import { DEFAULT_BUFFER_MAX_BYTES, DEFAULT_CLIENT_LIMITS } from '../protocol/routes.js'
 
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,40}$/

@@ -4,7 +4,7 @@
  */
 import http from 'node:http'
 import type { Registry } from 'prom-client'
-import { bind, closeNow } from '../proxy/listener.js'
+import { bind, closeNow } from '../proxy/upstream/listener.js'
 
 export interface MetricsServer {
   /** The bound port (the actual one when 0 was asked for). */

@@ -1,4 +1,4 @@
-import type { Journal } from '../db/journal.js'
+import type { Journal } from '../db/journal/journal.js'
 import type { UpgradeEvent } from '../protocol/events.js'
 
 /** Subscribes the journal to the event stream: a step row before each action, closed after it. */

@@ -1,13 +1,13 @@
 import type { HandoverConfig } from '../config/config.js'
 import { connect, type Connection } from '../db/connection.js'
-import { planChain, type PlannedScript } from '../db/migration-planner.js'
-import { readScripts } from '../db/migration-script.js'
+import { planChain, type PlannedScript } from '../db/migrations/migration-planner.js'
+import { readScripts } from '../db/migrations/migration-script.js'
 import { planRebuilds, type RebuildSpec } from '../db/capture/online-rebuild.js'
-import { estimateContractHold, type HoldEstimate } from '../db/hold-estimate.js'
-import { rehearse, type RehearsedStatement } from '../db/rehearsal.js'
-import { compareVersions, formatVersion, parseVersion, type Version } from '../db/version.js'
-import { readSchemaVersion } from '../db/version-table.js'
-import { loadSchemaModel } from '../db/schema-model.js'
+import { estimateContractHold, type HoldEstimate } from '../db/migrations/hold-estimate.js'
+import { rehearse, type RehearsedStatement } from '../db/rehearsal/rehearsal.js'
+import { compareVersions, formatVersion, parseVersion, type Version } from '../db/migrations/version.js'
+import { readSchemaVersion } from '../db/migrations/version-table.js'
+import { loadSchemaModel } from '../db/ddl/schema-model.js'
 
 export interface UpgradePlan {
   schema: string

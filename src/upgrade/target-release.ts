@@ -1,4 +1,4 @@
-import { parseVersion } from '../db/version.js'
+import { parseVersion } from '../db/migrations/version.js'
 import { InvalidInputError } from '../errors.js'
 import { VERSION_LABEL, type DockerRuntime } from '../runtime/docker-runtime.js'
 import type { Release } from './upgrade-context.js'

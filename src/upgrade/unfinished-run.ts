@@ -1,4 +1,4 @@
-import type { Journal, RunRecord, StepRecord } from '../db/journal.js'
+import type { Journal, RunRecord, StepRecord } from '../db/journal/journal.js'
 import { HandoverError } from '../errors.js'
 import type { Phase } from './upgrade-context.js'
 

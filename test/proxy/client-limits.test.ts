@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { loadConfig, parseConfig } from '../../src/config/load-config.js'
-import { parseServiceRoute } from '../../src/proxy/route-schema.js'
+import { parseServiceRoute } from '../../src/proxy/routing/route-schema.js'
 import { DEFAULT_CLIENT_LIMITS } from '../../src/protocol/routes.js'
 import { routeFor } from '../../src/upgrade/service-route.js'
 import { route, startShop } from './fixtures/agent.js'

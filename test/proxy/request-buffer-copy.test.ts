@@ -6,10 +6,10 @@ import net from 'node:net'
 import t from 'tap'
 import { Registry } from 'prom-client'
 import { ProxyMetrics } from '../../src/metrics/proxy-metrics.js'
-import { Exchange, type ClientSide, type ExchangeHost } from '../../src/proxy/exchange.js'
-import { parseRequestHead } from '../../src/proxy/http-head.js'
-import { RequestBuffer } from '../../src/proxy/request-buffer.js'
-import { forwardedLines } from '../../src/proxy/upstream-head.js'
+import { Exchange, type ClientSide, type ExchangeHost } from '../../src/proxy/upstream/exchange.js'
+import { parseRequestHead } from '../../src/proxy/http/http-head.js'
+import { RequestBuffer } from '../../src/proxy/routing/request-buffer.js'
+import { forwardedLines } from '../../src/proxy/http/upstream-head.js'
 
 // The exchange's surroundings, which holding a request does not touch.
 const client: ClientSide = {

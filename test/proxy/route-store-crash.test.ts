@@ -10,7 +10,7 @@ import { readdirSync, statSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { RouteStore } from '../../src/proxy/route-store.js'
+import { RouteStore } from '../../src/proxy/routing/route-store.js'
 import { route } from './fixtures/agent.js'
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/save-routes-then-crash.ts', import.meta.url))

@@ -7,7 +7,7 @@
 import t from 'tap'
 import mysql, { type RowDataPacket } from 'mysql2/promise'
 import { connect } from '../../src/db/connection.js'
-import { Journal } from '../../src/db/journal.js'
+import { Journal } from '../../src/db/journal/journal.js'
 import { HandoverError } from '../../src/errors.js'
 import { EventBus } from '../../src/upgrade/event-bus.js'
 import { journalRecorder } from '../../src/upgrade/journal-recorder.js'

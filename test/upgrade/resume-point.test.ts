@@ -4,7 +4,7 @@
  * failure the undo of every phase started, the earlier process's included.
  */
 import t from 'tap'
-import type { StepRecord } from '../../src/db/journal.js'
+import type { StepRecord } from '../../src/db/journal/journal.js'
 import { HandoverError } from '../../src/errors.js'
 import { EventBus } from '../../src/upgrade/event-bus.js'
 import { runPhases, undoPhases } from '../../src/upgrade/phase-runner.js'

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { loadConfig } from '../../src/config/load-config.js'
-import { parseServiceRoute } from '../../src/proxy/route-schema.js'
+import { parseServiceRoute } from '../../src/proxy/routing/route-schema.js'
 import type { ServiceStatus } from '../../src/protocol/routes.js'
 import { routeFor, routeWithSettings } from '../../src/upgrade/service-route.js'
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { parseHostPort } from '../../config/load-config.js'
 import { InvalidInputError } from '../../errors.js'
-import { ADMIN_TOKEN_ENV, loadAdminToken } from '../../proxy/admin-auth.js'
+import { ADMIN_TOKEN_ENV, loadAdminToken } from '../../proxy/admin/admin-auth.js'
 import { startAgent } from '../../proxy/agent.js'
 import { parseOptions, type Command } from '../command.js'
 

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/load-config.js'
 import { connect } from '../../db/connection.js'
-import { Journal } from '../../db/journal.js'
+import { Journal } from '../../db/journal/journal.js'
 import { InvalidInputError } from '../../errors.js'
 import { parseOptions, requireOption, type Command, type Output } from '../command.js'
 import { EXIT } from '../exit-codes.js'

@@ -1,7 +1,7 @@
 import type { RowDataPacket } from 'mysql2/promise'
 import { HandoverError } from '../../errors.js'
 import { quoteName, type Connection } from '../connection.js'
-import { withoutQueueing } from '../metadata-lock.js'
+import { withoutQueueing } from '../ddl/metadata-lock.js'
 import { CAPTURE_TRIGGER_PREFIX, CHANGE_TABLE_PREFIX, changeTableName, type CaptureSpec } from './capture-plan.js'
 import { columnFacts } from './column-facts.js'
 import { keyIn, keyList } from './key-sql.js'

@@ -1,4 +1,4 @@
-import type { SqlStatement } from '../sql-statements.js'
+import type { SqlStatement } from '../migrations/sql-statements.js'
 import { nodes, type Node } from './ast.js'
 import { MixedAlterError, UnclassifiableStatementError } from './errors.js'
 import { parseStatement, sqlOf } from './parse.js'

@@ -1,4 +1,4 @@
-import type { SqlStatement } from '../sql-statements.js'
+import type { SqlStatement } from '../migrations/sql-statements.js'
 import { classifyScript, effectivePart, findSplitConflicts } from './script.js'
 import type { ClassifiedStatement, SchemaModel, ScriptStatement } from './types.js'
 

@@ -1,4 +1,4 @@
-import type { StatementApplied } from '../../db/migration-executor.js'
+import type { StatementApplied } from '../../db/migrations/migration-executor.js'
 import type { Phase } from '../upgrade-context.js'
 
 /** The compatible schema changes, applied while v1 still serves on slot A. */

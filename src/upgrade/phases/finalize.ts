@@ -1,5 +1,5 @@
-import { readSchemaVersion, writeSchemaVersion } from '../../db/version-table.js'
-import { compareVersions, parseVersion } from '../../db/version.js'
+import { readSchemaVersion, writeSchemaVersion } from '../../db/migrations/version-table.js'
+import { compareVersions, parseVersion } from '../../db/migrations/version.js'
 import type { Phase } from '../upgrade-context.js'
 
 /** Records the new version in the application's version table, and drops what the contract only renamed (unless kept for a retention). */

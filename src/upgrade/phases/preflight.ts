@@ -1,7 +1,7 @@
 import { SLOT_NAMES } from '../../config/config.js'
-import { undoAdvice } from '../../db/migration-script.js'
-import { checkHold, estimateContractHold } from '../../db/hold-estimate.js'
-import { rehearse } from '../../db/rehearsal.js'
+import { undoAdvice } from '../../db/migrations/migration-script.js'
+import { checkHold, estimateContractHold } from '../../db/migrations/hold-estimate.js'
+import { rehearse } from '../../db/rehearsal/rehearsal.js'
 import { HandoverError } from '../../errors.js'
 import type { Phase, UpgradeContext } from '../upgrade-context.js'
 

@@ -1,0 +1,50 @@
+import type { StatementLedger } from '../migrations/migration-history.js'
+import type { MigrationScript, ScriptPart } from '../migrations/migration-script.js'
+import type { SoftDropLedger } from '../migrations/soft-drop-ledger.js'
+import type { SoftDrop } from '../migrations/soft-drop.js'
+
+/** The rehearsal's history: on a throw-away copy, nothing needs to outlive the process. */
+export class RehearsalHistory implements StatementLedger {
+  private readonly applied = new Map<string, Set<number>>()
+
+  async checkUnchanged(): Promise<void> {}
+
+  async appliedIndexes(script: MigrationScript, part: ScriptPart): Promise<Set<number>> {
+    return new Set(this.applied.get(`${script.name}/${part}`))
+  }
+
+  async record(script: MigrationScript, part: ScriptPart, index: number): Promise<void> {
+    const key = `${script.name}/${part}`
+    this.applied.set(key, (this.applied.get(key) ?? new Set()).add(index))
+  }
+
+  async recordFailure(): Promise<void> {}
+
+  async forget(script: MigrationScript, part: ScriptPart): Promise<void> {
+    this.applied.delete(`${script.name}/${part}`)
+  }
+}
+
+export class RehearsalSoftDrops implements SoftDropLedger {
+  private drops: SoftDrop[] = []
+
+  async record(drop: SoftDrop): Promise<void> {
+    this.drops.unshift(drop)
+  }
+
+  async ofScript(script: string): Promise<SoftDrop[]> {
+    return this.drops.filter((drop) => drop.script === script)
+  }
+
+  async forget(drop: SoftDrop): Promise<void> {
+    this.drops = this.drops.filter((kept) => kept !== drop)
+  }
+
+  async purgeable(): Promise<SoftDrop[]> {
+    return [...this.drops]
+  }
+
+  async markPurged(drop: SoftDrop): Promise<void> {
+    await this.forget(drop)
+  }
+}

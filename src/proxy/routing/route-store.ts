@@ -1,0 +1,89 @@
+/**
+ * The agent's routes on disk, so a restarted agent routes exactly as before. Every save
+ * writes a temp file in the same directory, fsyncs it, renames it over the old file and
+ * fsyncs the directory: a crash leaves either the old table or the new one, never a torn one.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { InvalidInputError } from '../../errors.js'
+import { StateFileError, StateWriteError } from '../errors.js'
+import { parseServiceRoute } from './route-schema.js'
+import type { ServiceRoute } from '../../protocol/routes.js'
+import * as v from '../../protocol/validate.js'
+
+const FORMAT_VERSION = 1
+
+export class RouteStore {
+  // Saves run one after another, so an older table can never overwrite a newer one.
+  private queue: Promise<void> = Promise.resolve()
+
+  constructor(readonly path: string) {}
+
+  /** The saved routes; none when the file does not exist yet. */
+  async load(): Promise<ServiceRoute[]> {
+    let text: string
+    try {
+      text = await readFile(this.path, 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw new StateFileError(this.path, `cannot read: ${(error as Error).message}`)
+    }
+    return this.parse(text)
+  }
+
+  save(routes: readonly ServiceRoute[]): Promise<void> {
+    const text = JSON.stringify({ version: FORMAT_VERSION, services: routes }, null, 2) + '\n'
+    const write = this.queue.then(() => this.write(text))
+    this.queue = write.catch(() => undefined)
+    return write
+  }
+
+  private parse(text: string): ServiceRoute[] {
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch (error) {
+      throw new StateFileError(this.path, `not valid JSON (${(error as Error).message})`)
+    }
+    try {
+      const body = v.object(json, 'file', ['version', 'services'])
+      if (body.version !== FORMAT_VERSION) throw new InvalidInputError('file.version', `must be ${FORMAT_VERSION}`)
+      if (!Array.isArray(body.services)) throw new InvalidInputError('file.services', 'must be an array')
+      return body.services.map((route, i) => parseServiceRoute(route, `file.services[${i}]`))
+    } catch (error) {
+      if (error instanceof InvalidInputError) throw new StateFileError(this.path, error.message)
+      throw error
+    }
+  }
+
+  private async write(text: string): Promise<void> {
+    const dir = dirname(this.path)
+    const temp = join(dir, `.${basename(this.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 })
+      const file = await open(temp, 'wx', 0o600)
+      try {
+        await file.writeFile(text)
+        await file.sync()
+      } finally {
+        await file.close()
+      }
+      await rename(temp, this.path)
+      await syncDirectory(dir)
+    } catch (error) {
+      await rm(temp, { force: true })
+      throw new StateWriteError(this.path, error)
+    }
+  }
+}
+
+/** Makes the rename itself durable. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}

@@ -1,0 +1,75 @@
+import t, { type Test } from 'tap'
+import type { RowDataPacket } from 'mysql2/promise'
+import { connect } from '../../../src/db/connection.js'
+import { parseScript } from '../../../src/db/migrations/migration-script.js'
+import { rehearse, RehearsalFailedError } from '../../../src/db/rehearsal/rehearsal.js'
+import { columnsOf, createTestDatabase } from '../../support/test-database.js'
+
+const script = (name: string, text: string) => parseScript(`/m/${name}`, name, text)
+
+async function setup(t: Test) {
+  const test = await createTestDatabase('rehearsal')
+  t.teardown(test.cleanup)
+  await test.db.query(`CREATE TABLE orders (id INT PRIMARY KEY, status ENUM('new','paid'), note VARCHAR(50) NOT NULL);
+    CREATE TABLE order_lines (id INT PRIMARY KEY, order_id INT, FOREIGN KEY (order_id) REFERENCES orders (id));
+    INSERT INTO orders VALUES (1, 'new', 'first')`)
+  const connection = await connect(test.config)
+  t.teardown(() => connection.end())
+  return { test, connection }
+}
+
+
+async function leftoverCopies(connection: Awaited<ReturnType<typeof connect>>): Promise<number> {
+  const [rows] = await connection.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM information_schema.schemata WHERE schema_name LIKE '\\_handover\\_rehearsal\\_%'")
+  return Number(rows[0]!.n)
+}
+
+t.test('the server says which algorithm each ALTER gets, on a copy', async (t) => {
+  const { test, connection } = await setup(t)
+  const copiesBefore = await leftoverCopies(connection)
+  const rehearsed = await rehearse(connection, test.schema, [
+    script('v2.sql', `-- handover:expand
+ALTER TABLE orders ADD COLUMN total INT NULL;
+ALTER TABLE orders ADD INDEX by_status (status);
+ALTER TABLE orders MODIFY status ENUM('new','shipped','paid');
+-- handover:expand-undo
+ALTER TABLE orders DROP COLUMN IF EXISTS total, DROP INDEX IF EXISTS by_status;
+ALTER TABLE orders MODIFY status ENUM('new','paid');
+`),
+  ])
+  t.same(
+    rehearsed.map((s) => `${s.part} ${s.line} ${s.algorithm}`),
+    ['expand 2 INSTANT', 'expand 3 NOCOPY', 'expand 4 COPY', 'expand-undo 6 NOCOPY', 'expand-undo 7 COPY'],
+    'ADD COLUMN is instant, ADD INDEX needs no copy, an ENUM value inserted mid-list copies',
+  )
+  t.same(await columnsOf(test.db, test.schema, 'orders'), ['id', 'status', 'note'], 'the real table is untouched')
+  t.equal(await leftoverCopies(connection), copiesBefore, 'the copy is removed')
+})
+
+t.test('a failing statement is caught with its script, line and part before anything real changes', async (t) => {
+  const { test, connection } = await setup(t)
+  const copiesBefore = await leftoverCopies(connection)
+  const error = await rehearse(connection, test.schema, [
+    script('v2.sql', '-- handover:expand\nALTER TABLE orders ADD COLUMN total INT NULL;\n-- handover:contract\nALTER TABLE orders DROP COLUMN notes;\n'),
+  ]).catch((e: unknown) => e)
+  t.type(error, RehearsalFailedError)
+  t.match((error as Error).message, /v2\.sql:4 \(contract\) fails: .*notes/)
+  t.same(await columnsOf(test.db, test.schema, 'orders'), ['id', 'status', 'note'], 'the real table is untouched')
+  t.equal(await leftoverCopies(connection), copiesBefore, 'the copy is removed after a failure too')
+})
+
+t.test('a rollback that would fail is caught too', async (t) => {
+  const { test, connection } = await setup(t)
+  const error = await rehearse(connection, test.schema, [
+    script('v2.sql', '-- handover:expand\nALTER TABLE orders ADD COLUMN total INT NULL;\n-- handover:expand-undo\nALTER TABLE orders DROP COLUMN totl;\n'),
+  ]).catch((e: unknown) => e)
+  t.match((error as Error).message, /v2\.sql:4 \(expand-undo\) fails/)
+})
+
+t.test('foreign keys are copied whatever the table order', async (t) => {
+  const { test, connection } = await setup(t)
+  const rehearsed = await rehearse(connection, test.schema, [
+    script('v2.sql', '-- handover:expand\nINSERT INTO order_lines VALUES (1, 999);\n'),
+  ]).catch((e: unknown) => e)
+  t.type(rehearsed, RehearsalFailedError, 'the copy enforces the foreign key: a row pointing nowhere fails')
+})
