@@ -1,21 +1,14 @@
-import type { HandoverConfig, SlotName } from '../config/config.js'
+import type { HandoverConfig } from '../config/config.js'
 import type { Connection } from '../db/connection.js'
 import type { Journal } from '../db/journal/journal.js'
-import type { MigrationScript } from '../db/migrations/migration-script.js'
 import { RunAlgorithmTable } from '../db/journal/run-algorithms.js'
 import { serviceExecutor } from '../db/migrations/service-executor.js'
 import type { DockerRuntime } from '../runtime/docker-runtime.js'
 import type { ProxyControl } from './proxy-control.js'
-import type { Release, UpgradeContext } from './upgrade-context.js'
+import type { UpgradeContext } from './upgrade-context.js'
 
 /** What identifies one run: gathered by a new upgrade, or read back from the journal by a resume. */
-export interface RunFacts {
-  runId: string
-  standby: SlotName
-  active: SlotName
-  from: Release
-  to: Release
-  scripts: MigrationScript[]
+export type RunFacts = Pick<UpgradeContext, 'runId' | 'standby' | 'active' | 'from' | 'to' | 'scripts'> & {
   /** A resumed run starts on the side of the point of no return its journal row records. */
   pointOfNoReturnPassed?: boolean
 }
