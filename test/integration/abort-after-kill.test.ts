@@ -94,7 +94,8 @@ t.test('past the point of no return: abort is refused naming resume, which finis
 
   const resume = await runHandover(['resume', '--config', svc.configFile, '--rollback'])
   t.equal(resume.code, 0, 'resume (even with --rollback) finishes the run', { output: resume.stdout + resume.stderr })
-  t.match(resume.stdout, /going forward from (contract|upgrade-old) \(past the point of no return/, 'and says why it went forward')
+  // The kill lands once the crossing is journaled; on a loaded host the run may be a phase or two further by then.
+  t.match(resume.stdout, /going forward from (contract|upgrade-old|verify|finalize) \(past the point of no return/, 'and says why it went forward')
   const report = await load.stop()
   assertOnlyRetryable(t, report)
   await assertRowsReadBack(t, svc, report)
