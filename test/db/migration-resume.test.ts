@@ -103,7 +103,7 @@ t.test('a DDL that committed in a run cut off before its history row is recognis
   const [history] = await test.db.query<RowDataPacket[]>(`SELECT statement_index AS i FROM \`${test.journalSchema}\`.handover_migrations WHERE service = 'fixture' AND result = 'applied' ORDER BY i`)
   t.same(history.map((row) => row.i), [0, 1, 2], 'and is recorded')
 
-  // Something else with the same name is not taken for it: a two-clause ALTER is not a single addition.
+  // An ALTER whose other additions are missing did not run: it is not taken for applied.
   writeFileSync(join(migrations, 'v3.sql'), 'ALTER TABLE counter ADD COLUMN other INT NULL, ADD COLUMN extra INT NULL;\n')
   const clash = spawnApplyExpand(test, migrations)
   t.equal(await clash.exited, 1, 'an ALTER that would add other things too still fails')

@@ -1,3 +1,4 @@
+import type { RowDataPacket } from 'mysql2/promise'
 import pRetry from 'p-retry'
 import { HandoverError, errorMessage } from '../../errors.js'
 import { alterCheapest, isAlterTable, withAlgorithm, type AlterAlgorithm } from '../ddl/alter-algorithm.js'
@@ -282,8 +283,8 @@ export class MigrationExecutor {
       else {
         const ddl = algorithm ? withAlgorithm(sql, algorithm) : sql
         const quick = part === 'expand' && (algorithm === 'INSTANT' || algorithm === 'NOCOPY')
-        await (quick ? withoutQueueing(connection, () => cancellableQuery(connection, ddl, signal), signal) : cancellableQuery(connection, ddl, signal)).catch((error: unknown) => {
-          if (probeAlgorithms || !alreadyInPlace(statement.classified, error)) throw error
+        await (quick ? withoutQueueing(connection, () => cancellableQuery(connection, ddl, signal), signal) : cancellableQuery(connection, ddl, signal)).catch(async (error: unknown) => {
+          if (probeAlgorithms || !(await alreadyInPlace(connection, schema, statement.classified, error))) throw error
           inPlace = true
         })
       }
@@ -338,15 +339,26 @@ const ALREADY_THERE = new Map([
 ])
 
 /**
- * Whether a single addition failed only because what it adds is there: the statement ran in
- * a run cut off before its history row was written (a DDL commits by itself). Only a
- * one-clause statement qualifies: a failed ALTER changes nothing, so its other clauses would
- * be missing.
+ * Whether a statement made only of additions (columns, keys, a table) failed because all of
+ * them are there: it ran in a run cut off before its history row was written (a DDL commits
+ * by itself, and a failed one changes nothing, so every addition must be found).
  */
-function alreadyInPlace(classified: PartStatement['classified'], error: unknown): boolean {
-  if (!classified || classified.clauses.length !== 1) return false
-  const errno = ALREADY_THERE.get(classified.kind)
-  return errno !== undefined && (error as { errno?: number }).errno === errno
+async function alreadyInPlace(connection: Connection, schema: string, classified: PartStatement['classified'], error: unknown): Promise<boolean> {
+  const errno = (error as { errno?: number }).errno
+  if (!classified || classified.clauses.length === 0 || ![...ALREADY_THERE.values()].includes(errno ?? 0)) return false
+  for (const clause of classified.clauses) {
+    if (!ALREADY_THERE.has(clause.kind)) return false
+    const [rows] = await connection.query<RowDataPacket[]>(
+      clause.kind === 'create-table'
+        ? 'SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?'
+        : clause.kind === 'add-column'
+          ? 'SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?'
+          : 'SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = ?',
+      [schema, clause.table, clause.kind === 'add-column' ? clause.column : clause.index],
+    )
+    if (rows.length === 0) return false
+  }
+  return true
 }
 
 function onlyRebuilt(script: MigrationScript, drops: readonly SoftDrop[]): boolean {
