@@ -10,6 +10,13 @@ import mysql, { type RowDataPacket } from 'mysql2/promise'
 import { columnsOf, createTestDatabase, dbPassword } from '../support/test-database.js'
 import { spawnApplyExpand } from '../support/apply-expand-process.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
+import { connect } from '../../src/db/connection.js'
+import { BackfillProgressTable } from '../../src/db/capture/backfill-progress.js'
+import { MigrationExecutor } from '../../src/db/migrations/migration-executor.js'
+import { MigrationHistory } from '../../src/db/migrations/migration-history.js'
+import { parseScript } from '../../src/db/migrations/migration-script.js'
+import { ensureMigrationTables, serviceExecutor } from '../../src/db/migrations/service-executor.js'
+import { SoftDropTable } from '../../src/db/migrations/soft-drop-ledger.js'
 
 
 t.test('a run killed between statements resumes at the next one, nothing runs twice', async (t) => {
@@ -108,4 +115,27 @@ t.test('a DDL that committed in a run cut off before its history row is recognis
   const clash = spawnApplyExpand(test, migrations)
   t.equal(await clash.exited, 1, 'an ALTER that would add other things too still fails')
   t.match(clash.output(), /Duplicate column name 'extra'/)
+})
+
+t.test('an undo reverses a DDL that committed in a run cut off before its history row', async (t) => {
+  const test = await createTestDatabase('resume_undo')
+  t.teardown(test.cleanup)
+  await test.db.query('CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL)')
+  const connection = await connect(test.config)
+  t.teardown(() => connection.end())
+  await ensureMigrationTables(connection, test.journalSchema)
+  const script = parseScript('/m/v2.sql', 'v2.sql', '-- handover:expand\nALTER TABLE people ADD COLUMN first_name VARCHAR(50) NULL, ADD COLUMN last_name VARCHAR(50) NULL;\n-- handover:expand-undo\nALTER TABLE people DROP COLUMN IF EXISTS first_name, DROP COLUMN IF EXISTS last_name;\n')
+  // The fault: the DDL commits, then the process is gone before the history row is written.
+  const cutOff = new MigrationHistory(connection, test.journalSchema, 'fixture')
+  cutOff.record = async () => {
+    throw new Error('cut off')
+  }
+  const dying = new MigrationExecutor({ backfillProgress: new BackfillProgressTable(connection, test.journalSchema, 'fixture'), connection, schema: test.schema, runId: 'run-1', history: cutOff, softDrops: new SoftDropTable(connection, test.journalSchema, 'fixture') })
+  await t.rejects(dying.applyPart([script], 'expand'), /cut off/)
+  t.same(await columnsOf(test.db, test.schema, 'people'), ['id', 'name', 'first_name', 'last_name'], 'the DDL committed')
+
+  await serviceExecutor(connection, test.config, 'fixture', 'run-1').undoPart([script], 'expand', 'expand-undo')
+  t.same(await columnsOf(test.db, test.schema, 'people'), ['id', 'name'], 'the undo removed what the cut-off run added')
+  const [history] = await test.db.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${test.journalSchema}\`.handover_migrations WHERE service = 'fixture'`)
+  t.equal(Number(history[0]!.n), 0, 'and the history is clean for the next run')
 })

@@ -173,7 +173,7 @@ export class MigrationExecutor {
     }
     for (const script of [...scripts].reverse()) {
       const drops = await softDrops.ofScript(script.name)
-      if ((await history.appliedIndexes(script, forward)).size === 0 && drops.length === 0) continue
+      if ((await history.touchedIndexes(script, forward)).size === 0 && drops.length === 0) continue
       for (const drop of drops) {
         const restore = isRebuilt(drop) ? () => this.rebuilds.swapBack(drop) : () => cancellableQuery(connection, restoreSql(schema, drop), signal).then(() => undefined)
         await this.withRetry(script, undo, 0, restore, signal)
@@ -275,6 +275,7 @@ export class MigrationExecutor {
     let algorithm = isAlterTable(sql) ? this.algorithms.get(statementKey(script.name, part, index)) : undefined
     let inPlace = false
     const started = performance.now()
+    if (!dataChange) await history.recordStart(script, part, index, runId)
     await this.withRetry(script, part, statement.line, async () => {
       if (dataChange) return this.changeDataAndRecord(sql, () => history.record(script, part, index, runId, performance.now() - started), signal)
       if (probeAlgorithms && isAlterTable(sql)) algorithm = await alterCheapest(connection, sql)

@@ -23,6 +23,10 @@ export class ScriptChangedError extends HandoverError {
 export interface StatementLedger {
   checkUnchanged(script: MigrationScript): Promise<void>
   appliedIndexes(script: MigrationScript, part: ScriptPart): Promise<Set<number>>
+  /** Indexes applied, or begun by a run cut off before it knew the outcome: an undo reverses both. */
+  touchedIndexes(script: MigrationScript, part: ScriptPart): Promise<Set<number>>
+  /** Written before a DDL runs, since the DDL commits by itself and a cut-off run cannot say whether it did. */
+  recordStart(script: MigrationScript, part: ScriptPart, index: number, runId: string): Promise<void>
   record(script: MigrationScript, part: ScriptPart, index: number, runId: string, durationMs: number): Promise<void>
   recordFailure(script: MigrationScript, part: ScriptPart, index: number, runId: string, durationMs: number, error: string): Promise<void>
   forget(script: MigrationScript, part: ScriptPart): Promise<void>
@@ -56,7 +60,7 @@ export class MigrationHistory implements StatementLedger {
       applied_at DATETIME(3) NOT NULL,
       duration_ms INT NOT NULL,
       applied_by VARCHAR(128) NOT NULL DEFAULT '',
-      result ENUM('applied','failed') NOT NULL DEFAULT 'applied',
+      result ENUM('applied','failed','started') NOT NULL DEFAULT 'applied',
       error TEXT NULL,
       PRIMARY KEY (service, script, part, statement_index)
     ) ENGINE=InnoDB`)
@@ -64,7 +68,8 @@ export class MigrationHistory implements StatementLedger {
     await connection.query(`ALTER TABLE ${quoteName(journalSchema)}.handover_migrations
       ADD COLUMN IF NOT EXISTS applied_by VARCHAR(128) NOT NULL DEFAULT '',
       ADD COLUMN IF NOT EXISTS result ENUM('applied','failed') NOT NULL DEFAULT 'applied',
-      ADD COLUMN IF NOT EXISTS error TEXT NULL`)
+      ADD COLUMN IF NOT EXISTS error TEXT NULL,
+      MODIFY COLUMN result ENUM('applied','failed','started') NOT NULL DEFAULT 'applied'`)
   }
 
   /** Refuses a script whose recorded checksum differs from the file's. */
@@ -85,6 +90,18 @@ export class MigrationHistory implements StatementLedger {
     return new Set(rows.map((row) => Number(row.statement_index)))
   }
 
+  async touchedIndexes(script: MigrationScript, part: ScriptPart): Promise<Set<number>> {
+    const [rows] = await this.connection.query<RowDataPacket[]>(
+      `SELECT statement_index FROM ${this.table} WHERE service = ? AND script = ? AND part = ? AND result IN ('applied', 'started')`,
+      [this.service, script.name, part],
+    )
+    return new Set(rows.map((row) => Number(row.statement_index)))
+  }
+
+  async recordStart(script: MigrationScript, part: ScriptPart, index: number, runId: string): Promise<void> {
+    await this.write(script, part, index, runId, 0, null, 'started')
+  }
+
   async record(script: MigrationScript, part: ScriptPart, index: number, runId: string, durationMs: number): Promise<void> {
     await this.write(script, part, index, runId, durationMs, null)
   }
@@ -93,13 +110,21 @@ export class MigrationHistory implements StatementLedger {
     await this.write(script, part, index, runId, durationMs, error)
   }
 
-  private async write(script: MigrationScript, part: ScriptPart, index: number, runId: string, durationMs: number, error: string | null): Promise<void> {
+  private async write(
+    script: MigrationScript,
+    part: ScriptPart,
+    index: number,
+    runId: string,
+    durationMs: number,
+    error: string | null,
+    result: 'applied' | 'failed' | 'started' = error === null ? 'applied' : 'failed',
+  ): Promise<void> {
     await this.connection.query(
       `INSERT INTO ${this.table} (service, script, part, statement_index, checksum, run_id, applied_at, duration_ms, applied_by, result, error)
        VALUES (?, ?, ?, ?, ?, ?, NOW(3), ?, ?, ?, ?)
        ON DUPLICATE KEY UPDATE checksum = VALUES(checksum), run_id = VALUES(run_id), applied_at = VALUES(applied_at),
          duration_ms = VALUES(duration_ms), applied_by = VALUES(applied_by), result = VALUES(result), error = VALUES(error)`,
-      [this.service, script.name, part, index, script.checksum, runId, Math.round(durationMs), this.operator, error === null ? 'applied' : 'failed', error],
+      [this.service, script.name, part, index, script.checksum, runId, Math.round(durationMs), this.operator, result, error],
     )
   }
 

@@ -13,6 +13,12 @@ export class RehearsalHistory implements StatementLedger {
     return new Set(this.applied.get(`${script.name}/${part}`))
   }
 
+  async touchedIndexes(script: MigrationScript, part: ScriptPart): Promise<Set<number>> {
+    return this.appliedIndexes(script, part)
+  }
+
+  async recordStart(): Promise<void> {}
+
   async record(script: MigrationScript, part: ScriptPart, index: number): Promise<void> {
     const key = `${script.name}/${part}`
     this.applied.set(key, (this.applied.get(key) ?? new Set()).add(index))
