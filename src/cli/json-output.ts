@@ -2,6 +2,7 @@
  * What `--json` prints, one type per command. These shapes are an interface for scripts:
  * add fields, never rename or remove one (README.md, "Scripting the CLI").
  */
+import type { WatchedRun } from '../protocol/run-leases.js'
 import type { Output } from './command.js'
 
 /** `handover history --json`: newest run first. */
@@ -40,8 +41,11 @@ export interface StatusJson {
   }
   slots: StatusSlotJson[]
   schema: { name: string; version: string }
-  /** `processGone`: the run is `running` in the journal but no process holds the service lock (resume or abort it). */
-  lastRun: (HistoryRunJson & { steps: StatusStepJson[]; processGone: boolean }) | null
+  /**
+   * `processGone`: the run is `running` in the journal but no process holds the service lock.
+   * `watch`: the agent's watch of the run (its lease, a takeover under way, or given up); null when the agent does not watch it.
+   */
+  lastRun: (HistoryRunJson & { steps: StatusStepJson[]; processGone: boolean; watch: WatchedRun | null }) | null
 }
 
 export interface StatusSlotJson {

@@ -17,6 +17,8 @@ import { upgradeEventLine, withRunIds } from './upgrade-log.js'
 import { RouteStore } from './routing/route-store.js'
 import { Router } from './routing/router.js'
 import { DEFAULT_CLIENT_LIMITS } from '../protocol/routes.js'
+import { RunSupervisor } from '../supervisor/run-supervisor.js'
+import { dirname } from 'node:path'
 import { DEFAULT_UPSTREAM_IDLE_MS, DEFAULT_UPSTREAM_MAX_CONNECTIONS } from './upstream/upstream-pool.js'
 
 export interface AgentOptions {
@@ -24,7 +26,7 @@ export interface AgentOptions {
   socketPath: string
   /** Also serve the admin API on TCP; every request must carry the token. */
   adminTcp?: { host: string; port: number; token: AdminToken; transport?: AdminTransport }
-  /** Route table, restored on start and rewritten atomically on every change. */
+  /** Route table, restored on start and rewritten atomically on every change; the watched runs (runs.json) and takeover logs (runs/) go in its directory. */
   stateFile: string
   /** Where GET /metrics is served; port 0 picks a free port (see Agent.metricsPort). */
   metrics: { host: string; port: number }
@@ -90,11 +92,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     },
     new RouteStore(options.stateFile),
   )
+  const runs = new RunSupervisor({ stateDir: dirname(options.stateFile), registry, log })
   let admin: AdminApi | undefined
   let adminTcp: TcpAdminApi | undefined
   let metricsServer: MetricsServer | undefined
   const close = async (): Promise<void> => {
     // Admin first, so no change arrives while the listeners shut.
+    runs.stop()
     await admin?.close()
     await adminTcp?.close()
     await router?.close()
@@ -103,13 +107,14 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   try {
     // The admin socket first: a second agent on the same socket fails here, before it
     // touches any service port.
-    const endpoints = adminEndpoints(router, upgradeMetrics)
+    const endpoints = adminEndpoints(router, upgradeMetrics, runs)
     admin = await startAdminApi(options.socketPath, endpoints, log)
     if (options.adminTcp !== undefined) {
       const { host, port, token, transport } = options.adminTcp
       adminTcp = await startTcpAdminApi(host, port, token, endpoints, log, transport)
     }
     await router.restore()
+    await runs.start()
     metricsServer = await listenMetrics(registry, options.metrics)
   } catch (error) {
     await close()

@@ -22,7 +22,7 @@ t.before(async () => {
 })
 
 async function deployUnderLoad(t: Test): Promise<{ svc: TestService; load: LoadRun }> {
-  const svc = await createTestService('it-abort')
+  const svc = await createTestService('it-abort', { takeover: false })
   t.teardown(svc.cleanup)
   const deploy = await runHandover(['deploy', '--config', svc.configFile, '--image', DEMO_IMAGES['1']])
   t.equal(deploy.code, 0, 'deployed v1', { output: deploy.stdout + deploy.stderr })

@@ -32,7 +32,7 @@ const KILL_POINTS: KillPoint[] = [{ phase: 'upgrade-standby' }, { phase: 'expand
 
 for (const point of KILL_POINTS) {
   t.test(`killed in ${point.phase}${point.whileHolding ? ' while requests are held' : ''}: resume finishes the run on v2, nothing lost`, async (t) => {
-    const svc = await createTestService('it-resume')
+    const svc = await createTestService('it-resume', { takeover: false })
     t.teardown(svc.cleanup)
     const deploy = await runHandover(['deploy', '--config', svc.configFile, '--image', DEMO_IMAGES['1']])
     t.equal(deploy.code, 0, 'deployed v1', { output: deploy.stdout + deploy.stderr })

@@ -46,7 +46,7 @@ async function killedMidBackfillThenResumed(svc: TestService): Promise<{ code: n
 }
 
 async function upgradeWhileRenaming(t: Test, migrationsDir?: string, interrupted = false) {
-  const svc = await createTestService('it-upd', migrationsDir ? { migrationsDir } : {})
+  const svc = await createTestService('it-upd', { takeover: false, ...(migrationsDir ? { migrationsDir } : {}) })
   t.teardown(svc.cleanup)
   const deploy = await runHandover(['deploy', '--config', svc.configFile, '--image', DEMO_IMAGES['1']])
   t.equal(deploy.code, 0, 'deploy succeeds', { output: deploy.stdout + deploy.stderr })
