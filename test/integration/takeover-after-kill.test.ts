@@ -13,9 +13,9 @@ import { startLoad } from '../../scripts/lib/load-generator.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
 import { AdminClient } from '../../src/protocol/admin-client.js'
 import type { PhaseName } from '../../src/protocol/phases.js'
-import { killWhenStarted, runRow, spawnUpgrade } from '../support/killed-upgrade.js'
+import { killWhenStarted, runRow, spawnUpgrade } from '../../scripts/lib/killed-upgrade.js'
 import { assertOnlyRetryable, assertRowsReadBack, assertRunState, assertSlotsOn, schemaVersion } from '../support/resume-assertions.js'
-import { createTestService, removeLeftovers } from '../support/test-service.js'
+import { createTestService, removeLeftovers } from '../../scripts/lib/throwaway-service.js'
 
 t.before(async () => {
   await ensureDemoImages()

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { ensureDemoImages } from '../../scripts/lib/demo-images.js'
 import { upgradeWhileRenaming } from '../support/renaming-upgrade.js'
-import { removeLeftovers } from '../support/test-service.js'
+import { removeLeftovers } from '../../scripts/lib/throwaway-service.js'
 
 t.before(async () => {
   await ensureDemoImages()

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { ensureDemoImages } from '../../scripts/lib/demo-images.js'
 import { upgradeWhileRenaming, UNMARKED_V2 } from '../support/renaming-upgrade.js'
-import { demoMigrationsWith, removeLeftovers } from '../support/test-service.js'
+import { demoMigrationsWith, removeLeftovers } from '../../scripts/lib/throwaway-service.js'
 
 t.before(async () => {
   await ensureDemoImages()

@@ -13,7 +13,7 @@ import { runHandover } from '../../scripts/lib/handover-process.js'
 import { startLoad, verifyRows } from '../../scripts/lib/load-generator.js'
 import { AdminClient } from '../../src/protocol/admin-client.js'
 import { STRICT_PHASES } from '../../src/upgrade/strict-phases.js'
-import { createTestService, JOURNAL_SCHEMA, removeLeftovers, type TestService } from '../support/test-service.js'
+import { createTestService, JOURNAL_SCHEMA, removeLeftovers, type TestService } from '../../scripts/lib/throwaway-service.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
 
 const docker = new Docker()

@@ -11,8 +11,8 @@ import { DEMO_IMAGES } from '../../scripts/lib/demo-images.js'
 import { runHandover } from '../../scripts/lib/handover-process.js'
 import { startLoad, verifyRows, type WrittenRow } from '../../scripts/lib/load-generator.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
-import { killWhenStarted, spawnUpgrade, waitLockFree } from './killed-upgrade.js'
-import { createTestService, JOURNAL_SCHEMA, type TestService } from './test-service.js'
+import { killWhenStarted, spawnUpgrade, waitLockFree } from '../../scripts/lib/killed-upgrade.js'
+import { createTestService, JOURNAL_SCHEMA, type TestService } from '../../scripts/lib/throwaway-service.js'
 
 const SEEDED = 60_000
 export const UNMARKED_V2 = `-- v2 as an unmarked script: handover splits it and captures the backfill.

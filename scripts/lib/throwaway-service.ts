@@ -1,5 +1,5 @@
 /**
- * A throw-away demo service for one integration test: unique name, schema, ports, agent
+ * A throw-away demo service for one integration test or one case of the crash matrix: unique name, schema, ports, agent
  * socket and config file, with cleanup of everything it created (containers by label,
  * schema, migration history rows, the agent process it started).
  */
@@ -9,9 +9,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Docker from 'dockerode'
 import mysql from 'mysql2/promise'
-import { freePort } from '../../scripts/lib/free-port.js'
-import { startAgentProcess, type AgentProcess } from '../../scripts/lib/handover-process.js'
-import { dbPassword } from './test-database.js'
+import { freePort } from './free-port.js'
+import { startAgentProcess, type AgentProcess } from './handover-process.js'
+import { dbPassword } from './db-password.js'
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../deploy/demo/migrations', import.meta.url))
 export const JOURNAL_SCHEMA = 'handover_test_journal'
