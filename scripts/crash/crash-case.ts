@@ -12,6 +12,7 @@ import { killWhenStarted, runRow, spawnUpgrade } from '../lib/killed-upgrade.js'
 import { startLoad, verifyRows } from '../lib/load-generator.js'
 import { createTestService, JOURNAL_SCHEMA, type TestService } from '../lib/throwaway-service.js'
 import { waitUntil } from '../lib/wait-until.js'
+import { installStall, removeStall, stalled } from './journal-stall.js'
 import type { KillPoint } from './kill-points.js'
 
 const CLIENTS = 16
@@ -41,6 +42,7 @@ export async function runCrashCase(point: KillPoint): Promise<CaseResult> {
   try {
     return await crashAndWatch(svc, point)
   } finally {
+    await removeStall(svc)
     await svc.cleanup()
   }
 }
@@ -51,10 +53,16 @@ async function crashAndWatch(svc: TestService, point: KillPoint): Promise<CaseRe
   const load = startLoad({ baseUrl: svc.proxyUrl, concurrency: CLIENTS, maxDurationMs: 300_000, maxRequests: 2_000_000, postRatio: 0.35, updateRatio: 0.25, deleteRatio: 0.03, requestTimeoutMs: 60_000, maxFailureDetails: 100_000 })
   try {
     await waitUntil(() => load.progress().written.length >= 200, 30_000, 'rows written before the upgrade')
+    if (point.stall) await installStall(svc, point.stall)
     const upgrade = spawnUpgrade(svc, DEMO_IMAGES['2'])
-    await killWhenStarted(svc, upgrade, point.phase, point.also ? () => point.also!(svc) : undefined)
+    const also = point.stall ? () => stalled(svc) : point.also ? () => point.also!(svc) : undefined
+    const missed = await killWhenStarted(svc, upgrade, point.phase, also).then(
+      () => undefined,
+      (error: unknown) => (error as Error).message.split('\n')[0]!,
+    )
     const killedAt = Date.now()
-    const landedIn = await lastStep(svc)
+    if (point.stall) await removeStall(svc)
+    const landedIn = missed === undefined ? await lastStep(svc) : `not killed: ${missed}`
     const endedAfterMs = await waitUntil(async () => (await runRow(svc)).state !== 'running', RUN_END_BOUND_MS, 'the run to end by itself', 250).then(
       () => Date.now() - killedAt,
       () => null,
@@ -73,6 +81,7 @@ async function crashAndWatch(svc: TestService, point: KillPoint): Promise<CaseRe
       ...(lost > 0 ? [`${lost} acknowledged writes lost`] : []),
       ...(report.longestGapMs >= 10_000 ? [`${report.longestGapMs} ms without a successful answer`] : []),
       ...(endedAfterMs === null ? ['the run did not end by itself'] : []),
+      ...(missed === undefined ? [] : ['the kill point was not reached']),
       ...consistency(serving, versionTable, verdict),
     ]
     return { name: point.name, landedIn, sent: report.sent, retryable, otherFailures: report.failed - retryable, longestGapMs: report.longestGapMs, lost, serving, versionTable, verdict, endedAfterMs, ok: problems.length === 0, problems }

@@ -15,6 +15,8 @@ export interface AgentProcess {
   metricsUrl: string
   /** SIGTERM to this process only, then waits for it to exit. */
   stop(): Promise<number | null>
+  /** Resolves with the exit code once the process is gone (null after a signal). */
+  exited: Promise<number | null>
 }
 
 export interface AgentOptions {
@@ -48,6 +50,7 @@ export async function startAgentProcess(options: AgentOptions): Promise<AgentPro
   return {
     pid: child.pid!,
     metricsUrl: `http://127.0.0.1:${options.metricsPort}/metrics`,
+    exited,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
       return exited

@@ -38,7 +38,20 @@ export interface LoadOptions {
 
 export interface WrittenRow {
   id: number
+  /** The last name the service acknowledged. */
   name: string
+  /**
+   * Renames sent since whose answer never came (the connection was cut): the client was not
+   * told either way, so the row may hold one of them. A later acknowledged rename clears it.
+   */
+  maybe?: string[]
+  /** A DELETE whose answer never came: the row may be gone. */
+  maybeDeleted?: true
+}
+
+/** Whether `name` is a value the row may hold: the acknowledged one or a rename of unknown outcome. */
+export function mayHold(row: WrittenRow, name: unknown): boolean {
+  return name === row.name || (typeof name === 'string' && row.maybe?.includes(name) === true)
 }
 
 export type FailureKind = 'status' | 'socket' | 'timeout' | 'mismatch' | 'bad-response'
@@ -185,7 +198,7 @@ async function postPerson(client: HttpClient, recorder: Recorder, name: string):
 async function putPerson(client: HttpClient, recorder: Recorder, row: WrittenRow, name: string): Promise<void> {
   const path = `/people/${row.id}`
   const response = await recorder.timed('PUT', path, () => client.request('PUT', path, { name }))
-  if (!response) return
+  if (!response) return void (row.maybe = [...(row.maybe ?? []), name])
   if (response.status !== 200) return recorder.fail('status', 'PUT', path, `expected 200, got ${response.status}: ${excerpt(response.body)}`, response)
   const body = parseJson(response.body)
   if (body?.id !== row.id || body?.name !== name) return recorder.fail('mismatch', 'PUT', path, `renamed to "${name}", response says ${excerpt(response.body)}`, response)
@@ -195,7 +208,7 @@ async function putPerson(client: HttpClient, recorder: Recorder, row: WrittenRow
 async function deletePerson(client: HttpClient, recorder: Recorder, row: WrittenRow): Promise<void> {
   const path = `/people/${row.id}`
   const response = await recorder.timed('DELETE', path, () => client.request('DELETE', path))
-  if (!response) return
+  if (!response) return void (row.maybeDeleted = true)
   if (response.status !== 200) return recorder.fail('status', 'DELETE', path, `expected 200, got ${response.status}: ${excerpt(response.body)}`, response)
   recorder.deleted(row)
 }
@@ -204,12 +217,15 @@ async function getPerson(client: HttpClient, recorder: Recorder, row: WrittenRow
   const path = `/people/${row.id}`
   const response = await recorder.timed('GET', path, () => client.request('GET', path))
   if (!response) return
+  if (response.status === 404 && row.maybeDeleted) return recorder.deleted(row)
   if (response.status !== 200) return recorder.fail('status', 'GET', path, `expected 200, got ${response.status}: ${excerpt(response.body)}`, response)
   const body = parseJson(response.body)
-  if (body?.id !== row.id || body?.name !== row.name) {
+  if (body?.id !== row.id || !mayHold(row, body?.name)) {
     return recorder.fail('mismatch', 'GET', path, `wrote "${row.name}", read ${excerpt(response.body)}`, response)
   }
-  recorder.succeed()
+  // What the service answers is now known: a rename of unknown outcome that it shows did happen.
+  if (body.name !== row.name) recorder.settled(row, String(body.name))
+  else recorder.succeed()
 }
 
 export interface VerifyResult {
@@ -259,11 +275,11 @@ export async function verifyRows(
 async function verifyRow(client: HttpClient, row: WrittenRow, result: VerifyResult): Promise<void> {
   try {
     const response = await client.request('GET', `/people/${row.id}`)
-    if (response.status === 404) return void result.missing.push(row)
+    if (response.status === 404) return void (row.maybeDeleted ? undefined : result.missing.push(row))
     if (response.status !== 200) return void result.errors.push({ row, message: `status ${response.status}: ${excerpt(response.body)}` })
     const body = parseJson(response.body)
     if (typeof body?.name !== 'string') return void result.errors.push({ row, message: `no name in ${excerpt(response.body)}` })
-    if (body.name !== row.name) result.wrong.push({ row, got: body.name })
+    if (!mayHold(row, body.name)) result.wrong.push({ row, got: body.name })
   } catch (error) {
     result.errors.push({ row, message: errorMessage(error) })
   }
@@ -410,6 +426,16 @@ class Recorder {
     this.successAt()
     this.updates++
     row.name = name
+    delete row.maybe
+    delete row.maybeDeleted
+  }
+
+  /** A read showed a rename whose answer was lost: the row holds it now. */
+  settled(row: WrittenRow, name: string): void {
+    this.succeeded++
+    this.successAt()
+    row.name = name
+    delete row.maybe
   }
 
   deleted(row: WrittenRow): void {

@@ -27,6 +27,8 @@ export interface TestService {
   /** A connection as the tool's user, for assertions. */
   db: mysql.Connection
   cleanup(): Promise<void>
+  /** SIGKILLs the agent, waits `downMs`, and starts a new one on the same socket, state file and metrics port. */
+  crashAgent(downMs: number): Promise<void>
 }
 
 const docker = new Docker()
@@ -54,17 +56,35 @@ export async function createTestService(prefix: string, options: { maxWaitSecond
   const [proxyPort, blue, green, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()]
   const configFile = join(dir, 'handover.yaml')
   writeFileSync(configFile, configYaml({ name, schema, dir, proxyPort, blue, green, maxWaitSeconds: options.maxWaitSeconds ?? 60, migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR, takeover: options.takeover ?? true }))
-  const agent = await startAgentProcess({ socket: join(dir, 'agent.sock'), stateFile: join(dir, 'routes.json'), metricsPort })
+  const agentOptions = { socket: join(dir, 'agent.sock'), stateFile: join(dir, 'routes.json'), metricsPort }
+  const agent = await startAgentProcess(agentOptions)
   const db = await mysql.createConnection({ host: '127.0.0.1', user: 'handover', password })
-  const cleanup = async (): Promise<void> => {
-    await agent.stop()
-    await removeContainersOf(name)
-    await db.query(`DROP DATABASE IF EXISTS \`${schema}\``)
-    await db.query(`DELETE FROM ${JOURNAL_SCHEMA}.handover_migrations WHERE service = ?`, [name]).catch(() => undefined)
-    await db.end()
-    rmSync(dir, { recursive: true, force: true })
+  const svc: TestService = {
+    name,
+    schema,
+    configFile,
+    dir,
+    proxyUrl: `http://127.0.0.1:${proxyPort}`,
+    slotPorts: { blue, green },
+    agent,
+    db,
+    cleanup: async () => {
+      await svc.agent.stop()
+      await removeContainersOf(name)
+      await db.query(`DROP DATABASE IF EXISTS \`${schema}\``)
+      await db.query(`DELETE FROM ${JOURNAL_SCHEMA}.handover_migrations WHERE service = ?`, [name]).catch(() => undefined)
+      await db.end()
+      rmSync(dir, { recursive: true, force: true })
+    },
+    crashAgent: async (downMs) => {
+      // What systemd does with Restart=always and RestartSec=1 after an OOM kill.
+      process.kill(svc.agent.pid, 'SIGKILL')
+      await svc.agent.exited
+      await new Promise((resolve) => setTimeout(resolve, downMs))
+      svc.agent = await startAgentProcess(agentOptions)
+    },
   }
-  return { name, schema, configFile, dir, proxyUrl: `http://127.0.0.1:${proxyPort}`, slotPorts: { blue, green }, agent, db, cleanup }
+  return svc
 }
 
 export function configYaml(o: { name: string; schema: string; dir: string; proxyPort: number; blue: number; green: number; maxWaitSeconds: number; migrationsDir: string; takeover?: boolean }): string {

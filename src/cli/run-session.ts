@@ -13,6 +13,9 @@ import type { Output } from './command.js'
 import { EXIT } from './exit-codes.js'
 import { LiveProgress } from './live-progress.js'
 
+/** systemd restarts the agent one second after it dies (deploy/systemd/handover-agent.service); this leaves room for a slow start. */
+const AGENT_RESTART_WAIT_SECONDS = 30
+
 export interface RunSession {
   proxy: AdminClient
   bus: EventBus
@@ -21,7 +24,8 @@ export interface RunSession {
 }
 
 export function openRunSession(config: HandoverConfig, output: Output): RunSession {
-  const proxy = new AdminClient(config.agent.socket)
+  // A run outlives a restart of the agent: its calls wait for the agent to be back.
+  const proxy = new AdminClient(config.agent.socket).waitingForRestart(AGENT_RESTART_WAIT_SECONDS)
   const bus = new EventBus((error, event) => output.err(`warning: could not report ${event.type} to the agent: ${(error as Error).message}`))
   const progress = new LiveProgress({
     output,
@@ -30,7 +34,8 @@ export function openRunSession(config: HandoverConfig, output: Output): RunSessi
   })
   bus.subscribe(progress.onEvent, { required: false })
   bus.subscribe((event) => proxy.reportEvent(event), { required: false })
-  if (config.agent.takeover) bus.subscribe(leaseKeeper(config, proxy, output), { required: false })
+  // Renewals do not wait for a restarting agent: the next one, a second later, goes through.
+  if (config.agent.takeover) bus.subscribe(leaseKeeper(config, new AdminClient(config.agent.socket, 2), output), { required: false })
   return { proxy, bus, note: (message) => progress.note(`             ${message}`), stop: () => progress.stop() }
 }
 

@@ -24,12 +24,24 @@ export interface AdminTcpTarget {
 }
 
 export class AdminClient {
-  /** With `tcp`, requests go there with the token and `socketPath` is unused. */
+  /**
+   * With `tcp`, requests go there with the token and `socketPath` is unused. With
+   * `reconnectSeconds`, a request that fails because the agent is gone (no socket, refused,
+   * cut off while it answered: it is restarting) is sent again for that long. Every admin
+   * request may be sent twice: reads and waits change nothing, a slot may be put in the state
+   * it has (slot-state.ts), and a restarted agent has its routes, not its earlier requests.
+   */
   constructor(
     readonly socketPath: string,
     private readonly timeoutSeconds = DEFAULT_REQUEST_TIMEOUT_SECONDS,
     private readonly tcp?: AdminTcpTarget,
+    private readonly reconnectSeconds = 0,
   ) {}
+
+  /** The same agent, waited for up to `seconds` while it restarts (systemd brings it back in about a second). */
+  waitingForRestart(seconds: number): AdminClient {
+    return new AdminClient(this.socketPath, this.timeoutSeconds, this.tcp, seconds)
+  }
 
   static overTcp(target: AdminTcpTarget, timeoutSeconds = DEFAULT_REQUEST_TIMEOUT_SECONDS): AdminClient {
     return new AdminClient(`${target.host}:${target.port}`, timeoutSeconds, target)
@@ -96,7 +108,19 @@ export class AdminClient {
   }
 
   /** `signal` aborts the request (a cancelled phase must not wait for the agent). */
-  private call(method: string, path: string, body?: unknown, options: { timeoutSeconds?: number; signal?: AbortSignal | undefined } = {}): Promise<unknown> {
+  private async call(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<unknown> {
+    const deadline = Date.now() + this.reconnectSeconds * 1000
+    for (;;) {
+      try {
+        return await this.callOnce(method, path, body, options)
+      } catch (error) {
+        if (!(error instanceof AgentUnreachableError) || Date.now() >= deadline || options.signal?.aborted) throw error
+        await new Promise((resolve) => setTimeout(resolve, RECONNECT_POLL_MS))
+      }
+    }
+  }
+
+  private callOnce(method: string, path: string, body: unknown, options: CallOptions): Promise<unknown> {
     const { timeoutSeconds = this.timeoutSeconds, signal } = options
     const text = body === undefined ? undefined : JSON.stringify(body)
     const what = `${method} ${path}`
@@ -124,6 +148,13 @@ export class AdminClient {
       request.end(text)
     })
   }
+}
+
+const RECONNECT_POLL_MS = 200
+
+interface CallOptions {
+  timeoutSeconds?: number
+  signal?: AbortSignal | undefined
 }
 
 function servicePath(name: string): string {

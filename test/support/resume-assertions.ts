@@ -38,7 +38,7 @@ export function assertOnlyRetryable(t: Test, report: LoadReport): number {
 
 export async function assertRowsReadBack(t: Test, svc: TestService, report: LoadReport): Promise<void> {
   const check = await verifyRows(svc.proxyUrl, report.written, { deleted: report.deleted })
-  t.equal(check.checked, report.written.length, `every written row was checked (${report.written.length})`)
+  t.equal(check.checked, report.written.length + report.deleted.length, `every written and every deleted row was checked (${report.written.length} + ${report.deleted.length})`)
   t.same([check.missing, check.wrong, check.undeleted, check.errors], [[], [], [], []], 'every row reads back with its last name, every delete stays deleted')
 }
 
