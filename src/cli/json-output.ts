@@ -2,6 +2,7 @@
  * What `--json` prints, one type per command. These shapes are an interface for scripts:
  * add fields, never rename or remove one (README.md, "Scripting the CLI").
  */
+import type { UpgradeFactReport } from '../protocol/events.js'
 import type { Output } from './command.js'
 
 /** `handover history --json`: newest run first. */
@@ -27,7 +28,32 @@ export interface HistoryRunJson {
   operator: string
   host: string
   error: { code: string; message: string } | null
+  /** Folded from the facts the run reported (all zero or null for a run journaled before facts were). */
+  summary: RunSummaryJson
 }
+
+export interface RunSummaryJson {
+  /** Migration statements applied (forward and undo). */
+  statements: number
+  /** Rows they changed or copied, as the server reported. */
+  rowsTouched: number
+  /** Requests held in the buffer and released to a slot. */
+  heldRequestsReleased: number
+  /** The longest any released request was held; null when nothing was released. */
+  longestHoldSeconds: number | null
+  softDropsMade: number
+  softDropsPurged: number
+  containersReplaced: number
+  /** ISO 8601, UTC; null when the run did not cross it. */
+  pointOfNoReturnCrossedAt: string | null
+  backupBytes: number | null
+}
+
+/**
+ * One fact a run reported (src/protocol/upgrade-facts.ts lists every type and its fields):
+ * `type`, the fact's fields, the phase that reported it and when (ISO 8601, UTC).
+ */
+export type RunFactJson = UpgradeFactReport & { phase: string | null; at: string }
 
 /** `handover status --json`. */
 export interface StatusJson {
@@ -41,7 +67,7 @@ export interface StatusJson {
   slots: StatusSlotJson[]
   schema: { name: string; version: string }
   /** `processGone`: the run is `running` in the journal but no process holds the service lock (resume or abort it). */
-  lastRun: (HistoryRunJson & { steps: StatusStepJson[]; processGone: boolean }) | null
+  lastRun: (HistoryRunJson & { steps: StatusStepJson[]; facts: RunFactJson[]; processGone: boolean }) | null
 }
 
 export interface StatusSlotJson {

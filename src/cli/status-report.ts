@@ -16,6 +16,8 @@ import { DockerRuntime } from '../runtime/docker-runtime.js'
 import { answeredVersion, slotUrl } from '../upgrade/slot-health.js'
 import type { StatusJson, StatusSlotJson } from './json-output.js'
 import { readRunHistory, readRunSteps } from './run-history.js'
+import { factJson } from './run-summary.js'
+import { RunFactTable } from '../db/journal/run-facts.js'
 
 export async function gatherStatus(config: HandoverConfig): Promise<StatusJson> {
   let proxyError: string | null = null
@@ -52,7 +54,14 @@ async function databaseStatus(config: HandoverConfig): Promise<Pick<StatusJson, 
     const version = formatVersion(await readSchemaVersion(db, config.database))
     await Journal.ensureTables(db, config.database.journalSchema)
     const [run] = await readRunHistory(db, config.database.journalSchema, config.service.name, 1)
-    const lastRun = run ? { ...run, steps: await readRunSteps(db, config.database.journalSchema, run.id), processGone: run.result === 'running' && (await lockFree(db, config.service.name)) } : null
+    const lastRun = run
+      ? {
+          ...run,
+          steps: await readRunSteps(db, config.database.journalSchema, run.id),
+          facts: (await new RunFactTable(db, config.database.journalSchema).ofRun(run.id, config.service.name)).map(factJson),
+          processGone: run.result === 'running' && (await lockFree(db, config.service.name)),
+        }
+      : null
     return { schema: { name: config.database.schema, version }, lastRun }
   } finally {
     await db.end()

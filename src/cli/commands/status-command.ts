@@ -2,6 +2,7 @@ import { loadConfig } from '../../config/load-config.js'
 import { parseOptions, requireOption, type Command, type Output } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { printJson, type StatusJson } from '../json-output.js'
+import { factLine } from '../fact-lines.js'
 import { gatherStatus } from '../status-report.js'
 
 export const statusCommand: Command = {
@@ -48,4 +49,6 @@ function printStatus(output: Output, status: StatusJson): void {
     const duration = step.durationSeconds === null ? '' : `${step.durationSeconds.toFixed(2)}s`
     output.out(`    ${step.action === 'undo' ? 'undo ' : ''}${step.phase.padEnd(18)} ${step.status.padEnd(10)} ${duration}`)
   }
+  if (run.facts.length > 0) output.out('    what it did:')
+  for (const fact of run.facts) output.out(`      ${(fact.phase ?? '').padEnd(16)} ${factLine(fact)}`)
 }
