@@ -9,6 +9,7 @@ import https from 'node:https'
 import { TimeoutError } from '../errors.js'
 import type { UpgradeEvent } from './events.js'
 import { AgentRequestError, AgentUnreachableError } from './admin-errors.js'
+import type { ScheduleSpec, ScheduleView } from './schedules.js'
 import type { DrainResult, ReleaseResult, ServiceRoute, ServiceStatus, SlotName, SlotState } from './routes.js'
 
 export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 15
@@ -77,6 +78,18 @@ export class AdminClient {
 
   async reportEvent(event: UpgradeEvent): Promise<void> {
     await this.call('POST', '/v1/events', event)
+  }
+
+  async listSchedules(): Promise<ScheduleView[]> {
+    return ((await this.call('GET', '/v1/schedules')) as { schedules: ScheduleView[] }).schedules
+  }
+
+  async addSchedule(spec: ScheduleSpec): Promise<ScheduleView> {
+    return (await this.call('POST', '/v1/schedules', spec)) as ScheduleView
+  }
+
+  async removeSchedule(id: string): Promise<void> {
+    await this.call('DELETE', `/v1/schedules/${encodeURIComponent(id)}`)
   }
 
   /** `signal` aborts the request (a cancelled phase must not wait for the agent). */

@@ -4,7 +4,12 @@
  * owns is per instance (including the Prometheus registry), so two agents can run in one
  * process, as the tests do.
  */
+import { dirname, join } from 'node:path'
 import { collectDefaultMetrics, Registry } from 'prom-client'
+import { ScheduleMetrics } from '../metrics/schedule-metrics.js'
+import { scheduleEndpoints } from '../supervisor/schedule/schedule-endpoints.js'
+import { Scheduler } from '../supervisor/schedule/scheduler.js'
+import { ScheduleStore } from '../supervisor/schedule/schedule-store.js'
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js'
 import { ProxyMetrics } from '../metrics/proxy-metrics.js'
 import { UpgradeMetrics } from '../metrics/upgrade-metrics.js'
@@ -24,7 +29,7 @@ export interface AgentOptions {
   socketPath: string
   /** Also serve the admin API on TCP; every request must carry the token. */
   adminTcp?: { host: string; port: number; token: AdminToken; transport?: AdminTransport }
-  /** Route table, restored on start and rewritten atomically on every change. */
+  /** Route table, restored on start and rewritten atomically on every change. Scheduled upgrades are kept beside it (schedules.json, their output under scheduled-runs/). */
   stateFile: string
   /** Where GET /metrics is served; port 0 picks a free port (see Agent.metricsPort). */
   metrics: { host: string; port: number }
@@ -90,12 +95,22 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     },
     new RouteStore(options.stateFile),
   )
+  const stateDir = dirname(options.stateFile)
+  const scheduler = new Scheduler({
+    store: new ScheduleStore(join(stateDir, 'schedules.json')),
+    log,
+    metrics: new ScheduleMetrics(registry),
+    runningRunId: (service) => upgradeMetrics.runs.runningRunId(service),
+    logDir: join(stateDir, 'scheduled-runs'),
+  })
+  upgradeMetrics.subscribe((event) => scheduler.onEvent(event))
   let admin: AdminApi | undefined
   let adminTcp: TcpAdminApi | undefined
   let metricsServer: MetricsServer | undefined
   const close = async (): Promise<void> => {
     // Admin first, so no change arrives while the listeners shut.
     await admin?.close()
+    scheduler.close()
     await adminTcp?.close()
     await router?.close()
     await metricsServer?.close()
@@ -103,13 +118,14 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   try {
     // The admin socket first: a second agent on the same socket fails here, before it
     // touches any service port.
-    const endpoints = adminEndpoints(router, upgradeMetrics)
+    const endpoints = [...adminEndpoints(router, upgradeMetrics), ...scheduleEndpoints(scheduler)]
     admin = await startAdminApi(options.socketPath, endpoints, log)
     if (options.adminTcp !== undefined) {
       const { host, port, token, transport } = options.adminTcp
       adminTcp = await startTcpAdminApi(host, port, token, endpoints, log, transport)
     }
     await router.restore()
+    await scheduler.start()
     metricsServer = await listenMetrics(registry, options.metrics)
   } catch (error) {
     await close()

@@ -1,11 +1,9 @@
 /**
- * The agent's routes on disk, so a restarted agent routes exactly as before. Every save
- * writes a temp file in the same directory, fsyncs it, renames it over the old file and
- * fsyncs the directory: a crash leaves either the old table or the new one, never a torn one.
+ * The agent's routes on disk, so a restarted agent routes exactly as before. Every save is
+ * atomic (atomic-file.ts): a crash leaves either the old table or the new one, never a torn one.
  */
-import { randomBytes } from 'node:crypto'
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { writeFileAtomically } from '../../atomic-file.js'
 import { InvalidInputError } from '../../errors.js'
 import { StateFileError, StateWriteError } from '../errors.js'
 import { parseServiceRoute } from './route-schema.js'
@@ -58,32 +56,10 @@ export class RouteStore {
   }
 
   private async write(text: string): Promise<void> {
-    const dir = dirname(this.path)
-    const temp = join(dir, `.${basename(this.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
     try {
-      await mkdir(dir, { recursive: true, mode: 0o700 })
-      const file = await open(temp, 'wx', 0o600)
-      try {
-        await file.writeFile(text)
-        await file.sync()
-      } finally {
-        await file.close()
-      }
-      await rename(temp, this.path)
-      await syncDirectory(dir)
+      await writeFileAtomically(this.path, text)
     } catch (error) {
-      await rm(temp, { force: true })
       throw new StateWriteError(this.path, error)
     }
-  }
-}
-
-/** Makes the rename itself durable. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
   }
 }
