@@ -3,6 +3,7 @@
  * add fields, never rename or remove one (README.md, "Scripting the CLI").
  */
 import type { UpgradeFactReport } from '../protocol/events.js'
+import type { ScheduleView } from '../protocol/schedules.js'
 import type { Output } from './command.js'
 
 /** `handover history --json`: newest run first. */
@@ -68,6 +69,8 @@ export interface StatusJson {
   schema: { name: string; version: string }
   /** `processGone`: the run is `running` in the journal but no process holds the service lock (resume or abort it). */
   lastRun: (HistoryRunJson & { steps: StatusStepJson[]; facts: RunFactJson[]; processGone: boolean }) | null
+  /** The agent's schedules of this service with their last windows; null when the agent did not answer. */
+  schedules: ScheduleView[] | null
 }
 
 export interface StatusSlotJson {
@@ -134,6 +137,12 @@ export interface BackupListJson {
   backups: Array<{ file: string; bytes: number; modifiedAt: string }>
 }
 
-export function printJson(output: Output, value: HistoryJson | StatusJson | PlanJson | BackupListJson): void {
+/** `handover schedule list --json` (and `add --json`, with the one schedule added). */
+export interface ScheduleListJson {
+  /** ScheduleView in src/protocol/schedules.ts: the spec, id, createdAt, nextRunAt and the last windows, newest first. */
+  schedules: ScheduleView[]
+}
+
+export function printJson(output: Output, value: HistoryJson | StatusJson | PlanJson | BackupListJson | ScheduleListJson): void {
   output.out(JSON.stringify(value, null, 2))
 }

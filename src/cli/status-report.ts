@@ -21,7 +21,8 @@ import { RunFactTable } from '../db/journal/run-facts.js'
 
 export async function gatherStatus(config: HandoverConfig): Promise<StatusJson> {
   let proxyError: string | null = null
-  const route = await new AdminClient(config.agent.socket).getService(config.service.name).catch((error: unknown) => {
+  const agent = new AdminClient(config.agent.socket)
+  const route = await agent.getService(config.service.name).catch((error: unknown) => {
     proxyError = errorMessage(error)
     return undefined
   })
@@ -33,6 +34,7 @@ export async function gatherStatus(config: HandoverConfig): Promise<StatusJson> 
     proxy: { listen: `${config.proxy.listen.host}:${config.proxy.listen.port}`, buffered: route?.buffered ?? null, error: proxyError },
     slots,
     ...(await databaseStatus(config)),
+    schedules: await agent.listSchedules().then((all) => all.filter((schedule) => schedule.service === config.service.name), () => null),
   }
 }
 

@@ -33,6 +33,10 @@ function printStatus(output: Output, status: StatusJson): void {
     output.out(`  ${slot.slot.padEnd(6)} port ${slot.port}  proxy: ${proxy}  container: ${runtime}${version}`)
   }
   output.out(`  schema ${status.schema.name}: version ${status.schema.version}`)
+  for (const schedule of status.schedules ?? []) {
+    const last = schedule.windows[0]
+    output.out(`  schedule ${schedule.id}: "${schedule.cron}" ${schedule.timezone} → ${schedule.image}, next ${schedule.nextRunAt ?? 'never'}${last ? `; last window ${last.scheduledAt} ${last.outcome}` : ''}`)
+  }
   const run = status.lastRun
   if (run === null) {
     output.out('  last run: none')
