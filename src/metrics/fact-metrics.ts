@@ -1,6 +1,6 @@
 /**
  * Counts the facts a run reports (protocol/upgrade-facts.ts): statements by part and
- * algorithm with their durations and rows, held requests released and the longest hold,
+ * algorithm with their durations and rows, held requests released,
  * soft drops made and purged, containers replaced, the point of no return crossed. Labels
  * are only names from closed lists (part, algorithm, slot) and the service: a script or
  * table name never becomes a label, so a run cannot blow up the series count.
@@ -16,7 +16,6 @@ export class FactMetrics {
   private readonly statementDuration: Histogram<'service' | 'part'>
   private readonly rowsTouched: Counter<'service' | 'part'>
   private readonly released: Counter<'service' | 'slot'>
-  private readonly longestHold: Gauge<'service'>
   private readonly softDrops: Counter<'service' | 'action'>
   private readonly containers: Counter<'service' | 'slot'>
   private readonly crossings: Counter<'service'>
@@ -34,7 +33,6 @@ export class FactMetrics {
     this.statementDuration = new Histogram({ name: 'handover_migration_statement_duration_seconds', help: 'Duration of an applied migration statement, by script part', labelNames: ['service', 'part'], buckets: STATEMENT_BUCKETS, registers })
     this.rowsTouched = new Counter({ name: 'handover_migration_rows_touched_total', help: 'Rows migration statements changed or copied (as the server reported), by script part', labelNames: ['service', 'part'], registers })
     this.released = new Counter({ name: 'handover_upgrade_held_requests_released_total', help: 'Requests held in the buffer during an upgrade and released to a slot', labelNames: ['service', 'slot'], registers })
-    this.longestHold = new Gauge({ name: 'handover_upgrade_longest_hold_seconds', help: "How long the oldest request of a service's last buffer release was held", labelNames: ['service'], registers })
     this.softDrops = new Counter({ name: 'handover_soft_drops_total', help: 'Dropped columns and tables kept under a _handover_ name (made) and dropped for real later (purged)', labelNames: ['service', 'action'], registers })
     this.containers = new Counter({ name: 'handover_containers_replaced_total', help: 'Slot containers an upgrade (or its undo) recreated on another image', labelNames: ['service', 'slot'], registers })
     this.crossings = new Counter({ name: 'handover_upgrade_point_of_no_return_crossed_total', help: 'Upgrade runs that released the buffer to the new version (the point of no return)', labelNames: ['service'], registers })
@@ -58,7 +56,7 @@ export class FactMetrics {
         return
       case 'requests-released':
         this.released.labels(service, fact.slot).inc(fact.released)
-        this.longestHold.labels(service).set(fact.longestHoldSeconds)
+        // The longest hold is handover_proxy_buffer_release_longest_wait_seconds, measured by the proxy itself.
         return
       case 'soft-drop-made':
         this.softDrops.labels(service, 'made').inc()

@@ -108,7 +108,6 @@ t.test('a phase reports facts: agent metrics and log, journal rows, CLI lines', 
   t.equal(value(`handover_migration_rows_touched_total{service="${service}",part="contract"}`), 1500, 'rows touched')
   t.equal(value(`handover_migration_statement_duration_seconds_count{service="${service}",part="contract"}`), 2, 'statement durations')
   t.equal(value(`handover_upgrade_held_requests_released_total{service="${service}",slot="green"}`), 37, 'held requests released')
-  t.equal(value(`handover_upgrade_longest_hold_seconds{service="${service}"}`), 0.84, 'the longest hold')
   t.equal(value(`handover_soft_drops_total{service="${service}",action="made"}`), 1, 'soft drops made')
   t.equal(value(`handover_soft_drops_total{service="${service}",action="purged"}`), 1, 'and purged')
   t.equal(value(`handover_upgrade_point_of_no_return_crossed_total{service="${service}"}`), 1, 'the crossing')
