@@ -90,6 +90,8 @@ export interface LoadReport {
   /** When each version first and last answered, in ms since the start. */
   versionSpans: Record<string, VersionSpan>
   latencyMs: LatencySummary
+  /** The longest time with no successful answer: from the start (or a success) to the next success, or to the end. */
+  longestGapMs: number
   durationMs: number
   /** Why the run ended; 'running' in a progress() snapshot. */
   endedBy: 'stop' | 'duration' | 'requests' | 'running'
@@ -369,6 +371,8 @@ class Recorder {
   private readonly servedBy = new Map<string, number>()
   private readonly versionSpans = new Map<string, VersionSpan>()
   private readonly latencies: number[] = []
+  private lastSuccessAt = Date.now()
+  private longestGapMs = 0
 
   constructor(
     private readonly maxFailureDetails: number,
@@ -403,15 +407,23 @@ class Recorder {
 
   renamed(row: WrittenRow, name: string): void {
     this.succeeded++
+    this.successAt()
     this.updates++
     row.name = name
   }
 
   deleted(row: WrittenRow): void {
     this.succeeded++
+    this.successAt()
     const index = this.rows.indexOf(row, this.idle)
     if (index !== -1) this.rows.splice(index, 1)
     this.deletedIds.push(row.id)
+  }
+
+  private successAt(): void {
+    const now = Date.now()
+    this.longestGapMs = Math.max(this.longestGapMs, now - this.lastSuccessAt)
+    this.lastSuccessAt = now
   }
 
   private swap(a: number, b: number): void {
@@ -437,6 +449,7 @@ class Recorder {
 
   succeed(row?: WrittenRow): void {
     this.succeeded++
+    this.successAt()
     if (row) {
       // A new row goes in among the idle ones: swap the first busy one out to the end.
       this.rows.push(row)
@@ -487,6 +500,7 @@ class Recorder {
       versions,
       versionSpans: Object.fromEntries([...this.versionSpans].map(([v, span]) => [v, { ...span }])),
       latencyMs: summarizeLatencies(this.latencies),
+      longestGapMs: Math.max(this.longestGapMs, (this.endedAt ?? Date.now()) - this.lastSuccessAt),
       durationMs: (this.endedAt ?? Date.now()) - this.startedAt,
       endedBy: this.endedBy,
     }

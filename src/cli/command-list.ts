@@ -17,6 +17,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'plan', summary: 'show the migration chain an upgrade would run, and why, rehearsed on a copy of the schema', load: async () => (await import('./commands/plan-command.js')).planCommand },
   { name: 'upgrade', summary: 'upgrade a running service to a new image, with expand/contract migrations, under load', load: async () => (await import('./commands/upgrade-command.js')).upgradeCommand },
   { name: 'resume', summary: "finish a run whose process died (from the journal), or with --rollback undo it before the point of no return", load: async () => (await import('./commands/resume-command.js')).resumeCommand },
+  { name: 'follow', summary: 'follow the service\'s run in progress until it ends, whoever runs it (a terminal, or the agent\'s takeover)', load: async () => (await import('./commands/follow-command.js')).followCommand },
   { name: 'abort', summary: 'undo a run whose process died, if v2 has not served yet (before the point of no return)', load: async () => (await import('./commands/abort-command.js')).abortCommand },
   { name: 'status', summary: 'show slots (proxy state, container, image), schema version and the last run', load: async () => (await import('./commands/status-command.js')).statusCommand },
   { name: 'history', summary: 'list past upgrade runs from the journal: versions, start, duration, result, who ran them', load: async () => (await import('./commands/history-command.js')).historyCommand },

@@ -4,6 +4,7 @@
  */
 import type { UpgradeFactReport } from '../protocol/events.js'
 import type { ScheduleView } from '../protocol/schedules.js'
+import type { WatchedRun } from '../protocol/run-leases.js'
 import type { Output } from './command.js'
 
 /** `handover history --json`: newest run first. */
@@ -67,8 +68,12 @@ export interface StatusJson {
   }
   slots: StatusSlotJson[]
   schema: { name: string; version: string }
-  /** `processGone`: the run is `running` in the journal but no process holds the service lock (resume or abort it). */
-  lastRun: (HistoryRunJson & { steps: StatusStepJson[]; facts: RunFactJson[]; processGone: boolean }) | null
+  /**
+   * `processGone`: the run is `running` in the journal but no process holds the service lock.
+   * `watch`: the agent's watch of the run (its lease, a takeover under way, or given up); null when the agent does not watch it.
+   * `facts`: what the run reported doing, in order (RunFactJson).
+   */
+  lastRun: (HistoryRunJson & { steps: StatusStepJson[]; facts: RunFactJson[]; processGone: boolean; watch: WatchedRun | null }) | null
   /** The agent's schedules of this service with their last windows; null when the agent did not answer. */
   schedules: ScheduleView[] | null
 }

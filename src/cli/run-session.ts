@@ -4,6 +4,8 @@
  */
 import type { HandoverConfig } from '../config/config.js'
 import { AdminClient } from '../protocol/admin-client.js'
+import type { UpgradeEvent } from '../protocol/events.js'
+import { LeaseRenewer } from '../supervisor/lease-renewer.js'
 import { EventBus } from '../upgrade/event-bus.js'
 import type { UpgradeReport } from '../upgrade/run-upgrade.js'
 import { STRICT_PHASES } from '../upgrade/strict-phases.js'
@@ -28,6 +30,7 @@ export function openRunSession(config: HandoverConfig, output: Output): RunSessi
   })
   bus.subscribe(progress.onEvent, { required: false })
   bus.subscribe((event) => proxy.reportEvent(event), { required: false })
+  if (config.agent.takeover) bus.subscribe(leaseKeeper(config, proxy, output), { required: false })
   return { proxy, bus, note: (message) => progress.note(`             ${message}`), stop: () => progress.stop() }
 }
 
@@ -43,4 +46,21 @@ export function reportExit(report: UpgradeReport, output: Output): number {
     else output.err('nothing was undone, because the failed phase did not stop in time; check the service by hand (`handover status`) before anything else.')
   }
   return EXIT.NEEDS_OPERATOR
+}
+
+/**
+ * While a run goes on its lease is renewed, so the agent resumes it if this process dies
+ * (see supervisor/run-supervisor.ts); the lease ends with the run.
+ */
+function leaseKeeper(config: HandoverConfig, proxy: AdminClient, output: Output): (event: UpgradeEvent) => Promise<void> {
+  let renewer: LeaseRenewer | undefined
+  return async (event) => {
+    if (event.type === 'run-started') {
+      const lease = { service: config.service.name, runId: event.runId, configFile: config.file, cwd: process.cwd(), leaseSeconds: config.agent.leaseSeconds }
+      renewer = new LeaseRenewer(proxy, lease, (message) => output.err(`warning: ${message}`))
+      await renewer.start()
+    } else if (event.type === 'run-finished') {
+      await renewer?.stop(true)
+    }
+  }
 }

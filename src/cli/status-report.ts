@@ -12,6 +12,7 @@ import { readSchemaVersion } from '../db/migrations/version-table.js'
 import { errorMessage } from '../errors.js'
 import { AdminClient } from '../protocol/admin-client.js'
 import type { ServiceStatus } from '../protocol/routes.js'
+import type { WatchedRun } from '../protocol/run-leases.js'
 import { DockerRuntime } from '../runtime/docker-runtime.js'
 import { answeredVersion, slotUrl } from '../upgrade/slot-health.js'
 import type { StatusJson, StatusSlotJson } from './json-output.js'
@@ -29,11 +30,12 @@ export async function gatherStatus(config: HandoverConfig): Promise<StatusJson> 
   const docker = new DockerRuntime()
   const slots: StatusSlotJson[] = []
   for (const slot of SLOT_NAMES) slots.push(await slotStatus(config, docker, route, slot))
+  const watched = await new AdminClient(config.agent.socket).listRuns().catch(() => [])
   return {
     service: config.service.name,
     proxy: { listen: `${config.proxy.listen.host}:${config.proxy.listen.port}`, buffered: route?.buffered ?? null, error: proxyError },
     slots,
-    ...(await databaseStatus(config)),
+    ...(await databaseStatus(config, watched)),
     schedules: await agent.listSchedules().then((all) => all.filter((schedule) => schedule.service === config.service.name), () => null),
   }
 }
@@ -50,7 +52,7 @@ async function slotStatus(config: HandoverConfig, docker: DockerRuntime, route: 
   }
 }
 
-async function databaseStatus(config: HandoverConfig): Promise<Pick<StatusJson, 'schema' | 'lastRun'>> {
+async function databaseStatus(config: HandoverConfig, watched: readonly WatchedRun[]): Promise<Pick<StatusJson, 'schema' | 'lastRun'>> {
   const db = await connect(config.database)
   try {
     const version = formatVersion(await readSchemaVersion(db, config.database))
@@ -62,6 +64,7 @@ async function databaseStatus(config: HandoverConfig): Promise<Pick<StatusJson, 
           steps: await readRunSteps(db, config.database.journalSchema, run.id),
           facts: (await new RunFactTable(db, config.database.journalSchema).ofRun(run.id, config.service.name)).map(factJson),
           processGone: run.result === 'running' && (await lockFree(db, config.service.name)),
+          watch: watched.find((watch) => watch.runId === run.id) ?? null,
         }
       : null
     return { schema: { name: config.database.schema, version }, lastRun }

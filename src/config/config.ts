@@ -57,7 +57,13 @@ export interface HandoverConfig {
   file: string
   service: ServiceConfig
   proxy: ProxyConfig
-  agent: { socket: string }
+  agent: {
+    socket: string
+    /** A run whose runner stops renewing its lease is resumed by the agent. */
+    takeover: boolean
+    /** Seconds without a renewal after which the runner counts as dead. */
+    leaseSeconds: number
+  }
   database: DatabaseConfig
   migrations: { dir: string; softDropRetentionHours: number; backfill: BackfillTuning }
   backup: { dir: string }

@@ -39,6 +39,12 @@ export class FieldReader {
     return value
   }
 
+  bool(path: Path, fallback?: boolean): boolean {
+    const value = this.value(path, fallback)
+    if (typeof value !== 'boolean') this.fail(path, 'must be true or false')
+    return value
+  }
+
   /** A list of non-empty strings; none when the field is absent. */
   strings(path: Path): string[] {
     if (!this.doc.hasIn(path)) return []

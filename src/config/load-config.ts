@@ -6,6 +6,7 @@ import { InvalidInputError } from '../errors.js'
 import { SLOT_NAMES, type HandoverConfig, type HostPort, type SecretSource, type SlotName } from './config.js'
 import { FieldReader } from './field-reader.js'
 import { readTimeouts } from './timeouts.js'
+import { DEFAULT_LEASE_SECONDS, MAX_LEASE_SECONDS } from '../protocol/run-leases.js'
 import { NOT_A_FORWARDER, parseForwarder } from '../proxy/http/forwarder-trust.js'
 import { MAX_CLIENT_TIMEOUT_SECONDS, MAX_REQUESTS_PER_CLIENT, MAX_TRUSTED_FORWARDERS } from '../proxy/routing/route-schema.js'
 import { DEFAULT_BUFFER_MAX_BYTES, DEFAULT_CLIENT_LIMITS } from '../protocol/routes.js'
@@ -43,7 +44,7 @@ export function parseConfig(text: string, file: string): HandoverConfig {
     file,
     service,
     proxy,
-    agent: { socket: readAgentSocket(read, baseDir) },
+    agent: readAgent(read, baseDir),
     database: readDatabase(read),
     migrations: readMigrations(read, baseDir),
     backup: { dir: resolve(baseDir, read.string(['backup', 'dir'], '/var/lib/handover/backups')) },
@@ -169,9 +170,13 @@ function readHostPort(read: FieldReader, path: string[]): HostPort {
   return parsed
 }
 
-function readAgentSocket(read: FieldReader, baseDir: string): string {
-  read.keys(['agent'], ['socket'])
-  return resolve(baseDir, read.string(['agent', 'socket'], '/run/handover/agent.sock'))
+function readAgent(read: FieldReader, baseDir: string): HandoverConfig['agent'] {
+  read.keys(['agent'], ['socket', 'takeover', 'leaseSeconds'])
+  return {
+    socket: resolve(baseDir, read.string(['agent', 'socket'], '/run/handover/agent.sock')),
+    takeover: read.bool(['agent', 'takeover'], true),
+    leaseSeconds: read.int(['agent', 'leaseSeconds'], 1, MAX_LEASE_SECONDS, DEFAULT_LEASE_SECONDS),
+  }
 }
 
 function readDatabase(read: FieldReader): HandoverConfig['database'] {

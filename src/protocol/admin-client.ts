@@ -8,6 +8,7 @@ import http from 'node:http'
 import https from 'node:https'
 import { TimeoutError } from '../errors.js'
 import type { UpgradeEvent } from './events.js'
+import type { RunLease, WatchedRun } from './run-leases.js'
 import { AgentRequestError, AgentUnreachableError } from './admin-errors.js'
 import type { ScheduleSpec, ScheduleView } from './schedules.js'
 import type { DrainResult, ReleaseResult, ServiceRoute, ServiceStatus, SlotName, SlotState } from './routes.js'
@@ -90,6 +91,21 @@ export class AdminClient {
 
   async removeSchedule(id: string): Promise<void> {
     await this.call('DELETE', `/v1/schedules/${encodeURIComponent(id)}`)
+  }
+
+  /** Starts or renews the agent's watch of a run (see run-leases.ts). */
+  async renewRun(lease: RunLease): Promise<WatchedRun> {
+    const { runId, ...body } = lease
+    return (await this.call('PUT', `/v1/runs/${encodeURIComponent(runId)}`, body)) as WatchedRun
+  }
+
+  /** The run ended: the agent stops watching it. */
+  async finishRun(runId: string): Promise<void> {
+    await this.call('DELETE', `/v1/runs/${encodeURIComponent(runId)}`)
+  }
+
+  async listRuns(): Promise<WatchedRun[]> {
+    return ((await this.call('GET', '/v1/runs')) as { runs: WatchedRun[] }).runs
   }
 
   /** `signal` aborts the request (a cancelled phase must not wait for the agent). */

@@ -22,6 +22,7 @@ import { upgradeEventLine, withRunIds } from './upgrade-log.js'
 import { RouteStore } from './routing/route-store.js'
 import { Router } from './routing/router.js'
 import { DEFAULT_CLIENT_LIMITS } from '../protocol/routes.js'
+import { RunSupervisor } from '../supervisor/run-supervisor.js'
 import { DEFAULT_UPSTREAM_IDLE_MS, DEFAULT_UPSTREAM_MAX_CONNECTIONS } from './upstream/upstream-pool.js'
 
 export interface AgentOptions {
@@ -29,7 +30,7 @@ export interface AgentOptions {
   socketPath: string
   /** Also serve the admin API on TCP; every request must carry the token. */
   adminTcp?: { host: string; port: number; token: AdminToken; transport?: AdminTransport }
-  /** Route table, restored on start and rewritten atomically on every change. Scheduled upgrades are kept beside it (schedules.json, their output under scheduled-runs/). */
+  /** Route table, restored on start and rewritten atomically on every change; the watched runs (runs.json), takeover logs (runs/), schedules (schedules.json) and scheduled runs' output (scheduled-runs/) go in its directory. */
   stateFile: string
   /** Where GET /metrics is served; port 0 picks a free port (see Agent.metricsPort). */
   metrics: { host: string; port: number }
@@ -95,13 +96,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     },
     new RouteStore(options.stateFile),
   )
-  const stateDir = dirname(options.stateFile)
+  const runs = new RunSupervisor({ stateDir: dirname(options.stateFile), registry, log })
   const scheduler = new Scheduler({
-    store: new ScheduleStore(join(stateDir, 'schedules.json')),
+    store: new ScheduleStore(join(dirname(options.stateFile), 'schedules.json')),
     log,
     metrics: new ScheduleMetrics(registry),
     runningRunId: (service) => upgradeMetrics.runs.runningRunId(service),
-    logDir: join(stateDir, 'scheduled-runs'),
+    logDir: join(dirname(options.stateFile), 'scheduled-runs'),
   })
   upgradeMetrics.subscribe((event) => scheduler.onEvent(event))
   let admin: AdminApi | undefined
@@ -109,6 +110,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   let metricsServer: MetricsServer | undefined
   const close = async (): Promise<void> => {
     // Admin first, so no change arrives while the listeners shut.
+    runs.stop()
     await admin?.close()
     scheduler.close()
     await adminTcp?.close()
@@ -118,13 +120,14 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   try {
     // The admin socket first: a second agent on the same socket fails here, before it
     // touches any service port.
-    const endpoints = [...adminEndpoints(router, upgradeMetrics), ...scheduleEndpoints(scheduler)]
+    const endpoints = [...adminEndpoints(router, upgradeMetrics, runs), ...scheduleEndpoints(scheduler)]
     admin = await startAdminApi(options.socketPath, endpoints, log)
     if (options.adminTcp !== undefined) {
       const { host, port, token, transport } = options.adminTcp
       adminTcp = await startTcpAdminApi(host, port, token, endpoints, log, transport)
     }
     await router.restore()
+    await runs.start()
     await scheduler.start()
     metricsServer = await listenMetrics(registry, options.metrics)
   } catch (error) {

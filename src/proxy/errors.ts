@@ -44,7 +44,7 @@ export class ListenError extends HandoverError {
   }
 }
 
-/** The route state file exists but cannot be used; the agent refuses to start rather than forget routes. */
+/** A state file of the agent (routes, watched runs) exists but cannot be used; the agent refuses to start rather than forget what it holds. */
 export class StateFileError extends HandoverError {
   readonly code = 'STATE_FILE_INVALID'
 
@@ -52,7 +52,7 @@ export class StateFileError extends HandoverError {
     readonly path: string,
     readonly problem: string,
   ) {
-    super(`route state file ${path}: ${problem}; fix or move the file, then start the agent again`)
+    super(`agent state file ${path}: ${problem}; fix or move the file, then start the agent again`)
   }
 }
 
@@ -63,7 +63,7 @@ export class StateWriteError extends HandoverError {
     readonly path: string,
     cause: unknown,
   ) {
-    super(`cannot write route state file ${path}: ${causeText(cause)}; the change is live but will not survive an agent restart`, {
+    super(`cannot write agent state file ${path}: ${causeText(cause)}; the change is live but will not survive an agent restart`, {
       cause,
     })
   }

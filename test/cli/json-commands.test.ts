@@ -10,7 +10,7 @@ import { runHandover } from '../../scripts/lib/handover-process.js'
 import type { BackupListJson, HistoryJson, PlanJson, StatusJson } from '../../src/cli/json-output.js'
 import { EXIT } from '../../src/cli/exit-codes.js'
 import { Journal } from '../../src/db/journal/journal.js'
-import { createTestService, JOURNAL_SCHEMA, removeLeftovers } from '../support/test-service.js'
+import { createTestService, JOURNAL_SCHEMA, removeLeftovers } from '../../scripts/lib/throwaway-service.js'
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
 

@@ -11,10 +11,10 @@ import { runHandover } from '../../scripts/lib/handover-process.js'
 import { startLoad, type LoadRun } from '../../scripts/lib/load-generator.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
 import { AdminClient } from '../../src/protocol/admin-client.js'
-import { killWhenStarted, phaseStarted, runRow, spawnUpgrade, waitLockFree } from '../support/killed-upgrade.js'
+import { killWhenStarted, phaseStarted, runRow, spawnUpgrade, waitLockFree } from '../../scripts/lib/killed-upgrade.js'
 import { assertOnlyRetryable, assertRowsReadBack, assertRunState, assertSlotsOn, schemaVersion } from '../support/resume-assertions.js'
 import { columnsOf } from '../support/test-database.js'
-import { createTestService, removeLeftovers, type TestService } from '../support/test-service.js'
+import { createTestService, removeLeftovers, type TestService } from '../../scripts/lib/throwaway-service.js'
 
 t.before(async () => {
   await ensureDemoImages()
@@ -22,7 +22,7 @@ t.before(async () => {
 })
 
 async function deployUnderLoad(t: Test): Promise<{ svc: TestService; load: LoadRun }> {
-  const svc = await createTestService('it-abort')
+  const svc = await createTestService('it-abort', { takeover: false })
   t.teardown(svc.cleanup)
   const deploy = await runHandover(['deploy', '--config', svc.configFile, '--image', DEMO_IMAGES['1']])
   t.equal(deploy.code, 0, 'deployed v1', { output: deploy.stdout + deploy.stderr })

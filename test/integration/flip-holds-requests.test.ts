@@ -9,7 +9,7 @@ import type { RowDataPacket } from 'mysql2/promise'
 import { DEMO_IMAGES, ensureDemoImages } from '../../scripts/lib/demo-images.js'
 import { runHandover } from '../../scripts/lib/handover-process.js'
 import { AdminClient } from '../../src/protocol/admin-client.js'
-import { createTestService, demoMigrationsWith, removeLeftovers } from '../support/test-service.js'
+import { createTestService, demoMigrationsWith, removeLeftovers } from '../../scripts/lib/throwaway-service.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
 
 const HELD_REQUESTS = 10

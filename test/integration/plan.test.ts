@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runHandover } from '../../scripts/lib/handover-process.js'
 import { columnsOf, createTestDatabase, type TestDatabase } from '../support/test-database.js'
-import { configYaml, MIGRATIONS_DIR } from '../support/test-service.js'
+import { configYaml, MIGRATIONS_DIR } from '../../scripts/lib/throwaway-service.js'
 
 const PLANNER_FIXTURES = fileURLToPath(new URL('../fixtures/planner', import.meta.url))
 

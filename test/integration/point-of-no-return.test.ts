@@ -17,7 +17,7 @@ import { runUpgrade } from '../../src/upgrade/run-upgrade.js'
 import { STRICT_PHASES } from '../../src/upgrade/strict-phases.js'
 import type { Phase } from '../../src/upgrade/upgrade-context.js'
 import { columnsOf } from '../support/test-database.js'
-import { createTestService, JOURNAL_SCHEMA, removeLeftovers } from '../support/test-service.js'
+import { createTestService, JOURNAL_SCHEMA, removeLeftovers } from '../../scripts/lib/throwaway-service.js'
 
 class OldSlotBrokeError extends HandoverError {
   readonly code = 'OLD_SLOT_BROKE'

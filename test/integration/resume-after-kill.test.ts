@@ -13,9 +13,9 @@ import { startLoad } from '../../scripts/lib/load-generator.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
 import { AdminClient } from '../../src/protocol/admin-client.js'
 import type { PhaseName } from '../../src/protocol/phases.js'
-import { killWhenStarted, runRow, spawnUpgrade, waitLockFree } from '../support/killed-upgrade.js'
+import { killWhenStarted, runRow, spawnUpgrade, waitLockFree } from '../../scripts/lib/killed-upgrade.js'
 import { assertOnlyRetryable, assertRowsReadBack, assertRunState, assertSlotsOn, schemaVersion } from '../support/resume-assertions.js'
-import { createTestService, JOURNAL_SCHEMA, removeLeftovers } from '../support/test-service.js'
+import { createTestService, JOURNAL_SCHEMA, removeLeftovers } from '../../scripts/lib/throwaway-service.js'
 
 t.before(async () => {
   await ensureDemoImages()
@@ -32,7 +32,7 @@ const KILL_POINTS: KillPoint[] = [{ phase: 'upgrade-standby' }, { phase: 'expand
 
 for (const point of KILL_POINTS) {
   t.test(`killed in ${point.phase}${point.whileHolding ? ' while requests are held' : ''}: resume finishes the run on v2, nothing lost`, async (t) => {
-    const svc = await createTestService('it-resume')
+    const svc = await createTestService('it-resume', { takeover: false })
     t.teardown(svc.cleanup)
     const deploy = await runHandover(['deploy', '--config', svc.configFile, '--image', DEMO_IMAGES['1']])
     t.equal(deploy.code, 0, 'deployed v1', { output: deploy.stdout + deploy.stderr })

@@ -13,7 +13,7 @@ import { DEMO_IMAGES, ensureDemoImages } from '../../scripts/lib/demo-images.js'
 import { runHandover } from '../../scripts/lib/handover-process.js'
 import { startLoad, verifyRows } from '../../scripts/lib/load-generator.js'
 import { AdminClient } from '../../src/protocol/admin-client.js'
-import { createTestService, demoMigrationsWith, JOURNAL_SCHEMA, removeLeftovers } from '../support/test-service.js'
+import { createTestService, demoMigrationsWith, JOURNAL_SCHEMA, removeLeftovers } from '../../scripts/lib/throwaway-service.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
 
 const docker = new Docker()

@@ -14,7 +14,7 @@ import type { HistoryJson, StatusJson } from '../../src/cli/json-output.js'
 import { startLoad, verifyRows } from '../../scripts/lib/load-generator.js'
 import { AdminClient } from '../../src/protocol/admin-client.js'
 import { STRICT_PHASES } from '../../src/upgrade/strict-phases.js'
-import { createTestService, JOURNAL_SCHEMA, removeLeftovers, type TestService } from '../support/test-service.js'
+import { createTestService, JOURNAL_SCHEMA, removeLeftovers, type TestService } from '../../scripts/lib/throwaway-service.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
 
 const docker = new Docker()

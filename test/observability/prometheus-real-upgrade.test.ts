@@ -22,7 +22,7 @@ import { startLoad } from '../../scripts/lib/load-generator.js'
 import { renderDashboard } from '../../scripts/lib/render-dashboard-png.js'
 import { ALERT_RULES_FILE, ALERT_TESTS_FILE, instantQuery, promtool, startPrometheus, type PrometheusProcess } from '../../scripts/lib/prometheus-process.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
-import { createTestService, removeLeftovers } from '../support/test-service.js'
+import { createTestService, removeLeftovers } from '../../scripts/lib/throwaway-service.js'
 
 /** Alerts a healthy upgrade with a 2-request buffer makes fire; all others must be empty. */
 const FIRING_IN_THIS_RUN = new Set(['HandoverHeldRequestsRejected'])

@@ -1,7 +1,7 @@
 /** What the schedule tests share: a cron expression for one moment, and the agent restarted with its log captured. */
 import { join } from 'node:path'
 import { startAgentProcess, type AgentProcess } from '../../scripts/lib/handover-process.js'
-import type { TestService } from '../support/test-service.js'
+import type { TestService } from '../../scripts/lib/throwaway-service.js'
 
 /** A 6-field expression (seconds first) that matches `at` once a year, read in `timezone`. */
 export function cronAt(at: Date, timezone: string): string {

@@ -9,7 +9,7 @@ import { runHandover } from '../../scripts/lib/handover-process.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
 import type { HistoryJson, ScheduleListJson } from '../../src/cli/json-output.js'
 import { AdminClient } from '../../src/protocol/admin-client.js'
-import { createTestService } from '../support/test-service.js'
+import { createTestService } from '../../scripts/lib/throwaway-service.js'
 import { cronAt, restartAgent, secondsAhead } from './schedule-test-support.js'
 
 async function listSchedules(configFile: string): Promise<ScheduleListJson['schedules']> {

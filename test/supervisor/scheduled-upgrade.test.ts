@@ -11,7 +11,7 @@ import { runHandover } from '../../scripts/lib/handover-process.js'
 import { startLoad } from '../../scripts/lib/load-generator.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
 import type { HistoryJson, ScheduleListJson, StatusJson } from '../../src/cli/json-output.js'
-import { createTestService, removeLeftovers } from '../support/test-service.js'
+import { createTestService, removeLeftovers } from '../../scripts/lib/throwaway-service.js'
 import { cronAt, restartAgent, secondsAhead } from './schedule-test-support.js'
 
 t.before(async () => {

@@ -7,8 +7,8 @@ import type { Test } from 'tap'
 import Docker from 'dockerode'
 import type { RowDataPacket } from 'mysql2/promise'
 import { verifyRows, type LoadReport } from '../../scripts/lib/load-generator.js'
-import { runRow } from './killed-upgrade.js'
-import type { TestService } from './test-service.js'
+import { runRow } from '../../scripts/lib/killed-upgrade.js'
+import type { TestService } from '../../scripts/lib/throwaway-service.js'
 
 const docker = new Docker()
 

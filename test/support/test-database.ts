@@ -1,7 +1,10 @@
 /** A uniquely named schema on the real MariaDB for one test, dropped afterwards. */
 import mysql from 'mysql2/promise'
 import type { DatabaseConfig } from '../../src/config/config.js'
+import { dbPassword } from '../../scripts/lib/db-password.js'
 import { isAlive } from './process-alive.js'
+
+export { dbPassword }
 
 export interface TestDatabase {
   schema: string
@@ -11,12 +14,6 @@ export interface TestDatabase {
   cleanup(): Promise<void>
 }
 
-/** The test server's password, from the environment only: a guessed one would hide a run outside `make test`. */
-export function dbPassword(): string {
-  const password = process.env.HANDOVER_DB_PASSWORD
-  if (!password) throw new Error('HANDOVER_DB_PASSWORD is not set: run the tests through `make test` (scripts/run-tests.sh sources scripts/env-defaults.sh)')
-  return password
-}
 
 /** Named `<prefix>_<pid>_<random>`: the pid tells a later run whether the test that made it is gone. */
 export async function createTestDatabase(prefix: string): Promise<TestDatabase> {

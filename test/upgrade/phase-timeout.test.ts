@@ -17,7 +17,7 @@ import { upgradeStandby } from '../../src/upgrade/phases/upgrade-standby.js'
 import type { Phase, UpgradeContext } from '../../src/upgrade/upgrade-context.js'
 import { DEMO_IMAGES, ensureDemoImages } from '../../scripts/lib/demo-images.js'
 import { freePort } from '../../scripts/lib/free-port.js'
-import { configYaml, removeLeftovers } from '../support/test-service.js'
+import { configYaml, removeLeftovers } from '../../scripts/lib/throwaway-service.js'
 import { createTestDatabase, dbPassword } from '../support/test-database.js'
 import { fakeContext } from './fixtures/fake-context.js'
 

@@ -1,13 +1,17 @@
 import { loadConfig } from '../../config/load-config.js'
 import { steerUnfinishedRun } from '../../upgrade/resume-run.js'
+import { NoUnfinishedRunError } from '../../upgrade/unfinished-run.js'
+import { EXIT } from '../exit-codes.js'
 import { parseOptions, requireOption, type Command } from '../command.js'
 import { openRunSession, reportExit } from '../run-session.js'
 
 export const resumeCommand: Command = {
-  usage: `handover resume --config FILE [--rollback]
+  usage: `handover resume --config FILE [--rollback] [--run ID]
 
   --config FILE     the service's handover.yaml
   --rollback        before the point of no return, undo the run instead of finishing it
+  --run ID          the run meant (the agent's takeover passes it): when that run has
+                    ended already, the agent stops watching it and the exit code is 0
 
 Takes over the service's unfinished run (its process died: SIGKILL, a closed SSH session, a
 crashed host) from the journal, and appends its steps to the same run. Past the point of no
@@ -21,10 +25,19 @@ Exit code 0: the run finished (upgraded; with --rollback: undone, the old versio
 its process still lives (LOCK_HELD); 2: bad arguments or config; 3: an operator must act
 (handover status).`,
   async run(args, output) {
-    const values = parseOptions('resume', args, { config: { type: 'string' }, rollback: { type: 'boolean' } })
+    const values = parseOptions('resume', args, { config: { type: 'string' }, rollback: { type: 'boolean' }, run: { type: 'string' } })
     const config = loadConfig(requireOption('resume', 'config', values.config))
     const session = openRunSession(config, output)
-    const report = await steerUnfinishedRun({ config, steering: values.rollback ? 'rollback' : 'resume', proxy: session.proxy, bus: session.bus, note: session.note }).finally(() => session.stop())
+    const steered = steerUnfinishedRun({ config, steering: values.rollback ? 'rollback' : 'resume', proxy: session.proxy, bus: session.bus, note: session.note }).finally(() => session.stop())
+    const report = await steered.catch(async (error: unknown) => {
+      if (values.run === undefined || !(error instanceof NoUnfinishedRunError)) throw error
+      await session.proxy.finishRun(values.run).catch(() => undefined)
+      return undefined
+    })
+    if (report === undefined) {
+      output.out(`run ${values.run} has ended already; nothing to resume`)
+      return EXIT.OK
+    }
     if (values.rollback && report.result === 'rolled_back') {
       output.out(`run ${report.runId} rolled back to ${report.from.image} (version ${report.from.version})`)
       return 0

@@ -44,7 +44,9 @@ function printStatus(output: Output, status: StatusJson): void {
   }
   output.out(`  last run ${run.id}: ${run.fromVersion} → ${run.toVersion} ${run.result}, started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}, by ${run.operator}@${run.host}`)
   output.out(`    point of no return: ${run.pointOfNoReturnPassed ? 'passed' : 'not passed'}`)
-  if (run.processGone) {
+  if (run.watch?.state === 'taking-over') output.out(`    the agent is resuming it (takeover ${run.watch.takeovers}, pid ${run.watch.takeoverPid}, output in ${run.watch.logFile}); \`handover follow\` shows its progress`)
+  else if (run.watch?.state === 'gave-up') output.out(`    the agent gave up resuming it after ${run.watch.takeovers} takeovers (last exit ${run.watch.lastExit}); see the agent's log, then resume or abort by hand`)
+  if (run.processGone && run.watch?.state !== 'taking-over') {
     const ways = run.pointOfNoReturnPassed ? '`handover resume` finishes it' : '`handover resume` finishes it, `handover abort` undoes it'
     output.out(`    its process is gone (no one holds the service lock): ${ways}`)
   }

@@ -4,6 +4,8 @@
  */
 import type { UpgradeMetrics } from '../../metrics/upgrade-metrics.js'
 import { parseUpgradeEvent } from '../../protocol/event-schema.js'
+import { parseRunLease } from '../../protocol/run-leases.js'
+import type { RunSupervisor } from '../../supervisor/run-supervisor.js'
 import { parseServiceRoute } from '../routing/route-schema.js'
 import type { Router } from '../routing/router.js'
 import { SLOT_NAMES, SLOT_STATES, type SlotName } from '../../protocol/routes.js'
@@ -19,7 +21,7 @@ export interface Endpoint {
 const MAX_DRAIN_WAIT_SECONDS = 3600
 const DEFAULT_DRAIN_WAIT_SECONDS = 30
 
-export function adminEndpoints(router: Router, upgrades: UpgradeMetrics): Endpoint[] {
+export function adminEndpoints(router: Router, upgrades: UpgradeMetrics, runs: RunSupervisor): Endpoint[] {
   return [
     { method: 'GET', path: /^\/v1\/health$/, run: async () => ({ ok: true }) },
     { method: 'GET', path: /^\/v1\/services$/, run: async () => ({ services: router.list() }) },
@@ -67,6 +69,9 @@ export function adminEndpoints(router: Router, upgrades: UpgradeMetrics): Endpoi
         return { ok: true }
       },
     },
+    { method: 'GET', path: /^\/v1\/runs$/, run: async () => ({ runs: runs.list() }) },
+    { method: 'PUT', path: /^\/v1\/runs\/([^/]+)$/, run: async ([runId], body) => runs.renew(parseRunLease(body, 'body', runId)) },
+    { method: 'DELETE', path: /^\/v1\/runs\/([^/]+)$/, run: async ([runId]) => ({ deleted: await runs.finish(v.name(runId, 'path.runId')) }) },
   ]
 }
 

@@ -1,9 +1,9 @@
 /**
- * The agent's routes on disk, so a restarted agent routes exactly as before. Every save is
- * atomic (atomic-file.ts): a crash leaves either the old table or the new one, never a torn one.
+ * The agent's routes on disk, so a restarted agent routes exactly as before. Every save
+ * replaces the file atomically: a crash leaves either the old table or the new one.
  */
 import { readFile } from 'node:fs/promises'
-import { writeFileAtomically } from '../../atomic-file.js'
+import { writeFileAtomically } from '../../runtime/atomic-write.js'
 import { InvalidInputError } from '../../errors.js'
 import { StateFileError, StateWriteError } from '../errors.js'
 import { parseServiceRoute } from './route-schema.js'

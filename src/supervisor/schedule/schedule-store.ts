@@ -4,7 +4,7 @@
  * became of its last windows, so it can tell a window it missed while it was down.
  */
 import { readFile } from 'node:fs/promises'
-import { writeFileAtomically } from '../../atomic-file.js'
+import { writeFileAtomically } from '../../runtime/atomic-write.js'
 import { InvalidInputError } from '../../errors.js'
 import { parseScheduleSpec, WINDOW_OUTCOMES, type ScheduleView, type ScheduleWindow } from '../../protocol/schedules.js'
 import * as v from '../../protocol/validate.js'

@@ -14,7 +14,7 @@ import { LockHeldError, ServiceLock } from '../../../src/db/journal/service-lock
 import { DEMO_IMAGES, ensureDemoImages } from '../../../scripts/lib/demo-images.js'
 import { freePort } from '../../../scripts/lib/free-port.js'
 import { runHandover } from '../../../scripts/lib/handover-process.js'
-import { configYaml } from '../../support/test-service.js'
+import { configYaml } from '../../../scripts/lib/throwaway-service.js'
 import { createTestDatabase, dbPassword } from '../../support/test-database.js'
 
 t.test('a second holder of a service lock is refused and told who holds it, until the first releases it', async (t) => {

@@ -1,12 +1,12 @@
-/**
- * Writes a state file so a crash leaves either the old content or the new, never a torn
- * file: a temp file in the same directory, fsynced, renamed over the old one, and the
- * directory fsynced so the rename itself is durable. The agent's routes and schedules use it.
- */
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
+/**
+ * Replaces `path` with `text` so that a crash leaves either the old file or the new one,
+ * never a torn one: a temp file in the same directory is written and fsynced, renamed over
+ * the old file, and the directory fsynced so the rename itself is durable.
+ */
 export async function writeFileAtomically(path: string, text: string): Promise<void> {
   const dir = dirname(path)
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
@@ -27,7 +27,6 @@ export async function writeFileAtomically(path: string, text: string): Promise<v
   }
 }
 
-/** Makes the rename itself durable. */
 async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r')
   try {

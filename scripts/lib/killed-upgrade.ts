@@ -5,10 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { RowDataPacket } from 'mysql2/promise'
-import { HANDOVER_BIN } from '../../scripts/lib/handover-process.js'
-import { waitUntil } from '../../scripts/lib/wait-until.js'
+import { HANDOVER_BIN } from './handover-process.js'
+import { waitUntil } from './wait-until.js'
 import type { PhaseName } from '../../src/protocol/phases.js'
-import { JOURNAL_SCHEMA, type TestService } from './test-service.js'
+import { JOURNAL_SCHEMA, type TestService } from './throwaway-service.js'
 
 export interface UpgradeProcess {
   child: ChildProcess

@@ -1,5 +1,5 @@
 /**
- * A throw-away demo service for one integration test: unique name, schema, ports, agent
+ * A throw-away demo service for one integration test or one case of the crash matrix: unique name, schema, ports, agent
  * socket and config file, with cleanup of everything it created (containers by label,
  * schema, migration history rows, the agent process it started).
  */
@@ -9,9 +9,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Docker from 'dockerode'
 import mysql from 'mysql2/promise'
-import { freePort } from '../../scripts/lib/free-port.js'
-import { startAgentProcess, type AgentProcess } from '../../scripts/lib/handover-process.js'
-import { dbPassword } from './test-database.js'
+import { freePort } from './free-port.js'
+import { startAgentProcess, type AgentProcess } from './handover-process.js'
+import { dbPassword } from './db-password.js'
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../deploy/demo/migrations', import.meta.url))
 export const JOURNAL_SCHEMA = 'handover_test_journal'
@@ -43,7 +43,8 @@ export async function removeLeftovers(prefix: string): Promise<void> {
   await Promise.all(stale.map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined)))
 }
 
-export async function createTestService(prefix: string, options: { maxWaitSeconds?: number; migrationsDir?: string } = {}): Promise<TestService> {
+/** `takeover: false` leaves a run whose process died to the test's own resume or abort (the agent would otherwise resume it). */
+export async function createTestService(prefix: string, options: { maxWaitSeconds?: number; migrationsDir?: string; takeover?: boolean } = {}): Promise<TestService> {
   // Read before anything is made: a missing password must fail the test, not leave an agent process behind.
   const password = dbPassword()
   const suffix = Math.random().toString(36).slice(2, 8)
@@ -52,7 +53,7 @@ export async function createTestService(prefix: string, options: { maxWaitSecond
   const dir = mkdtempSync(join(tmpdir(), `${name}-`))
   const [proxyPort, blue, green, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()]
   const configFile = join(dir, 'handover.yaml')
-  writeFileSync(configFile, configYaml({ name, schema, dir, proxyPort, blue, green, maxWaitSeconds: options.maxWaitSeconds ?? 60, migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR }))
+  writeFileSync(configFile, configYaml({ name, schema, dir, proxyPort, blue, green, maxWaitSeconds: options.maxWaitSeconds ?? 60, migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR, takeover: options.takeover ?? true }))
   const agent = await startAgentProcess({ socket: join(dir, 'agent.sock'), stateFile: join(dir, 'routes.json'), metricsPort })
   const db = await mysql.createConnection({ host: '127.0.0.1', user: 'handover', password })
   const cleanup = async (): Promise<void> => {
@@ -66,7 +67,7 @@ export async function createTestService(prefix: string, options: { maxWaitSecond
   return { name, schema, configFile, dir, proxyUrl: `http://127.0.0.1:${proxyPort}`, slotPorts: { blue, green }, agent, db, cleanup }
 }
 
-export function configYaml(o: { name: string; schema: string; dir: string; proxyPort: number; blue: number; green: number; maxWaitSeconds: number; migrationsDir: string }): string {
+export function configYaml(o: { name: string; schema: string; dir: string; proxyPort: number; blue: number; green: number; maxWaitSeconds: number; migrationsDir: string; takeover?: boolean }): string {
   return `service:
   name: ${o.name}
   slots:
@@ -87,6 +88,7 @@ proxy:
   drainTimeoutSeconds: 30
 agent:
   socket: ${join(o.dir, 'agent.sock')}
+  takeover: ${o.takeover ?? true}
 database:
   user: handover
   password: { fromEnv: HANDOVER_DB_PASSWORD }

@@ -1,0 +1,55 @@
+/**
+ * The runs the agent watches, on disk next to its route table: a restarted agent (systemd
+ * restarts it) keeps watching a run whose runner died while it was down.
+ */
+import { readFile } from 'node:fs/promises'
+import { InvalidInputError } from '../errors.js'
+import { StateFileError, StateWriteError } from '../proxy/errors.js'
+import { parseRunLease, type RunLease } from '../protocol/run-leases.js'
+import * as v from '../protocol/validate.js'
+import { writeFileAtomically } from '../runtime/atomic-write.js'
+
+const FORMAT_VERSION = 1
+
+export interface StoredRun extends RunLease {
+  takeovers: number
+  gaveUp: boolean
+}
+
+export class WatchedRunStore {
+  private queue: Promise<void> = Promise.resolve()
+
+  constructor(readonly path: string) {}
+
+  async load(): Promise<StoredRun[]> {
+    let text: string
+    try {
+      text = await readFile(this.path, 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw new StateFileError(this.path, `cannot read: ${(error as Error).message}`)
+    }
+    try {
+      const body = v.object(JSON.parse(text), 'file', ['version', 'runs'])
+      if (body.version !== FORMAT_VERSION) throw new InvalidInputError('file.version', `must be ${FORMAT_VERSION}`)
+      if (!Array.isArray(body.runs)) throw new InvalidInputError('file.runs', 'must be an array')
+      return body.runs.map((entry, i) => {
+        const where = `file.runs[${i}]`
+        const fields = v.object(entry, where, ['runId', 'service', 'configFile', 'cwd', 'leaseSeconds', 'takeovers', 'gaveUp'])
+        const { runId, takeovers, gaveUp, ...lease } = fields
+        return { ...parseRunLease(lease, where, String(runId)), takeovers: v.integer(takeovers, `${where}.takeovers`, 0, 1_000_000), gaveUp: v.boolean(gaveUp, `${where}.gaveUp`) }
+      })
+    } catch (error) {
+      if (error instanceof InvalidInputError || error instanceof SyntaxError) throw new StateFileError(this.path, error.message)
+      throw error
+    }
+  }
+
+  /** Saves run one after another, so an older list never overwrites a newer one. */
+  save(runs: readonly StoredRun[]): Promise<void> {
+    const text = JSON.stringify({ version: FORMAT_VERSION, runs }, null, 2) + '\n'
+    const write = this.queue.then(() => writeFileAtomically(this.path, text).catch((error: unknown) => Promise.reject(new StateWriteError(this.path, error))))
+    this.queue = write.catch(() => undefined)
+    return write
+  }
+}

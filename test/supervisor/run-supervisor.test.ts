@@ -1,0 +1,105 @@
+/**
+ * The supervisor's decisions with a clock and a launcher the test drives: when a lease lapses
+ * it launches exactly one resume, a renewal keeps it from doing so, a takeover that ends
+ * without finishing the run is tried again after a fresh lease, and after MAX_TAKEOVERS it
+ * gives up and says so. The watched runs survive a restart (a real file).
+ */
+import t from 'tap'
+import { Registry } from 'prom-client'
+import { MAX_TAKEOVERS, RunSupervisor } from '../../src/supervisor/run-supervisor.js'
+import type { LaunchedCommand } from '../../src/supervisor/launch-handover.js'
+
+const LEASE = { service: 'shop', runId: 'run-1', configFile: '/etc/handover/shop.yaml', cwd: '/srv', leaseSeconds: 3 }
+
+function harness(stateDir: string) {
+  let now = 1_000_000
+  const launched: { args: readonly string[]; end: (code: number | null) => void }[] = []
+  const lines: Record<string, unknown>[] = []
+  const registry = new Registry()
+  const supervisor = new RunSupervisor({
+    stateDir,
+    registry,
+    log: (line) => lines.push(line as Record<string, unknown>),
+    now: () => now,
+    launch: (args): LaunchedCommand => {
+      let end!: (code: number | null) => void
+      const exited = new Promise<number | null>((resolve) => (end = resolve))
+      launched.push({ args, end })
+      return { pid: 4000 + launched.length, exited }
+    },
+  })
+  return { supervisor, launched, lines, registry, advance: (ms: number) => (now += ms) }
+}
+
+t.test('a lapsed lease launches one resume of that run; renewals keep it from launching', async (t) => {
+  const h = harness(t.testdir({}))
+  await h.supervisor.start()
+  t.teardown(() => h.supervisor.stop())
+  await h.supervisor.renew(LEASE)
+  h.advance(2900)
+  h.supervisor.tick()
+  t.equal(h.launched.length, 0, 'within the lease nothing is launched')
+  await h.supervisor.renew(LEASE)
+  h.advance(2900)
+  h.supervisor.tick()
+  t.equal(h.launched.length, 0, 'a renewal starts a new lease')
+  h.advance(200)
+  h.supervisor.tick()
+  h.supervisor.tick()
+  t.equal(h.launched.length, 1, 'past the lease: one resume, not one per tick')
+  t.same(h.launched[0]!.args, ['resume', '--config', '/etc/handover/shop.yaml', '--run', 'run-1'])
+  t.equal(h.supervisor.list()[0]!.state, 'taking-over')
+  t.match(h.lines.at(-1), { level: 'warn', runId: 'run-1', silentForMs: 3100 })
+
+  // The resume renews the lease while it runs, then finishes the run and ends the watch.
+  await h.supervisor.renew(LEASE)
+  t.equal(h.supervisor.list()[0]!.state, 'taking-over', 'a renewal by the resume keeps the takeover on record')
+  t.equal(await h.supervisor.finish('run-1'), true)
+  h.launched[0]!.end(0)
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(h.supervisor.list(), [])
+  t.match(await h.registry.metrics(), /handover_run_takeovers_total\{service="shop",outcome="finished"\} 1/)
+})
+
+t.test('a takeover that ends without finishing is tried again after a fresh lease, then given up', async (t) => {
+  const h = harness(t.testdir({}))
+  await h.supervisor.start()
+  t.teardown(() => h.supervisor.stop())
+  await h.supervisor.renew(LEASE)
+  for (let attempt = 1; attempt <= MAX_TAKEOVERS; attempt++) {
+    h.advance(3001)
+    h.supervisor.tick()
+    t.equal(h.launched.length, attempt, `takeover ${attempt} launched`)
+    h.launched[attempt - 1]!.end(1)
+    await new Promise((resolve) => setImmediate(resolve))
+    t.equal(h.supervisor.list()[0]!.lastExit, 1)
+    h.advance(1000)
+    h.supervisor.tick()
+    t.equal(h.launched.length, attempt, 'not again before a whole lease has passed')
+  }
+  h.advance(3001)
+  h.supervisor.tick()
+  t.equal(h.launched.length, MAX_TAKEOVERS, 'no more takeovers')
+  t.equal(h.supervisor.list()[0]!.state, 'gave-up')
+  t.match(h.lines.at(-1), { level: 'error', msg: 'run takeover given up', runId: 'run-1' })
+  t.match(await h.registry.metrics(), /outcome="gave-up"\} 1/)
+})
+
+t.test('a restarted agent watches the runs it watched, with a full lease for a runner still alive', async (t) => {
+  const dir = t.testdir({})
+  const first = harness(dir)
+  await first.supervisor.start()
+  await first.supervisor.renew(LEASE)
+  first.supervisor.stop()
+
+  const second = harness(dir)
+  await second.supervisor.start()
+  t.teardown(() => second.supervisor.stop())
+  t.same(second.supervisor.list().map((run) => [run.runId, run.state]), [['run-1', 'leased']], 'the run is watched again')
+  second.advance(2500)
+  second.supervisor.tick()
+  t.equal(second.launched.length, 0, 'the runner gets a whole lease to renew')
+  second.advance(600)
+  second.supervisor.tick()
+  t.equal(second.launched.length, 1, 'and is resumed when it does not')
+})
