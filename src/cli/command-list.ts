@@ -22,5 +22,6 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'status', summary: 'show slots (proxy state, container, image), schema version and the last run', load: async () => (await import('./commands/status-command.js')).statusCommand },
   { name: 'history', summary: 'list past upgrade runs from the journal: versions, start, duration, result, who ran them', load: async () => (await import('./commands/history-command.js')).historyCommand },
   { name: 'migrate', summary: 'lint migration scripts (no database), or purge soft-dropped objects past the retention', load: async () => (await import('./commands/migrate-command.js')).migrateCommand },
+  { name: 'schedule', summary: 'have the agent upgrade a service in maintenance windows (cron, explicit time zone); list or remove schedules', load: async () => (await import('./commands/schedule-command.js')).scheduleCommand },
   { name: 'backup', summary: 'list the schema dumps taken before upgrades, or restore one', load: async () => (await import('./commands/backup-command.js')).backupCommand },
 ]

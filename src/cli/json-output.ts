@@ -2,6 +2,8 @@
  * What `--json` prints, one type per command. These shapes are an interface for scripts:
  * add fields, never rename or remove one (README.md, "Scripting the CLI").
  */
+import type { UpgradeFactReport } from '../protocol/events.js'
+import type { ScheduleView } from '../protocol/schedules.js'
 import type { WatchedRun } from '../protocol/run-leases.js'
 import type { Output } from './command.js'
 
@@ -28,7 +30,32 @@ export interface HistoryRunJson {
   operator: string
   host: string
   error: { code: string; message: string } | null
+  /** Folded from the facts the run reported (all zero or null for a run journaled before facts were). */
+  summary: RunSummaryJson
 }
+
+export interface RunSummaryJson {
+  /** Migration statements applied (forward and undo). */
+  statements: number
+  /** Rows they changed or copied, as the server reported. */
+  rowsTouched: number
+  /** Requests held in the buffer and released to a slot. */
+  heldRequestsReleased: number
+  /** The longest any released request was held; null when nothing was released. */
+  longestHoldSeconds: number | null
+  softDropsMade: number
+  softDropsPurged: number
+  containersReplaced: number
+  /** ISO 8601, UTC; null when the run did not cross it. */
+  pointOfNoReturnCrossedAt: string | null
+  backupBytes: number | null
+}
+
+/**
+ * One fact a run reported (src/protocol/upgrade-facts.ts lists every type and its fields):
+ * `type`, the fact's fields, the phase that reported it and when (ISO 8601, UTC).
+ */
+export type RunFactJson = UpgradeFactReport & { phase: string | null; at: string }
 
 /** `handover status --json`. */
 export interface StatusJson {
@@ -44,8 +71,11 @@ export interface StatusJson {
   /**
    * `processGone`: the run is `running` in the journal but no process holds the service lock.
    * `watch`: the agent's watch of the run (its lease, a takeover under way, or given up); null when the agent does not watch it.
+   * `facts`: what the run reported doing, in order (RunFactJson).
    */
-  lastRun: (HistoryRunJson & { steps: StatusStepJson[]; processGone: boolean; watch: WatchedRun | null }) | null
+  lastRun: (HistoryRunJson & { steps: StatusStepJson[]; facts: RunFactJson[]; processGone: boolean; watch: WatchedRun | null }) | null
+  /** The agent's schedules of this service with their last windows; null when the agent did not answer. */
+  schedules: ScheduleView[] | null
 }
 
 export interface StatusSlotJson {
@@ -112,6 +142,12 @@ export interface BackupListJson {
   backups: Array<{ file: string; bytes: number; modifiedAt: string }>
 }
 
-export function printJson(output: Output, value: HistoryJson | StatusJson | PlanJson | BackupListJson): void {
+/** `handover schedule list --json` (and `add --json`, with the one schedule added). */
+export interface ScheduleListJson {
+  /** ScheduleView in src/protocol/schedules.ts: the spec, id, createdAt, nextRunAt and the last windows, newest first. */
+  schedules: ScheduleView[]
+}
+
+export function printJson(output: Output, value: HistoryJson | StatusJson | PlanJson | BackupListJson | ScheduleListJson): void {
   output.out(JSON.stringify(value, null, 2))
 }

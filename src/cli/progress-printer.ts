@@ -1,7 +1,11 @@
-import type { UpgradeEvent } from '../protocol/events.js'
+import { isUpgradeFact, type UpgradeEvent } from '../protocol/events.js'
 import type { Output } from './command.js'
+import { factLine } from './fact-lines.js'
 
-/** Renders the upgrade's event stream as one line per phase, with durations. */
+/** Fact lines sit under the phase column. */
+export const FACT_INDENT = ' '.repeat(13)
+
+/** Renders the upgrade's event stream as one line per phase, with durations, and a line under it for each fact the phase reports. */
 export function progressPrinter(output: Output, phaseNames: readonly string[]): (event: UpgradeEvent) => void {
   const position = (phase: string): string => {
     const index = phaseNames.indexOf(phase) + 1
@@ -10,6 +14,7 @@ export function progressPrinter(output: Output, phaseNames: readonly string[]): 
   const line = (phase: string, seconds: number, status: string): string =>
     `  ${position(phase)} ${phase.padEnd(18, ' ')} ${seconds.toFixed(2).padStart(8)}s  ${status}`
   return (event) => {
+    if (isUpgradeFact(event)) return output.out(`${FACT_INDENT}${factLine(event)}`)
     switch (event.type) {
       case 'run-started':
         output.out(`upgrading ${event.service} ${event.fromVersion} → ${event.toVersion} (run ${event.runId}, ${event.mode} mode)`)

@@ -4,7 +4,9 @@
  */
 import type { RowDataPacket } from 'mysql2/promise'
 import { quoteName, type Connection } from '../db/connection.js'
+import { RunFactTable } from '../db/journal/run-facts.js'
 import type { HistoryRunJson, StatusStepJson } from './json-output.js'
+import { summarizeFacts } from './run-summary.js'
 
 interface RunRow extends RowDataPacket {
   id: string
@@ -33,7 +35,8 @@ export async function readRunHistory(db: Connection, journalSchema: string, serv
        FROM ${quoteName(journalSchema)}.handover_runs WHERE service = ? ORDER BY started_at DESC, id LIMIT ?`,
     [service, limit],
   )
-  return rows.map(toHistoryRun)
+  const facts = await new RunFactTable(db, journalSchema).ofRuns(rows.map((row) => row.id), service)
+  return rows.map((row) => toHistoryRun(row, summarizeFacts(facts.get(row.id) ?? [])))
 }
 
 /** The journal writes NOW(3) in the session's zone; scripts get UTC. */
@@ -41,7 +44,7 @@ function utc(column: string): string {
   return `DATE_FORMAT(CONVERT_TZ(${column}, @@session.time_zone, '+00:00'), '%Y-%m-%dT%H:%i:%s.%fZ')`
 }
 
-function toHistoryRun(row: RunRow): HistoryRunJson {
+function toHistoryRun(row: RunRow, summary: HistoryRunJson['summary']): HistoryRunJson {
   return {
     id: row.id,
     fromVersion: row.from_version,
@@ -56,6 +59,7 @@ function toHistoryRun(row: RunRow): HistoryRunJson {
     operator: row.operator,
     host: row.host,
     error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
+    summary,
   }
 }
 

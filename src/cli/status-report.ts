@@ -17,10 +17,13 @@ import { DockerRuntime } from '../runtime/docker-runtime.js'
 import { answeredVersion, slotUrl } from '../upgrade/slot-health.js'
 import type { StatusJson, StatusSlotJson } from './json-output.js'
 import { readRunHistory, readRunSteps } from './run-history.js'
+import { factJson } from './run-summary.js'
+import { RunFactTable } from '../db/journal/run-facts.js'
 
 export async function gatherStatus(config: HandoverConfig): Promise<StatusJson> {
   let proxyError: string | null = null
-  const route = await new AdminClient(config.agent.socket).getService(config.service.name).catch((error: unknown) => {
+  const agent = new AdminClient(config.agent.socket)
+  const route = await agent.getService(config.service.name).catch((error: unknown) => {
     proxyError = errorMessage(error)
     return undefined
   })
@@ -33,6 +36,7 @@ export async function gatherStatus(config: HandoverConfig): Promise<StatusJson> 
     proxy: { listen: `${config.proxy.listen.host}:${config.proxy.listen.port}`, buffered: route?.buffered ?? null, error: proxyError },
     slots,
     ...(await databaseStatus(config, watched)),
+    schedules: await agent.listSchedules().then((all) => all.filter((schedule) => schedule.service === config.service.name), () => null),
   }
 }
 
@@ -54,7 +58,15 @@ async function databaseStatus(config: HandoverConfig, watched: readonly WatchedR
     const version = formatVersion(await readSchemaVersion(db, config.database))
     await Journal.ensureTables(db, config.database.journalSchema)
     const [run] = await readRunHistory(db, config.database.journalSchema, config.service.name, 1)
-    const lastRun = run ? { ...run, steps: await readRunSteps(db, config.database.journalSchema, run.id), processGone: run.result === 'running' && (await lockFree(db, config.service.name)), watch: watched.find((watch) => watch.runId === run.id) ?? null } : null
+    const lastRun = run
+      ? {
+          ...run,
+          steps: await readRunSteps(db, config.database.journalSchema, run.id),
+          facts: (await new RunFactTable(db, config.database.journalSchema).ofRun(run.id, config.service.name)).map(factJson),
+          processGone: run.result === 'running' && (await lockFree(db, config.service.name)),
+          watch: watched.find((watch) => watch.runId === run.id) ?? null,
+        }
+      : null
     return { schema: { name: config.database.schema, version }, lastRun }
   } finally {
     await db.end()

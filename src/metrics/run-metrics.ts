@@ -94,6 +94,10 @@ export class RunMetrics {
         return this.clearPhase(event.service)
       case 'run-finished':
         return this.finished(event.service, event.result)
+      case 'point-of-no-return-crossed':
+        // Reported just before the release; the contract's completion below is the fallback
+        // for a `handover` that reports no facts.
+        return this.crossed(event.service)
       default:
         return
     }
@@ -102,11 +106,15 @@ export class RunMetrics {
   private completed(service: string, phase: string): void {
     const run = this.runs.get(service)
     if (run === undefined) return
-    if (phase === POINT_OF_NO_RETURN_PHASE) {
-      run.pastPointOfNoReturn = true
-      this.pastPointOfNoReturn.labels(service).set(1)
-    }
+    if (phase === POINT_OF_NO_RETURN_PHASE) this.crossed(service)
     if (phase === VERSION_WRITTEN_PHASE) this.setVersion(service, run.toVersion)
+  }
+
+  private crossed(service: string): void {
+    const run = this.runs.get(service)
+    if (run === undefined) return
+    run.pastPointOfNoReturn = true
+    this.pastPointOfNoReturn.labels(service).set(1)
   }
 
   private finished(service: string, result: RunResult): void {

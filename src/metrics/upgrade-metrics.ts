@@ -4,7 +4,8 @@
  * own short-lived process.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import type { UpgradeEvent } from '../protocol/events.js'
+import { isUpgradeFact, type UpgradeEvent } from '../protocol/events.js'
+import { FactMetrics } from './fact-metrics.js'
 import { RunMetrics } from './run-metrics.js'
 
 const PHASE_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
@@ -23,6 +24,8 @@ export class UpgradeMetrics {
   private readonly seenPhases = new Map<string, Set<string>>()
   /** Phase start times, the point of no return, the schema version, the run in progress. */
   readonly runs: RunMetrics
+  /** What the runs reported doing: statements, held requests, soft drops, containers. */
+  readonly facts: FactMetrics
   private readonly listeners: Array<(event: UpgradeEvent) => void> = []
 
   constructor(registry: Registry) {
@@ -59,6 +62,7 @@ export class UpgradeMetrics {
       registers,
     })
     this.runs = new RunMetrics(registry)
+    this.facts = new FactMetrics(registry)
   }
 
   /** Called with each event after it is counted (the agent logs them). */
@@ -69,12 +73,14 @@ export class UpgradeMetrics {
   record(event: UpgradeEvent): void {
     this.runs.record(event)
     for (const listener of this.listeners) listener(event)
+    if (isUpgradeFact(event)) return this.facts.record(event)
     switch (event.type) {
       case 'run-started':
         this.setRunning(event.service, undefined)
         // A counter's series must exist at 0 before its first increment, or rate() and
         // increase() miss that increment (and the dashboard shows "no data", not 0).
         this.rollbacks.labels(event.service).inc(0)
+        this.facts.runStarted(event.service)
         return
       case 'phase-started':
         this.setRunning(event.service, event.phase)

@@ -10,6 +10,7 @@ import { TimeoutError } from '../errors.js'
 import type { UpgradeEvent } from './events.js'
 import type { RunLease, WatchedRun } from './run-leases.js'
 import { AgentRequestError, AgentUnreachableError } from './admin-errors.js'
+import type { ScheduleSpec, ScheduleView } from './schedules.js'
 import type { DrainResult, ReleaseResult, ServiceRoute, ServiceStatus, SlotName, SlotState } from './routes.js'
 
 export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 15
@@ -90,6 +91,18 @@ export class AdminClient {
 
   async reportEvent(event: UpgradeEvent): Promise<void> {
     await this.call('POST', '/v1/events', event)
+  }
+
+  async listSchedules(): Promise<ScheduleView[]> {
+    return ((await this.call('GET', '/v1/schedules')) as { schedules: ScheduleView[] }).schedules
+  }
+
+  async addSchedule(spec: ScheduleSpec): Promise<ScheduleView> {
+    return (await this.call('POST', '/v1/schedules', spec)) as ScheduleView
+  }
+
+  async removeSchedule(id: string): Promise<void> {
+    await this.call('DELETE', `/v1/schedules/${encodeURIComponent(id)}`)
   }
 
   /** Starts or renews the agent's watch of a run (see run-leases.ts). */

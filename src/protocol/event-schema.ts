@@ -5,10 +5,14 @@
  * names, so a bad report cannot blow up the series count. Fields this agent does not know
  * are ignored, so a newer `handover` can report to an older agent.
  */
-import { RUN_MODES, RUN_RESULTS, UPGRADE_EVENT_TYPES, UPGRADE_EVENTS, type EventFieldKind, type EventFieldTypes, type UpgradeEvent } from './events.js'
+import { CAPTURE_MODES, RUN_MODES, RUN_RESULTS, STATEMENT_ALGORITHMS, STATEMENT_OUTCOMES, STATEMENT_PARTS, UPGRADE_EVENT_TYPES, UPGRADE_EVENTS, type EventFieldKind, type EventFieldTypes, type UpgradeEvent } from './events.js'
+import { SLOT_NAMES } from './routes.js'
 import * as v from './validate.js'
 
 const MAX_DURATION_SECONDS = 7 * 24 * 3600
+const MAX_COUNT = Number.MAX_SAFE_INTEGER
+const MAX_LABEL_LENGTH = 1024
+const MAX_LABELS = 256
 
 const CHECKS: { [K in EventFieldKind]: (value: unknown, where: string) => EventFieldTypes[K] } = {
   phase: v.name,
@@ -19,6 +23,14 @@ const CHECKS: { [K in EventFieldKind]: (value: unknown, where: string) => EventF
   message: (value, where) => v.text(value, where, 4000, 0),
   result: (value, where) => v.oneOf(value, where, RUN_RESULTS),
   mode: (value, where) => v.oneOf(value, where, RUN_MODES),
+  count: (value, where) => v.integer(value, where, 0, MAX_COUNT),
+  slot: (value, where) => v.oneOf(value, where, SLOT_NAMES),
+  part: (value, where) => v.oneOf(value, where, STATEMENT_PARTS),
+  algorithm: (value, where) => v.oneOf(value, where, STATEMENT_ALGORITHMS),
+  capture: (value, where) => v.oneOf(value, where, CAPTURE_MODES),
+  outcome: (value, where) => v.oneOf(value, where, STATEMENT_OUTCOMES),
+  label: (value, where) => v.text(value, where, MAX_LABEL_LENGTH),
+  labels: (value, where) => v.texts(value, where, MAX_LABELS, MAX_LABEL_LENGTH),
 }
 
 export function parseUpgradeEvent(value: unknown, where: string): UpgradeEvent {

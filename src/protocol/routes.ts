@@ -99,6 +99,8 @@ export interface ServiceStatus extends ServiceRoute {
 /** What a release answers: how many held requests went to the slot, and the service after it. */
 export interface ReleaseResult {
   released: number
+  /** How long the oldest released request was held (0 when none was); absent from an older agent. */
+  longestHoldSeconds?: number
   service: ServiceStatus
 }
 

@@ -59,6 +59,12 @@ export function text(value: unknown, where: string, maxLength: number, minLength
   return value
 }
 
+/** An array of at most `maxItems` non-empty strings, each at most `maxLength` long. */
+export function texts(value: unknown, where: string, maxItems: number, maxLength: number): string[] {
+  if (!Array.isArray(value) || value.length > maxItems) throw new InvalidInputError(where, `must be an array of at most ${maxItems} strings`)
+  return value.map((item, i) => text(item, `${where}[${i}]`, maxLength))
+}
+
 // Names become metric label values and URL path parts: keep them short and plain.
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/
 

@@ -4,7 +4,12 @@
  * owns is per instance (including the Prometheus registry), so two agents can run in one
  * process, as the tests do.
  */
+import { dirname, join } from 'node:path'
 import { collectDefaultMetrics, Registry } from 'prom-client'
+import { ScheduleMetrics } from '../metrics/schedule-metrics.js'
+import { scheduleEndpoints } from '../supervisor/schedule/schedule-endpoints.js'
+import { Scheduler } from '../supervisor/schedule/scheduler.js'
+import { ScheduleStore } from '../supervisor/schedule/schedule-store.js'
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js'
 import { ProxyMetrics } from '../metrics/proxy-metrics.js'
 import { UpgradeMetrics } from '../metrics/upgrade-metrics.js'
@@ -18,7 +23,6 @@ import { RouteStore } from './routing/route-store.js'
 import { Router } from './routing/router.js'
 import { DEFAULT_CLIENT_LIMITS } from '../protocol/routes.js'
 import { RunSupervisor } from '../supervisor/run-supervisor.js'
-import { dirname } from 'node:path'
 import { DEFAULT_UPSTREAM_IDLE_MS, DEFAULT_UPSTREAM_MAX_CONNECTIONS } from './upstream/upstream-pool.js'
 
 export interface AgentOptions {
@@ -26,7 +30,7 @@ export interface AgentOptions {
   socketPath: string
   /** Also serve the admin API on TCP; every request must carry the token. */
   adminTcp?: { host: string; port: number; token: AdminToken; transport?: AdminTransport }
-  /** Route table, restored on start and rewritten atomically on every change; the watched runs (runs.json) and takeover logs (runs/) go in its directory. */
+  /** Route table, restored on start and rewritten atomically on every change; the watched runs (runs.json), takeover logs (runs/), schedules (schedules.json) and scheduled runs' output (scheduled-runs/) go in its directory. */
   stateFile: string
   /** Where GET /metrics is served; port 0 picks a free port (see Agent.metricsPort). */
   metrics: { host: string; port: number }
@@ -93,6 +97,14 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     new RouteStore(options.stateFile),
   )
   const runs = new RunSupervisor({ stateDir: dirname(options.stateFile), registry, log })
+  const scheduler = new Scheduler({
+    store: new ScheduleStore(join(dirname(options.stateFile), 'schedules.json')),
+    log,
+    metrics: new ScheduleMetrics(registry),
+    runningRunId: (service) => upgradeMetrics.runs.runningRunId(service),
+    logDir: join(dirname(options.stateFile), 'scheduled-runs'),
+  })
+  upgradeMetrics.subscribe((event) => scheduler.onEvent(event))
   let admin: AdminApi | undefined
   let adminTcp: TcpAdminApi | undefined
   let metricsServer: MetricsServer | undefined
@@ -100,6 +112,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     // Admin first, so no change arrives while the listeners shut.
     runs.stop()
     await admin?.close()
+    scheduler.close()
     await adminTcp?.close()
     await router?.close()
     await metricsServer?.close()
@@ -107,7 +120,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   try {
     // The admin socket first: a second agent on the same socket fails here, before it
     // touches any service port.
-    const endpoints = adminEndpoints(router, upgradeMetrics, runs)
+    const endpoints = [...adminEndpoints(router, upgradeMetrics, runs), ...scheduleEndpoints(scheduler)]
     admin = await startAdminApi(options.socketPath, endpoints, log)
     if (options.adminTcp !== undefined) {
       const { host, port, token, transport } = options.adminTcp
@@ -115,6 +128,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     }
     await router.restore()
     await runs.start()
+    await scheduler.start()
     metricsServer = await listenMetrics(registry, options.metrics)
   } catch (error) {
     await close()

@@ -2,10 +2,10 @@
  * The agent's log during an upgrade: every line about a service whose run is in progress
  * carries that run's id (runId), and each upgrade event the agent receives is a line of its
  * own, so one `jq 'select(.runId == "...")'` gives a run's whole story from the agent's side.
- * Lines keep the facts of the event (phase, duration, result, error code and message), never
- * anything from a request.
+ * Lines keep the fields of the event (phase, duration, result, error code and message; a
+ * reported fact's numbers and names), never anything from a request.
  */
-import type { UpgradeEvent } from '../protocol/events.js'
+import { isUpgradeFact, type UpgradeEvent } from '../protocol/events.js'
 import type { Logger } from './log.js'
 
 /** Adds runId to lines that name a service with a run in progress (and have no runId yet). */
@@ -21,6 +21,10 @@ export function withRunIds(log: Logger, runningRunId: (service: string) => strin
 /** One log line for an upgrade event reported to the agent. */
 export function upgradeEventLine(event: UpgradeEvent): object {
   const base = { service: event.service, runId: event.runId }
+  if (isUpgradeFact(event)) {
+    const { type, service: _service, runId: _runId, ...fields } = event
+    return { level: 'info', msg: 'upgrade fact', ...base, fact: type, ...fields }
+  }
   switch (event.type) {
     case 'run-started':
       return { level: 'info', msg: 'upgrade started', ...base, fromVersion: event.fromVersion, toVersion: event.toVersion, mode: event.mode }

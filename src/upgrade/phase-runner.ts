@@ -28,8 +28,11 @@ export async function runPhases(phases: readonly Phase[], context: UpgradeContex
     const began = performance.now()
     try {
       await runBounded((signal) => phase.forward(context, signal), bound(context, phase, `phase ${phase.name}`))
+      await context.settleReports()
       await bus.emit({ ...base, type: 'phase-completed', phase: phase.name, durationSeconds: secondsSince(began) })
     } catch (failure) {
+      // What the phase did before it failed is journaled before its failure.
+      await context.settleReports().catch(() => undefined)
       const error = describe(failure)
       await bus.emit({ ...base, type: 'phase-failed', phase: phase.name, durationSeconds: secondsSince(began), errorCode: error.code, errorMessage: error.message })
       const failed = { failedPhase: phase.name, error, pointOfNoReturnPassed: context.pointOfNoReturnPassed }
@@ -67,8 +70,10 @@ async function undoAll(phases: Phase[], context: UpgradeContext, bus: EventBus):
     try {
       const undo = phase.undo.bind(phase)
       await runBounded((signal) => undo(context, signal), bound(context, phase, `undo of ${phase.name}`))
+      await context.settleReports()
       await bus.emit({ ...base, type: 'phase-undone', phase: phase.name, durationSeconds: secondsSince(began), ok: true })
     } catch (failure) {
+      await context.settleReports().catch(() => undefined)
       const error = describe(failure)
       await bus.emit({ ...base, type: 'phase-undone', phase: phase.name, durationSeconds: secondsSince(began), ok: false, errorCode: error.code, errorMessage: error.message })
       return { phase: phase.name, ...error }

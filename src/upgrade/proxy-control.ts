@@ -12,7 +12,7 @@ export interface ProxyControl {
   putService(route: ServiceRoute, signal?: AbortSignal): Promise<ServiceStatus | void>
   setSlotState(service: string, slot: SlotName, state: SlotState, signal?: AbortSignal): Promise<void>
   flip(service: string, to: SlotName, signal?: AbortSignal): Promise<void>
-  release(service: string, to: SlotName, signal?: AbortSignal): Promise<{ released: number }>
+  release(service: string, to: SlotName, signal?: AbortSignal): Promise<{ released: number; longestHoldSeconds?: number }>
   waitDrained(service: string, slot: SlotName, timeoutSeconds: number, signal?: AbortSignal): Promise<DrainResult>
   reportEvent(event: UpgradeEvent): Promise<void>
 }

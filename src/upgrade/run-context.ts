@@ -4,6 +4,8 @@ import type { Journal } from '../db/journal/journal.js'
 import { RunAlgorithmTable } from '../db/journal/run-algorithms.js'
 import { serviceExecutor } from '../db/migrations/service-executor.js'
 import type { DockerRuntime } from '../runtime/docker-runtime.js'
+import type { UpgradeFactReport } from '../protocol/events.js'
+import type { EventBus } from './event-bus.js'
 import type { ProxyControl } from './proxy-control.js'
 import type { UpgradeContext } from './upgrade-context.js'
 
@@ -16,12 +18,13 @@ export type RunFacts = Pick<UpgradeContext, 'runId' | 'standby' | 'active' | 'fr
 export interface RunServices {
   config: HandoverConfig
   proxy: ProxyControl
-  note: (message: string) => void
+  bus: EventBus
 }
 
 /** The context every phase of a run gets; the point-of-no-return mark goes to the journal first. */
 export function buildRunContext(services: RunServices, docker: DockerRuntime, db: Connection, journal: Journal, facts: RunFacts): UpgradeContext {
   const { config } = services
+  const reports = factReporter(services.bus, config.service.name, facts.runId)
   const context: UpgradeContext = {
     config,
     runId: facts.runId,
@@ -43,7 +46,28 @@ export function buildRunContext(services: RunServices, docker: DockerRuntime, db
       context.migrations.useAlgorithms(rehearsed)
       await new RunAlgorithmTable(db, config.database.journalSchema).save(facts.runId, rehearsed)
     },
-    note: services.note,
+    report: reports.report,
+    settleReports: reports.settle,
   }
   return context
+}
+
+/** Emits facts one after another in the order reported; the first failure is kept for settle(). */
+function factReporter(bus: EventBus, service: string, runId: string): { report(fact: UpgradeFactReport): void; settle(): Promise<void> } {
+  let pending: Promise<void> = Promise.resolve()
+  let failure: { error: unknown } | undefined
+  return {
+    report(fact) {
+      // The spread keeps the fact's own type; service and runId complete it as an event.
+      const event = { ...fact, service, runId } as Parameters<EventBus['emit']>[0]
+      pending = pending.then(() => bus.emit(event)).catch((error: unknown) => void (failure ??= { error }))
+    },
+    async settle() {
+      await pending
+      if (failure === undefined) return
+      const { error } = failure
+      failure = undefined
+      throw error
+    },
+  }
 }

@@ -36,7 +36,6 @@ export interface UpgradeRequest {
   standby?: SlotName
   proxy: ProxyControl
   bus: EventBus
-  note: (message: string) => void
   docker?: DockerRuntime
   /** The phases to run; STRICT_PHASES unless a test injects a failing one. */
   phases?: readonly Phase[]

@@ -3,6 +3,7 @@ import type { Connection } from '../db/connection.js'
 import type { MigrationExecutor } from '../db/migrations/migration-executor.js'
 import type { MigrationScript } from '../db/migrations/migration-script.js'
 import type { RehearsedAlgorithm } from '../db/journal/run-algorithms.js'
+import type { UpgradeFactReport } from '../protocol/events.js'
 import type { PhaseName } from '../protocol/phases.js'
 import type { DockerRuntime } from '../runtime/docker-runtime.js'
 import type { ProxyControl } from './proxy-control.js'
@@ -32,7 +33,14 @@ export interface UpgradeContext {
   markPointOfNoReturn(passed: boolean): Promise<void>
   /** The rehearsal's algorithms: given to the executor, and kept with the run for a resume. */
   rememberAlgorithms(rehearsed: readonly RehearsedAlgorithm[]): Promise<void>
-  note(message: string): void
+  /**
+   * What happened, as a typed fact: printed by the CLI, journaled, counted by the agent.
+   * Delivered in order without blocking the caller (migration callbacks are synchronous);
+   * the runner settles the reports before a phase counts as done.
+   */
+  report(fact: UpgradeFactReport): void
+  /** Waits for every report so far; throws the first that could not be journaled. */
+  settleReports(): Promise<void>
 }
 
 /**

@@ -13,7 +13,7 @@ function capture(): Output & { lines: string[]; errors: string[] } {
 t.test('--help lists every command', async (t) => {
   const output = capture()
   t.equal(await main(['--help'], output), 0)
-  t.equal(COMMANDS.length, 10)
+  t.equal(COMMANDS.length, 12)
   for (const { name } of COMMANDS) t.match(output.lines.join('\n'), new RegExp(`^  ${name} `, 'm'), name)
   t.equal(output.lines.join('\n'), helpText())
 })

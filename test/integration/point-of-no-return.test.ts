@@ -47,7 +47,7 @@ t.test('a phase failing after the contract undoes nothing: v2 keeps serving on i
   const bus = new EventBus()
   bus.subscribe((event) => void events.push(event), { required: true })
   const proxy = new AdminClient(join(svc.dir, 'agent.sock'))
-  const report = await runUpgrade({ config: loadConfig(svc.configFile), image: DEMO_IMAGES['2'], proxy, bus, note: () => {}, phases })
+  const report = await runUpgrade({ config: loadConfig(svc.configFile), image: DEMO_IMAGES['2'], proxy, bus, phases })
 
   t.match(report, { result: 'failed', failedPhase: 'upgrade-old', pointOfNoReturnPassed: true, error: { code: 'OLD_SLOT_BROKE' } })
   t.equal(report.undoError, undefined)

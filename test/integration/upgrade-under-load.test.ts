@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import type { RowDataPacket } from 'mysql2/promise'
 import { DEMO_IMAGES, ensureDemoImages } from '../../scripts/lib/demo-images.js'
 import { runHandover } from '../../scripts/lib/handover-process.js'
+import type { HistoryJson, StatusJson } from '../../src/cli/json-output.js'
 import { startLoad, verifyRows } from '../../scripts/lib/load-generator.js'
 import { AdminClient } from '../../src/protocol/admin-client.js'
 import { STRICT_PHASES } from '../../src/upgrade/strict-phases.js'
@@ -41,7 +42,9 @@ t.test('v1 → v2 under concurrent writes and reads: nothing fails, nothing is l
 
   t.equal(upgrade.code, 0, 'upgrade succeeds', { output: upgrade.stdout + upgrade.stderr })
   t.equal(report.failed, 0, 'no request failed', { failures: report.failures })
-  t.match(upgrade.stdout, /contract v2\.sql:\d+ \d+ms \(kept as _handover_name until finalize\)/, 'the contract renamed the old column instead of dropping it')
+  t.match(upgrade.stdout, /contract v2\.sql:\d+ \d+ms/, 'the contract statement is printed from its fact')
+  t.match(upgrade.stdout, /v2\.sql: people\.name kept as _handover_name until finalize/, 'the contract renamed the old column instead of dropping it')
+  t.match(upgrade.stdout, /released \d+ held requests to green \(longest held \d+\.\d{3}s\)/, 'the release says how many requests were held and the longest hold')
   t.match(upgrade.stdout, /dropped for real: people\._handover_name/, 'and finalize dropped it')
   t.ok(writtenDuring > writtenBefore, 'rows were written while the upgrade ran')
   t.ok(report.versions['1']! > 0 && report.versions['2']! > 0, 'clients were served by v1, then by v2')
@@ -56,7 +59,23 @@ t.test('v1 → v2 under concurrent writes and reads: nothing fails, nothing is l
   await assertBothSlotsOnV2(t, svc)
   await assertJournal(t, svc)
   await assertMetrics(t, svc)
+  await assertFacts(t, svc)
 })
+
+/** The facts the run reported, read back by `history --json` and `status --json` and counted by the agent. */
+async function assertFacts(t: Test, svc: TestService) {
+  const history = await runHandover(['history', '--config', svc.configFile, '--json'])
+  const [run] = (JSON.parse(history.stdout) as HistoryJson).runs
+  t.match(run?.summary, { containersReplaced: 2, softDropsMade: 1, softDropsPurged: 1 }, 'history: both slots replaced, one soft drop made and purged')
+  t.ok((run?.summary.statements ?? 0) >= 2 && run?.summary.pointOfNoReturnCrossedAt !== null && run?.summary.longestHoldSeconds !== null, 'history: statements, the crossing and the longest hold', { summary: run?.summary })
+  const status = JSON.parse((await runHandover(['status', '--config', svc.configFile, '--json'])).stdout) as StatusJson
+  const facts = status.lastRun?.facts ?? []
+  t.same([...new Set(facts.filter((fact) => fact.type === 'container-replaced').map((fact) => fact.phase))], ['upgrade-standby', 'upgrade-old'], 'status: each replacement with the phase that made it')
+  t.ok(facts.some((fact) => fact.type === 'statement-applied' && fact.part === 'expand' && fact.algorithm === 'INSTANT'), "status: the expand's statement with its algorithm")
+  const text = await (await fetch(svc.agent.metricsUrl)).text()
+  t.match(text, new RegExp(`handover_containers_replaced_total\\{service="${svc.name}",slot="green"\\} 1`), 'metrics count the replaced containers')
+  t.match(text, new RegExp(`handover_migration_statements_total\\{service="${svc.name}",part="expand",algorithm="INSTANT",outcome="ran"\\} [1-9]`), 'metrics count statements by part and algorithm')
+}
 
 async function assertRowsInDatabase(t: Test, svc: TestService, written: { id: number; name: string }[]) {
   const [columns] = await svc.db.query<RowDataPacket[]>(

@@ -18,7 +18,24 @@ class BrokenError extends HandoverError {
 }
 
 /** One value of each kind of field, so an event of any type can be built from the table alone. */
-const SAMPLE: EventFieldTypes = { phase: 'flip', version: '2.0.1', seconds: 1.25, flag: false, code: 'X_FAILED', message: 'it broke', result: 'rolled_back', mode: 'strict' }
+const SAMPLE: EventFieldTypes = {
+  phase: 'flip',
+  version: '2.0.1',
+  seconds: 1.25,
+  flag: false,
+  code: 'X_FAILED',
+  message: 'it broke',
+  result: 'rolled_back',
+  mode: 'strict',
+  count: 42,
+  slot: 'green',
+  part: 'contract',
+  algorithm: 'INSTANT',
+  capture: 'row-trigger',
+  outcome: 'ran',
+  label: 'v2.sql',
+  labels: ['v2.sql:3', 'people._handover_name'],
+}
 
 function sampleEvent(type: UpgradeEvent['type'], service: string): Record<string, unknown> {
   const event: Record<string, unknown> = { type, service, runId: 'run-sample' }

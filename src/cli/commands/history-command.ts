@@ -34,6 +34,17 @@ duration, result and who ran it (user@host).`,
   },
 }
 
+/** The run's facts in a few words; empty for a run journaled before facts were. */
+function summaryLine(summary: HistoryRunJson['summary']): string {
+  const parts: string[] = []
+  if (summary.statements) parts.push(`${summary.statements} statements (${summary.rowsTouched} rows)`)
+  if (summary.longestHoldSeconds !== null) parts.push(`${summary.heldRequestsReleased} requests held, longest ${summary.longestHoldSeconds.toFixed(2)}s`)
+  if (summary.softDropsMade || summary.softDropsPurged) parts.push(`soft drops ${summary.softDropsMade} made, ${summary.softDropsPurged} purged`)
+  if (summary.containersReplaced) parts.push(`${summary.containersReplaced} containers replaced`)
+  if (summary.pointOfNoReturnCrossedAt) parts.push(`point of no return ${summary.pointOfNoReturnCrossedAt.slice(11, 23)}`)
+  return parts.join('; ')
+}
+
 function printHistory(output: Output, service: string, runs: HistoryRunJson[]): void {
   if (runs.length === 0) {
     output.out(`no upgrade runs of ${service} in the journal`)
@@ -45,5 +56,7 @@ function printHistory(output: Output, service: string, runs: HistoryRunJson[]): 
     const versions = `${run.fromVersion} → ${run.toVersion}`
     output.out(`${run.startedAt.slice(0, 19).replace('T', ' ').padEnd(20)} ${versions.padEnd(14)} ${duration.padStart(9)}  ${run.result.padEnd(11)} ${`${run.operator}@${run.host}`.padEnd(24)} ${run.id}`)
     if (run.error) output.out(`${''.padEnd(20)} [${run.error.code}] ${run.error.message}`)
+    const summary = summaryLine(run.summary)
+    if (summary) output.out(`${''.padEnd(20)} ${summary}`)
   }
 }

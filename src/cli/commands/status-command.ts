@@ -2,6 +2,7 @@ import { loadConfig } from '../../config/load-config.js'
 import { parseOptions, requireOption, type Command, type Output } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { printJson, type StatusJson } from '../json-output.js'
+import { factLine } from '../fact-lines.js'
 import { gatherStatus } from '../status-report.js'
 
 export const statusCommand: Command = {
@@ -32,6 +33,10 @@ function printStatus(output: Output, status: StatusJson): void {
     output.out(`  ${slot.slot.padEnd(6)} port ${slot.port}  proxy: ${proxy}  container: ${runtime}${version}`)
   }
   output.out(`  schema ${status.schema.name}: version ${status.schema.version}`)
+  for (const schedule of status.schedules ?? []) {
+    const last = schedule.windows[0]
+    output.out(`  schedule ${schedule.id}: "${schedule.cron}" ${schedule.timezone} → ${schedule.image}, next ${schedule.nextRunAt ?? 'never'}${last ? `; last window ${last.scheduledAt} ${last.outcome}` : ''}`)
+  }
   const run = status.lastRun
   if (run === null) {
     output.out('  last run: none')
@@ -50,4 +55,6 @@ function printStatus(output: Output, status: StatusJson): void {
     const duration = step.durationSeconds === null ? '' : `${step.durationSeconds.toFixed(2)}s`
     output.out(`    ${step.action === 'undo' ? 'undo ' : ''}${step.phase.padEnd(18)} ${step.status.padEnd(10)} ${duration}`)
   }
+  if (run.facts.length > 0) output.out('    what it did:')
+  for (const fact of run.facts) output.out(`      ${(fact.phase ?? '').padEnd(16)} ${factLine(fact)}`)
 }

@@ -40,7 +40,6 @@ run with \`handover resume\` or undo it with \`handover abort\` first.`,
       ...(standby ? { standby: standby as SlotName } : {}),
       proxy: session.proxy,
       bus: session.bus,
-      note: session.note,
     }).finally(() => session.stop())
     return reportExit(report, output)
   },

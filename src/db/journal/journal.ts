@@ -1,6 +1,7 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise'
 import type { RunResult } from '../../protocol/events.js'
 import { quoteName, type Connection } from '../connection.js'
+import { RunFactTable } from './run-facts.js'
 
 export interface RunRecord {
   id: string
@@ -36,6 +37,8 @@ export type NewRun = Pick<RunRecord, 'id' | 'service' | 'fromVersion' | 'toVersi
 export class Journal {
   private readonly runsTable: string
   private readonly stepsTable: string
+  /** The facts each run reported. */
+  readonly facts: RunFactTable
 
   constructor(
     private readonly connection: Connection,
@@ -43,6 +46,7 @@ export class Journal {
   ) {
     this.runsTable = `${quoteName(schema)}.handover_runs`
     this.stepsTable = `${quoteName(schema)}.handover_steps`
+    this.facts = new RunFactTable(connection, schema)
   }
 
   static async ensureTables(connection: Connection, schema: string): Promise<void> {
@@ -78,6 +82,7 @@ export class Journal {
       error_message TEXT NULL,
       KEY run (run_id, id)
     ) ENGINE=InnoDB`)
+    await RunFactTable.ensure(connection, schema)
   }
 
   async startRun(run: NewRun, operator: string, host: string): Promise<void> {

@@ -51,6 +51,8 @@ export interface StatementApplied {
   rebuiltOnline?: true
   /** A DDL whose object was already there: a run cut off after it committed and before its history row. */
   alreadyInPlace?: true
+  /** Rows the server reported as affected: changed by DML, copied by a rebuilding ALTER. */
+  rowsTouched?: number
 }
 
 /** What the capture did around a part: keys replayed, triggers and change tables removed, tables rebuilt beside the old. */
@@ -257,7 +259,7 @@ export class MigrationExecutor {
     const record = (): Promise<void> => history.record(script, 'expand', index, runId, performance.now() - started)
     let backfill: BackfillRun | undefined
     await this.withRetry(script, 'expand', statement.line, async () => {
-      backfill = await this.backfills.run(spec, () => this.changeDataAndRecord(statement.sql, record, signal), record, signal)
+      backfill = await this.backfills.run(spec, async () => void (await this.changeDataAndRecord(statement.sql, record, signal)), record, signal)
     }, signal).catch(async (error: unknown) => {
       await history.recordFailure(script, 'expand', index, runId, performance.now() - started, errorMessage(error))
       throw error
@@ -274,17 +276,19 @@ export class MigrationExecutor {
     const waitedFor = dataChange || probeAlgorithms ? [] : await waitForOpenTransactions(connection, OPEN_TRANSACTION_WAIT_MS)
     let algorithm = isAlterTable(sql) ? this.algorithms.get(statementKey(script.name, part, index)) : undefined
     let inPlace = false
+    let rowsTouched: number | undefined
     const started = performance.now()
     if (!dataChange) await history.recordStart(script, part, index, runId)
     await this.withRetry(script, part, statement.line, async () => {
-      if (dataChange) return this.changeDataAndRecord(sql, () => history.record(script, part, index, runId, performance.now() - started), signal)
+      if (dataChange) return void (rowsTouched = await this.changeDataAndRecord(sql, () => history.record(script, part, index, runId, performance.now() - started), signal))
       if (probeAlgorithms && isAlterTable(sql)) algorithm = await alterCheapest(connection, sql)
       // In the expand the service is writing: a quick DDL must not queue its writes behind it
       // (a long in-place one would lose its whole build each time its final lock is refused).
       else {
         const ddl = algorithm ? withAlgorithm(sql, algorithm) : sql
         const quick = part === 'expand' && (algorithm === 'INSTANT' || algorithm === 'NOCOPY')
-        await (quick ? withoutQueueing(connection, () => cancellableQuery(connection, ddl, signal), signal) : cancellableQuery(connection, ddl, signal)).catch(async (error: unknown) => {
+        const run = quick ? withoutQueueing(connection, () => cancellableQuery(connection, ddl, signal), signal) : cancellableQuery(connection, ddl, signal)
+        await run.then((result) => void (rowsTouched = affectedRows(result))).catch(async (error: unknown) => {
           if (probeAlgorithms || !(await alreadyInPlace(connection, schema, statement.classified, error))) throw error
           inPlace = true
         })
@@ -307,16 +311,19 @@ export class MigrationExecutor {
       ...(soft ? { softDrop: soft.drop } : {}),
       ...(waitedFor.length ? { waitedFor } : {}),
       ...(inPlace ? { alreadyInPlace: true as const } : {}),
+      ...(rowsTouched === undefined ? {} : { rowsTouched }),
     }
   }
 
-  private async changeDataAndRecord(sql: string, record: () => Promise<void>, signal?: AbortSignal): Promise<void> {
+  /** Returns the rows the statement affected, when the server said. */
+  private async changeDataAndRecord(sql: string, record: () => Promise<void>, signal?: AbortSignal): Promise<number | undefined> {
     const { connection } = this.options
     await connection.beginTransaction()
     try {
-      await cancellableQuery(connection, sql, signal)
+      const rows = affectedRows(await cancellableQuery(connection, sql, signal))
       await record()
       await connection.commit()
+      return rows
     } catch (error) {
       await connection.rollback()
       throw error
@@ -360,6 +367,12 @@ async function alreadyInPlace(connection: Connection, schema: string, classified
     if (rows.length === 0) return false
   }
   return true
+}
+
+/** mysql2 answers a statement with [ResultSetHeader, fields]; a multi-statement or SELECT answer has no single count. */
+function affectedRows(result: unknown): number | undefined {
+  const header = Array.isArray(result) ? (result[0] as { affectedRows?: unknown } | undefined) : undefined
+  return typeof header?.affectedRows === 'number' ? header.affectedRows : undefined
 }
 
 function onlyRebuilt(script: MigrationScript, drops: readonly SoftDrop[]): boolean {

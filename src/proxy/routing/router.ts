@@ -72,8 +72,8 @@ export class Router {
 
   release(name: string, to: SlotName): Promise<ReleaseResult> {
     return this.change(async () => {
-      const released = this.service(name).release(to)
-      return { released, service: this.get(name) }
+      const { released, longestHoldSeconds } = this.service(name).release(to)
+      return { released, longestHoldSeconds, service: this.get(name) }
     })
   }
 

@@ -187,9 +187,9 @@ export class Service implements ConnectionHost {
   /**
    * `to` becomes active and receives every held request, in arrival order. The other slot
    * is disabled if it was buffering (the flip is over) or draining (it is about to be stopped).
-   * Returns how many held requests were forwarded.
+   * Returns how many held requests were forwarded, and how long the oldest of them waited.
    */
-  release(to: SlotName): number {
+  release(to: SlotName): { released: number; longestHoldSeconds: number } {
     const other = otherSlot(to)
     const changes: StateChanges = { [to]: 'active' }
     const otherState = this.slots[other].state
@@ -198,9 +198,11 @@ export class Service implements ConnectionHost {
     this.apply(changes)
     const target = this.slots[to]
     const held = this.buffer.takeAll()
+    // Oldest first: the first waited longest.
+    const longestHoldSeconds = held.length === 0 ? 0 : (performance.now() - held[0]!.arrivedAt) / 1000
     for (const exchange of held) exchange.forward(target)
-    if (held.length > 0) this.deps.log({ level: 'info', msg: 'buffer released', service: this.name, slot: to, released: held.length })
-    return held.length
+    if (held.length > 0) this.deps.log({ level: 'info', msg: 'buffer released', service: this.name, slot: to, released: held.length, longestHoldSeconds })
+    return { released: held.length, longestHoldSeconds }
   }
 
   waitDrained(slot: SlotName, timeoutMs: number): Promise<DrainResult> {

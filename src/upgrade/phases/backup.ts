@@ -7,6 +7,6 @@ export const backup: Phase = {
   async forward(context, signal) {
     const { database, backup: where } = context.config
     const dump = await dumpSchema(context.db, database, where.dir, `${context.from.version}-${context.runId}`, signal)
-    context.note(`backup: ${dump.file} (${dump.bytes} bytes)`)
+    context.report({ type: 'backup-written', file: dump.file, bytes: dump.bytes })
   },
 }

@@ -1,6 +1,7 @@
 import { expectSlotVersion, slotUrl } from '../slot-health.js'
 import { httpGet } from '../../runtime/http-probe.js'
 import { HandoverError } from '../../errors.js'
+import { reportCapture, reportStatement } from '../statement-facts.js'
 import type { Phase, UpgradeContext } from '../upgrade-context.js'
 
 export class SmokeProbeError extends HandoverError {
@@ -15,26 +16,12 @@ export class SmokeProbeError extends HandoverError {
 export const contract: Phase = {
   name: 'contract',
   async forward(context, signal) {
-    await context.migrations.applyPart(
-      context.scripts,
-      'contract',
-      (applied) => {
-        if (applied.skipped) return
-        if (applied.replacedByCapture) return context.note(`contract ${applied.script}:${applied.line} catch-up not needed: the capture kept the backfill in step`)
-        if (applied.rebuiltOnline) return context.note(`contract ${applied.script}:${applied.line} ${applied.durationMs.toFixed(0)}ms: the table rebuilt during the expand swapped in (the old one kept as ${applied.softDrop!.softName} until finalize)`)
-        const soft = applied.softDrop ? ` (kept as ${applied.softDrop.softName} until finalize)` : ''
-        context.note(`contract ${applied.script}:${applied.line} ${applied.durationMs.toFixed(0)}ms${soft}`)
-      },
-      signal,
-      (step) => {
-        if (step.replayed || step.removed.length) context.note(`contract: capture finished (${step.replayed} rows replayed, ${step.removed.length} triggers and change tables removed)`)
-      },
-    )
+    await context.migrations.applyPart(context.scripts, 'contract', (applied) => reportStatement(context, applied), signal, (step) => reportCapture(context, step))
     await smokeProbe(context, signal)
     await releaseToStandby(context)
   },
   async undo(context, signal) {
-    await context.migrations.undoPart(context.scripts, 'contract', 'contract-undo', undefined, signal)
+    await context.migrations.undoPart(context.scripts, 'contract', 'contract-undo', (applied) => reportStatement(context, applied), signal)
   },
 }
 
@@ -50,12 +37,13 @@ async function releaseToStandby(context: UpgradeContext): Promise<void> {
   const name = context.config.service.name
   // Run again after a crash past the crossing: the buffer may be released already (B active).
   const before = await context.proxy.getService(name)
-  if (context.pointOfNoReturnPassed && before.slots[context.standby].state === 'active') return context.note(`the buffer was already released to ${context.standby}`)
+  if (context.pointOfNoReturnPassed && before.slots[context.standby].state === 'active') return
   // Journal the crossing first: if we crash after the release, a resume must not undo.
   await context.markPointOfNoReturn(true)
   try {
-    const { released } = await context.proxy.release(name, context.standby)
-    context.note(`released ${released} held requests to ${context.standby}`)
+    const { released, longestHoldSeconds } = await context.proxy.release(name, context.standby)
+    context.report({ type: 'point-of-no-return-crossed', slot: context.standby })
+    context.report({ type: 'requests-released', slot: context.standby, released, longestHoldSeconds: longestHoldSeconds ?? 0 })
   } catch (error) {
     const view = await context.proxy.getService(name).catch(() => undefined)
     if (view && view.slots[context.standby].state === 'buffering') await context.markPointOfNoReturn(false)

@@ -10,8 +10,8 @@ export const finalize: Phase = {
     const current = await readSchemaVersion(context.db, context.config.database)
     if (compareVersions(current, parseVersion(context.to.version, 'the run\'s target version')) !== 0) await writeSchemaVersion(context.db, context.config.database, context.to.version)
     const retention = context.config.migrations.softDropRetentionHours
-    if (retention > 0) return context.note(`soft-dropped objects are kept ${retention}h; \`handover migrate purge\` drops them after that`)
+    if (retention > 0) return context.report({ type: 'soft-drops-kept', retentionHours: retention })
     const purged = await context.migrations.purgeSoftDrops(0)
-    if (purged.length) context.note(`dropped for real: ${purged.map((drop) => (drop.column ? `${drop.table}.${drop.softName}` : drop.softName)).join(', ')}`)
+    if (purged.length) context.report({ type: 'soft-drops-purged', names: purged.map((drop) => (drop.column ? `${drop.table}.${drop.softName}` : drop.softName)) })
   },
 }

@@ -26,8 +26,10 @@ export const flip: Phase = {
       await waitSlotHealthy(context.docker, context.config, context.active, signal)
     }
     const view = await context.proxy.getService(name, signal)
-    if (view.slots[context.standby].state === 'buffering') await context.proxy.release(name, context.active, signal)
-    else if (view.slots[context.active].state !== 'active') await context.proxy.setSlotState(name, context.active, 'active', signal)
+    if (view.slots[context.standby].state === 'buffering') {
+      const { released, longestHoldSeconds } = await context.proxy.release(name, context.active, signal)
+      context.report({ type: 'requests-released', slot: context.active, released, longestHoldSeconds: longestHoldSeconds ?? 0 })
+    } else if (view.slots[context.active].state !== 'active') await context.proxy.setSlotState(name, context.active, 'active', signal)
     if (view.slots[context.standby].state === 'active') await context.proxy.setSlotState(name, context.standby, 'disabled', signal)
   },
 }

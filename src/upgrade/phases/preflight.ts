@@ -26,15 +26,15 @@ export const preflight: Phase = {
       if (!container?.running) throw new PreflightError(`slot ${slot} of ${service.name} has no running container; deploy it first`)
     }
     await checkScripts(context)
-    context.note(`plan: ${context.from.version} → ${context.to.version}, scripts: ${context.scripts.map((s) => s.name).join(', ') || 'none'}`)
+    context.report({ type: 'plan-made', scripts: context.scripts.map((script) => script.name) })
     const rehearsed = await rehearse(context.db, context.config.database.schema, context.scripts, signal)
     await context.rememberAlgorithms(rehearsed)
     const copies = rehearsed.filter((statement) => statement.algorithm === 'COPY' && !statement.part.endsWith('-undo'))
-    context.note(`rehearsal on a copy of the schema: ${rehearsed.length} statements ok${copies.length ? `; these copy their table: ${copies.map((s) => `${s.script}:${s.line}`).join(', ')}` : ''}`)
+    context.report({ type: 'rehearsal-passed', statements: rehearsed.length, copying: copies.map((statement) => `${statement.script}:${statement.line}`) })
     const online = await context.migrations.plannedRebuilds(context.scripts)
-    for (const spec of online) context.note(`${spec.script}: the contract's rebuild of ${spec.table} is built beside it during the expand and swapped in by the contract`)
+    for (const spec of online) context.report({ type: 'rebuild-planned', script: spec.script, table: spec.table })
     const hold = await estimateContractHold(context.db, context.config.database.schema, context.scripts, rehearsed, online)
-    if (hold.statements.length) context.note(`the contract holds requests for about ${hold.seconds.toFixed(1)} s (${hold.statements.map((entry) => `${entry.script}:${entry.line} ${entry.how} ${entry.table}`).join(', ')})`)
+    if (hold.statements.length) context.report({ type: 'hold-estimated', seconds: hold.seconds, statements: hold.statements.map((entry) => `${entry.script}:${entry.line} ${entry.how} ${entry.table}`) })
     checkHold(hold, context.config.proxy.buffer.maxWaitSeconds)
   },
 }
