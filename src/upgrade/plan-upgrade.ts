@@ -1,7 +1,7 @@
 import type { HandoverConfig } from '../config/config.js'
 import { connect, type Connection } from '../db/connection.js'
-import { planChain, type PlannedScript } from '../db/migrations/migration-planner.js'
-import { readScripts } from '../db/migrations/migration-script.js'
+import type { PlannedScript } from '../db/migrations/migration-planner.js'
+import { loadChain } from '../db/migrations/migration-chain.js'
 import { planRebuilds, type RebuildSpec } from '../db/capture/online-rebuild.js'
 import { estimateContractHold, type HoldEstimate } from '../db/migrations/hold-estimate.js'
 import { rehearse, type RehearsedStatement } from '../db/rehearsal/rehearsal.js'
@@ -25,15 +25,16 @@ export interface UpgradePlan {
 
 /** The chain from `current` to `target`, each script classified against the live schema. */
 export async function planScripts(db: Connection, config: HandoverConfig, current: Version, target: Version): Promise<PlannedScript[]> {
-  return planChain(readScripts(config.migrations.dir, await loadSchemaModel(db, config.database.schema)), current, target)
+  const { dir, schemaAliases, versions, releasesWithoutScripts } = config.migrations
+  return loadChain(dir, current, target, { schema: await loadSchemaModel(db, config.database.schema), schemaAliases, versions, releasesWithoutScripts })
 }
 
 /** What an upgrade to `target` would run, rehearsed on a copy. Changes nothing real. */
 export async function planUpgrade(config: HandoverConfig, target: string): Promise<UpgradePlan> {
-  const targetVersion = parseVersion(target, '--version')
+  const targetVersion = parseVersion(target, '--version', config.migrations.versions)
   const db = await connect(config.database)
   try {
-    const current = await readSchemaVersion(db, config.database)
+    const current = await readSchemaVersion(db, config.database, config.migrations.versions)
     const base = { schema: config.database.schema, current: formatVersion(current), target, maxWaitSeconds: config.proxy.buffer.maxWaitSeconds }
     if (compareVersions(current, targetVersion) >= 0) return { ...base, steps: [], rehearsed: [], hold: { seconds: 0, statements: [] }, rebuiltOnline: [] }
     const steps = await planScripts(db, config, current, targetVersion)

@@ -63,8 +63,8 @@ async function runLocked(request: UpgradeRequest, docker: DockerRuntime, db: Con
   const journal = new Journal(db, config.database.journalSchema)
   // First: a run cut off after writing the version would otherwise read as "nothing to do".
   await refuseUnfinished(journal, config.service.name)
-  const schemaVersion = await readSchemaVersion(db, config.database)
-  const targetVersion = parseVersion(to.version, '--version')
+  const schemaVersion = await readSchemaVersion(db, config.database, config.migrations.versions)
+  const targetVersion = parseVersion(to.version, '--version', config.migrations.versions)
   if (compareVersions(targetVersion, schemaVersion) <= 0) {
     throw new NothingToDoError(`${config.database.schema} is already at version ${formatVersion(schemaVersion)}; the target is ${to.version}`)
   }
