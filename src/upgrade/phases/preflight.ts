@@ -2,6 +2,7 @@ import { SLOT_NAMES } from '../../config/config.js'
 import { undoAdvice } from '../../db/migrations/migration-script.js'
 import { checkHold, estimateContractHold } from '../../db/migrations/hold-estimate.js'
 import { rehearse } from '../../db/rehearsal/rehearsal.js'
+import { rehearseVersionWrite } from '../../db/migrations/version-table.js'
 import { HandoverError } from '../../errors.js'
 import type { Phase, UpgradeContext } from '../upgrade-context.js'
 
@@ -27,7 +28,9 @@ export const preflight: Phase = {
     }
     await checkScripts(context)
     context.note(`plan: ${context.from.version} → ${context.to.version}, scripts: ${context.scripts.map((s) => s.name).join(', ') || 'none'}`)
-    const rehearsed = await rehearse(context.db, context.config.database.schema, context.scripts, signal)
+    const rehearsed = await rehearse(context.db, context.config.database.schema, context.scripts, signal, (copy) =>
+      rehearseVersionWrite(context.db, context.config.database, context.to.version, copy),
+    )
     await context.rememberAlgorithms(rehearsed)
     const copies = rehearsed.filter((statement) => statement.algorithm === 'COPY' && !statement.part.endsWith('-undo'))
     context.note(`rehearsal on a copy of the schema: ${rehearsed.length} statements ok${copies.length ? `; these copy their table: ${copies.map((s) => `${s.script}:${s.line}`).join(', ')}` : ''}`)
