@@ -215,8 +215,8 @@ function readDatabase(read: FieldReader): HandoverConfig['database'] {
 }
 
 function readVersionWrite(read: FieldReader): { versionWrite?: string } {
-  const sql = read.string(['database', 'versionWrite'], '')
-  if (sql === '') return {}
+  const sql = read.optionalString(['database', 'versionWrite'])
+  if (sql === undefined) return {}
   if (!sql.includes(':version')) read.fail(['database', 'versionWrite'], 'must contain :version where the new version goes')
   if (/;\s*\S/.test(sql)) read.fail(['database', 'versionWrite'], 'must be one statement')
   return { versionWrite: sql }

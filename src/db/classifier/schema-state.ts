@@ -33,7 +33,7 @@ export type ColumnLookup = { found: ColumnState } | { missing: string }
  * statements before. `known` tells whether a table absent from it is absent for sure.
  */
 export class SchemaState {
-  readonly known: boolean
+  known: boolean
   private readonly tables = new Map<string, TableState>()
 
   constructor(model?: SchemaModel) {
@@ -60,6 +60,14 @@ export class SchemaState {
   nextScript(): void {
     for (const table of this.tables.values()) {
       for (const [name, column] of table.columns) if (column.added && !table.created) table.columns.set(name, { ...column, added: false })
+    }
+  }
+
+  /** After a schema dump's CREATE TABLEs: what they made is the schema's own, not this chain's. */
+  settle(): void {
+    for (const [name, table] of this.tables) {
+      for (const [column, state] of table.columns) table.columns.set(column, { ...state, added: false })
+      this.tables.set(name, { ...table, created: false })
     }
   }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { HandoverError } from '../../errors.js'
+import { HandoverError, InvalidInputError } from '../../errors.js'
 import { lintScript, type ClassifiedStatement, type SchemaModel } from '../classifier/index.js'
 import { SchemaState } from '../classifier/schema-state.js'
 import { planChain, type PlannedScript } from './migration-planner.js'
@@ -42,6 +42,7 @@ interface CatalogEntry {
  */
 export function loadChain(dir: string, current: Version, target: Version, options: ChainOptions = {}): PlannedScript[] {
   const problems: string[] = []
+  const errors: HandoverError[] = []
   const entries = catalog(dir, options.versions, problems)
   const steps = planChain([...entries, ...noScriptReleases(options.releasesWithoutScripts ?? [], entries)], current, target)
   if (problems.length) throw new MigrationChainRefusedError(problems)
@@ -57,13 +58,23 @@ export function loadChain(dir: string, current: Version, target: Version, option
       return { ...step, script }
     } catch (error) {
       if (!(error instanceof HandoverError)) throw error
+      errors.push(error)
       problems.push(...allFindings(step.script.file, text, options.schema, error))
       state.nextScript()
       return undefined
     }
   })
-  if (problems.length) throw new MigrationChainRefusedError(problems)
+  if (problems.length) throw refusal(problems, errors)
   return loaded as PlannedScript[]
+}
+
+/**
+ * One script's bad input (a file name, a marker, a USE) is thrown as it is, so it keeps its
+ * code and exit status; anything more is one refusal naming every problem.
+ */
+function refusal(problems: string[], errors: HandoverError[]): HandoverError {
+  if (errors.length === 1 && (problems.length === 1 || errors[0] instanceof InvalidInputError)) return errors[0]!
+  return new MigrationChainRefusedError(problems)
 }
 
 function pick(options: ChainOptions): { schemaAliases?: readonly string[]; versions?: VersionScheme } {
