@@ -1,4 +1,5 @@
 import { holdProblem } from '../db/migrations/hold-estimate.js'
+import { HistoryMismatchError } from '../db/migrations/history-consistency.js'
 import { undoAdvice } from '../db/migrations/migration-script.js'
 import { formatVersion } from '../db/migrations/version.js'
 import type { UpgradePlan } from '../upgrade/plan-upgrade.js'
@@ -8,6 +9,7 @@ import type { PlanJson } from './json-output.js'
 export function toPlanJson(plan: UpgradePlan): PlanJson {
   const refusals = plan.steps.flatMap((step) => step.script.undoProblems.map((problem) => `${problem}; ${undoAdvice(step.script)}; a failed upgrade could not roll it back`))
   if (plan.hold.seconds > plan.maxWaitSeconds) refusals.push(holdProblem(plan.hold, plan.maxWaitSeconds))
+  if (plan.staleHistory.length) refusals.push(new HistoryMismatchError(plan.staleHistory).message)
   const undo = plan.rehearsed.filter((s) => s.part.endsWith('-undo')).length
   return {
     schema: plan.schema,

@@ -55,7 +55,7 @@ async function slotStatus(config: HandoverConfig, docker: DockerRuntime, route: 
 async function databaseStatus(config: HandoverConfig, watched: readonly WatchedRun[]): Promise<Pick<StatusJson, 'schema' | 'lastRun'>> {
   const db = await connect(config.database)
   try {
-    const version = formatVersion(await readSchemaVersion(db, config.database))
+    const version = formatVersion(await readSchemaVersion(db, config.database, config.migrations.versions))
     await Journal.ensureTables(db, config.database.journalSchema)
     const [run] = await readRunHistory(db, config.database.journalSchema, config.service.name, 1)
     const lastRun = run

@@ -1,5 +1,6 @@
 /** The validated, defaulted configuration of one service. Every key is documented in deploy/handover.example.yaml. */
 import type { BackfillTuning } from '../db/capture/chunked-backfill.js'
+import type { Version, VersionScheme } from '../db/migrations/version.js'
 import type { PhaseName } from '../protocol/phases.js'
 import type { ClientLimits, SlotName } from '../protocol/routes.js'
 
@@ -43,6 +44,11 @@ export interface DatabaseConfig {
   journalSchema: string
   versionTable: string
   versionColumn: string
+  /**
+   * The statement finalize writes the version with, `:version` standing for it; by default
+   * the one row of versionTable is replaced. Checked on the rehearsal copy before anything runs.
+   */
+  versionWrite?: string
 }
 
 /** How long each phase (its forward, and its undo) may run, and how long a cancelled one may take to stop. */
@@ -65,7 +71,17 @@ export interface HandoverConfig {
     leaseSeconds: number
   }
   database: DatabaseConfig
-  migrations: { dir: string; softDropRetentionHours: number; backfill: BackfillTuning }
+  migrations: {
+    dir: string
+    softDropRetentionHours: number
+    backfill: BackfillTuning
+    /** Names the scripts give database.schema (`USE ApolloConfigDB`): such a USE is no statement. */
+    schemaAliases: string[]
+    /** How version qualifiers order (4.0.0-alpha-2 < 4.0.0-beta-1 < 4.0.0 = 4.0.0-GA). */
+    versions: VersionScheme
+    /** Releases without a script and without a schema change: steps of their own. */
+    releasesWithoutScripts: Version[]
+  }
   backup: { dir: string }
   timeouts: TimeoutsConfig
 }

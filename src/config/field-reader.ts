@@ -24,6 +24,11 @@ export class FieldReader {
     return value
   }
 
+  /** A non-empty string, or undefined when the field is absent. */
+  optionalString(path: Path): string | undefined {
+    return this.doc.hasIn(path) ? this.string(path) : undefined
+  }
+
   /** A scalar as text: env values may be written unquoted (`PORT: 8080`, `DEBUG: true`). */
   scalarText(path: Path): string {
     const value = this.value(path, undefined)

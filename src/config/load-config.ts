@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
 import { DEFAULT_BACKFILL_TUNING } from '../db/capture/chunked-backfill.js'
+import { DEFAULT_VERSION_SCHEME, parseVersion } from '../db/migrations/version.js'
 import { InvalidInputError } from '../errors.js'
 import { SLOT_NAMES, type HandoverConfig, type HostPort, type SecretSource, type SlotName } from './config.js'
 import { FieldReader } from './field-reader.js'
@@ -105,10 +106,29 @@ function readUrlPath(read: FieldReader, path: string[], fallback: string): strin
 }
 
 function readMigrations(read: FieldReader, baseDir: string): HandoverConfig['migrations'] {
-  read.keys(['migrations'], ['dir', 'softDropRetentionHours', 'backfill'])
+  read.keys(['migrations'], ['dir', 'softDropRetentionHours', 'backfill', 'schemaAliases', 'versions', 'releasesWithoutScripts'])
   read.keys(['migrations', 'backfill'], ['chunkRows', 'chunkTargetMs', 'maxThreadsRunning', 'pausePercent'])
+  read.keys(['migrations', 'versions'], ['preReleases', 'releases'])
   const tuning = DEFAULT_BACKFILL_TUNING
+  const schemaAliases = read.strings(['migrations', 'schemaAliases'])
+  for (const alias of schemaAliases) if (!SQL_NAME_PATTERN.test(alias)) read.fail(['migrations', 'schemaAliases'], `${alias} is not a plain SQL identifier (letters, digits, _)`)
+  const words = (key: string, fallback: readonly string[]): string[] => {
+    const listed = read.strings(['migrations', 'versions', key]).map((word) => word.toLowerCase())
+    for (const word of listed) if (!/^[a-z]+$/.test(word)) read.fail(['migrations', 'versions', key], `${word} is not a word of letters`)
+    return listed.length ? listed : [...fallback]
+  }
+  const versions = { preReleases: words('preReleases', DEFAULT_VERSION_SCHEME.preReleases), releases: words('releases', DEFAULT_VERSION_SCHEME.releases) }
+  const releasesWithoutScripts = read.strings(['migrations', 'releasesWithoutScripts']).map((text) => {
+    try {
+      return parseVersion(text, 'migrations.releasesWithoutScripts', versions)
+    } catch {
+      return read.fail(['migrations', 'releasesWithoutScripts'], `${text} is not a version`)
+    }
+  })
   return {
+    schemaAliases,
+    versions,
+    releasesWithoutScripts,
     dir: resolve(baseDir, read.string(['migrations', 'dir'], 'migrations')),
     softDropRetentionHours: read.int(['migrations', 'softDropRetentionHours'], 0, 24 * 365, 0),
     backfill: {
@@ -180,7 +200,7 @@ function readAgent(read: FieldReader, baseDir: string): HandoverConfig['agent'] 
 }
 
 function readDatabase(read: FieldReader): HandoverConfig['database'] {
-  read.keys(['database'], ['host', 'port', 'user', 'password', 'schema', 'journalSchema', 'versionTable', 'versionColumn'])
+  read.keys(['database'], ['host', 'port', 'user', 'password', 'schema', 'journalSchema', 'versionTable', 'versionColumn', 'versionWrite'])
   const sqlName = (key: string, fallback?: string): string => {
     const value = read.string(['database', key], fallback)
     if (!SQL_NAME_PATTERN.test(value)) read.fail(['database', key], 'must be a plain SQL identifier (letters, digits, _)')
@@ -195,5 +215,14 @@ function readDatabase(read: FieldReader): HandoverConfig['database'] {
     journalSchema: sqlName('journalSchema', 'handover'),
     versionTable: sqlName('versionTable', 'app_version'),
     versionColumn: sqlName('versionColumn', 'version'),
+    ...readVersionWrite(read),
   }
+}
+
+function readVersionWrite(read: FieldReader): { versionWrite?: string } {
+  const sql = read.optionalString(['database', 'versionWrite'])
+  if (sql === undefined) return {}
+  if (!sql.includes(':version')) read.fail(['database', 'versionWrite'], 'must contain :version where the new version goes')
+  if (/;\s*\S/.test(sql)) read.fail(['database', 'versionWrite'], 'must be one statement')
+  return { versionWrite: sql }
 }

@@ -49,8 +49,8 @@ export async function deployService(request: DeployRequest): Promise<{ version: 
 }
 
 async function installSchema(db: Connection, config: HandoverConfig, version: string, note: (message: string) => void): Promise<void> {
-  const current = await readSchemaVersion(db, config.database)
-  const target = parseVersion(version, '--version')
+  const current = await readSchemaVersion(db, config.database, config.migrations.versions)
+  const target = parseVersion(version, '--version', config.migrations.versions)
   if (compareVersions(current, target) >= 0) {
     note(`schema ${config.database.schema} already at ${formatVersion(current)}`)
     return

@@ -1,12 +1,15 @@
 import type { HandoverConfig } from '../config/config.js'
-import { connect, type Connection } from '../db/connection.js'
-import { planChain, type PlannedScript } from '../db/migrations/migration-planner.js'
-import { readScripts } from '../db/migrations/migration-script.js'
+import { connect, tableExists, type Connection } from '../db/connection.js'
+import type { PlannedScript } from '../db/migrations/migration-planner.js'
+import { loadChain } from '../db/migrations/migration-chain.js'
+import { historyDifferences } from '../db/migrations/history-consistency.js'
+import { MigrationHistory } from '../db/migrations/migration-history.js'
+import type { MigrationScript } from '../db/migrations/migration-script.js'
 import { planRebuilds, type RebuildSpec } from '../db/capture/online-rebuild.js'
 import { estimateContractHold, type HoldEstimate } from '../db/migrations/hold-estimate.js'
 import { rehearse, type RehearsedStatement } from '../db/rehearsal/rehearsal.js'
 import { compareVersions, formatVersion, parseVersion, type Version } from '../db/migrations/version.js'
-import { readSchemaVersion } from '../db/migrations/version-table.js'
+import { readSchemaVersion, rehearseVersionWrite } from '../db/migrations/version-table.js'
 import { loadSchemaModel } from '../db/ddl/schema-model.js'
 
 export interface UpgradePlan {
@@ -21,27 +24,37 @@ export interface UpgradePlan {
   /** Contract ALTERs whose table is rebuilt beside it during the expand: the contract only swaps it in. */
   rebuiltOnline: RebuildSpec[]
   maxWaitSeconds: number
+  /** Statements recorded as applied whose effect the schema lacks: an upgrade refuses them. */
+  staleHistory: string[]
+}
+
+/** Statements the history records as applied whose effect the schema lacks (empty before any run). */
+export async function staleHistory(db: Connection, config: HandoverConfig, scripts: readonly MigrationScript[]): Promise<string[]> {
+  if (!(await tableExists(db, config.database.journalSchema, 'handover_migrations'))) return []
+  return historyDifferences(db, config.database.schema, new MigrationHistory(db, config.database.journalSchema, config.service.name), scripts)
 }
 
 /** The chain from `current` to `target`, each script classified against the live schema. */
 export async function planScripts(db: Connection, config: HandoverConfig, current: Version, target: Version): Promise<PlannedScript[]> {
-  return planChain(readScripts(config.migrations.dir, await loadSchemaModel(db, config.database.schema)), current, target)
+  const { dir, schemaAliases, versions, releasesWithoutScripts } = config.migrations
+  return loadChain(dir, current, target, { schema: await loadSchemaModel(db, config.database.schema), schemaAliases, versions, releasesWithoutScripts })
 }
 
 /** What an upgrade to `target` would run, rehearsed on a copy. Changes nothing real. */
 export async function planUpgrade(config: HandoverConfig, target: string): Promise<UpgradePlan> {
-  const targetVersion = parseVersion(target, '--version')
+  const targetVersion = parseVersion(target, '--version', config.migrations.versions)
   const db = await connect(config.database)
   try {
-    const current = await readSchemaVersion(db, config.database)
+    const current = await readSchemaVersion(db, config.database, config.migrations.versions)
     const base = { schema: config.database.schema, current: formatVersion(current), target, maxWaitSeconds: config.proxy.buffer.maxWaitSeconds }
-    if (compareVersions(current, targetVersion) >= 0) return { ...base, steps: [], rehearsed: [], hold: { seconds: 0, statements: [] }, rebuiltOnline: [] }
+    if (compareVersions(current, targetVersion) >= 0) return { ...base, steps: [], rehearsed: [], hold: { seconds: 0, statements: [] }, rebuiltOnline: [], staleHistory: [] }
     const steps = await planScripts(db, config, current, targetVersion)
     const scripts = steps.map((step) => step.script)
-    const rehearsed = await rehearse(db, config.database.schema, scripts)
+    const stale = await staleHistory(db, config, scripts)
+    const rehearsed = await rehearse(db, config.database.schema, scripts, undefined, (copy) => rehearseVersionWrite(db, config.database, target, copy))
     const algorithms = new Map(rehearsed.filter((s) => s.part === 'contract').map((s) => [`${s.script}#${s.index}`, s.algorithm]))
     const rebuiltOnline = await planRebuilds(db, config.database.schema, scripts, (script, index) => algorithms.get(`${script}#${index}`))
-    return { ...base, steps, rehearsed, hold: await estimateContractHold(db, config.database.schema, scripts, rehearsed, rebuiltOnline), rebuiltOnline }
+    return { ...base, steps, rehearsed, hold: await estimateContractHold(db, config.database.schema, scripts, rehearsed, rebuiltOnline), rebuiltOnline, staleHistory: stale }
   } finally {
     await db.end()
   }

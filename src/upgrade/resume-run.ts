@@ -82,7 +82,7 @@ function continueRun(request: SteerRequest, phases: readonly Phase[], context: U
 /** The run's identity, read back from its journal row; the scripts are planned again between its versions. */
 async function runFacts(db: Connection, config: HandoverConfig, run: RunRecord) {
   const standby = run.standbySlot as SlotName
-  const steps = await planScripts(db, config, parseVersion(run.fromVersion, `run ${run.id} from_version`), parseVersion(run.toVersion, `run ${run.id} to_version`))
+  const steps = await planScripts(db, config, parseVersion(run.fromVersion, `run ${run.id} from_version`, config.migrations.versions), parseVersion(run.toVersion, `run ${run.id} to_version`, config.migrations.versions))
   return {
     runId: run.id,
     standby,

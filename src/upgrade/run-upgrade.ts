@@ -12,7 +12,8 @@ import { DockerRuntime } from '../runtime/docker-runtime.js'
 import { EventBus } from './event-bus.js'
 import { journalRecorder } from './journal-recorder.js'
 import { runPhases, type RunOutcome } from './phase-runner.js'
-import { planScripts } from './plan-upgrade.js'
+import { planScripts, staleHistory } from './plan-upgrade.js'
+import { HistoryMismatchError } from '../db/migrations/history-consistency.js'
 import type { ProxyControl } from './proxy-control.js'
 import { STRICT_PHASES } from './strict-phases.js'
 import { resolveTarget } from './target-release.js'
@@ -62,8 +63,8 @@ async function runLocked(request: UpgradeRequest, docker: DockerRuntime, db: Con
   const journal = new Journal(db, config.database.journalSchema)
   // First: a run cut off after writing the version would otherwise read as "nothing to do".
   await refuseUnfinished(journal, config.service.name)
-  const schemaVersion = await readSchemaVersion(db, config.database)
-  const targetVersion = parseVersion(to.version, '--version')
+  const schemaVersion = await readSchemaVersion(db, config.database, config.migrations.versions)
+  const targetVersion = parseVersion(to.version, '--version', config.migrations.versions)
   if (compareVersions(targetVersion, schemaVersion) <= 0) {
     throw new NothingToDoError(`${config.database.schema} is already at version ${formatVersion(schemaVersion)}; the target is ${to.version}`)
   }
@@ -71,6 +72,9 @@ async function runLocked(request: UpgradeRequest, docker: DockerRuntime, db: Con
   const runId = randomUUID()
   bus.subscribe(journalRecorder(journal), { required: true })
   const scripts = (await planScripts(db, config, schemaVersion, targetVersion)).map((step) => step.script)
+  // A fresh run trusts the history only where the schema agrees: after a restore it would skip everything and succeed.
+  const stale = await staleHistory(db, config, scripts)
+  if (stale.length) throw new HistoryMismatchError(stale)
   const context = buildRunContext(request, docker, db, journal, { runId, standby, active, from, to, scripts })
   await journal.startRun({ id: runId, service: config.service.name, fromVersion: from.version, toVersion: to.version, fromImage: from.image, toImage: to.image, standbySlot: standby }, userInfo().username, hostname())
   const began = performance.now()

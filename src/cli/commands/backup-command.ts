@@ -1,6 +1,10 @@
 import { resolve } from 'node:path'
 import { loadConfig } from '../../config/load-config.js'
 import { listBackups, restoreBackup } from '../../db/backup.js'
+import { connect } from '../../db/connection.js'
+import { forgetHistoryAbove } from '../../db/migrations/history-consistency.js'
+import { readSchemaVersion } from '../../db/migrations/version-table.js'
+import { formatVersion } from '../../db/migrations/version.js'
 import { InvalidInputError } from '../../errors.js'
 import { parseOptions, requireOption, type Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
@@ -13,7 +17,8 @@ handover backup restore --config FILE --file DUMP --yes
   list      the dumps of the service's schema in backup.dir, newest first; --json prints
             one object (BackupListJson in src/cli/json-output.ts)
   restore   drops the schema and loads DUMP (a dump of this schema taken by handover);
-            stop the service's writers first. --yes confirms.`,
+            stop the service's writers first. --yes confirms. The migration history of
+            scripts above the restored version is forgotten: the next upgrade runs them.`,
   async run(args, output) {
     const [action, ...rest] = args
     if (action !== 'list' && action !== 'restore') throw new InvalidInputError('handover backup', 'expected list or restore (see handover backup --help)')
@@ -34,6 +39,14 @@ handover backup restore --config FILE --file DUMP --yes
     if (!values.yes) throw new InvalidInputError('handover backup restore', `restoring drops schema ${config.database.schema} first; add --yes to confirm`)
     await restoreBackup(config.database, file)
     output.out(`restored ${config.database.schema} from ${file}`)
+    const db = await connect(config.database)
+    try {
+      const version = await readSchemaVersion(db, config.database, config.migrations.versions)
+      const forgotten = await forgetHistoryAbove(db, config.database.journalSchema, config.service.name, version, config.migrations.versions)
+      output.out(`migration history reset to version ${formatVersion(version)}${forgotten.length ? `: ${forgotten.join(', ')} will run again` : ''}`)
+    } finally {
+      await db.end()
+    }
     return 0
   },
 }

@@ -68,6 +68,22 @@ export function keyColumns(definition: unknown): string[] {
   })
 }
 
+/** The parts of an index or key definition with their prefix lengths: `a(191)` is `{ column: 'a', length: 191 }`. */
+export function keyParts(definition: unknown): { column: string; length?: number }[] {
+  return nodes(definition).flatMap((part) => {
+    if (part.type === 'function' && isNode(part.name)) {
+      const name = nodes(part.name.name)[0]
+      const column = name ? identifier(name.value) : undefined
+      const length = nodes(isNode(part.args) ? part.args.value : undefined).map((arg) => arg.value).find((value) => typeof value === 'number')
+      return column ? [typeof length === 'number' ? { column, length } : { column }] : []
+    }
+    const column = identifier(part)
+    if (!column) return []
+    const length = typeof part.suffix === 'string' ? /^\((\d+)\)$/.exec(part.suffix.trim())?.[1] : undefined
+    return [length ? { column, length: Number(length) } : { column }]
+  })
+}
+
 /** Every column_ref below a node: `table` is the qualifier as written (alias or name), if any. */
 export function columnRefs(value: unknown): { table?: string; column: string }[] {
   const found: { table?: string; column: string }[] = []

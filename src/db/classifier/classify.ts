@@ -1,7 +1,7 @@
 import type { SqlStatement } from '../migrations/sql-statements.js'
-import { nodes, type Node } from './ast.js'
-import { MixedAlterError, UnclassifiableStatementError } from './errors.js'
-import { parseStatement, sqlOf } from './parse.js'
+import type { Node } from './ast.js'
+import { UnclassifiableStatementError } from './errors.js'
+import { parseStatement } from './parse.js'
 import { classifyAst } from './rules/index.js'
 import { quoteTable, Refusal, type RuleResult } from './rules/rule.js'
 import { SchemaState } from './schema-state.js'
@@ -22,10 +22,10 @@ export class ScriptClassifier {
 
   constructor(options: ClassifyOptions = {}) {
     this.file = options.file
-    this.state = new SchemaState(options.schema)
+    this.state = options.state ?? new SchemaState(options.schema)
   }
 
-  /** Throws UnparseableStatementError, UnclassifiableStatementError or MixedAlterError. */
+  /** Throws UnparseableStatementError or UnclassifiableStatementError. */
   classify(statement: SqlStatement): ClassifiedStatement {
     const parsed = parseStatement(statement, this.file)
     let results: RuleResult[]
@@ -36,29 +36,41 @@ export class ScriptClassifier {
       throw error
     }
     if (results.length === 0) throw new UnclassifiableStatementError(this.file, statement.line, 'the statement names no table the parser could read')
+    for (const result of results) onChainTable(result, this.state)
     for (const result of results) result.effect?.(this.state)
     const expand = results.filter((result) => result.clause.part === 'expand')
     const contract = results.filter((result) => result.clause.part === 'contract')
-    if (expand.length && contract.length) {
-      throw new MixedAlterError(this.file, statement.line, expand.map(label), contract.map(label), splitSuggestion(parsed.ast))
-    }
+    if (expand.length && contract.length) for (const result of expand) withTheRest(result, contract, parsed.ast)
     return combine(statement, results)
+  }
+
+  /** Where the next script of the chain starts from: this one's changes are the schema's now. */
+  nextScript(): void {
+    this.state.nextScript()
   }
 }
 
-function label(result: RuleResult): string {
-  const { kind, column, index, table } = result.clause
-  return `${kind} ${column ?? index ?? table}`
+/**
+ * A change to a table an earlier statement of the chain created: the old version never
+ * uses that table, so no constraint, drop or type change there can break it. Its undo is
+ * the create's undo, which drops the whole table.
+ */
+function onChainTable(result: RuleResult, state: SchemaState): void {
+  const table = result.clause.table ? state.table(result.clause.table) : undefined
+  if (result.clause.part !== 'contract' || !table?.created || result.clause.kind === 'rename-table') return
+  result.clause.part = 'expand'
+  result.clause.reason = `${result.clause.reason.split(': ')[0]}: ${table.name} is created by this chain, so the old version never uses it`
+  result.undo = { none: `the undo of the CREATE TABLE ${table.name} removes it` }
 }
 
-/** One ALTER TABLE per clause, each with the ALGORITHM/LOCK options of the original. */
-function splitSuggestion(ast: Node): string[] {
-  if (ast.type !== 'alter') return []
-  const clauses = nodes(ast.expr)
-  const options = clauses.filter((clause) => clause.resource === 'algorithm' || clause.resource === 'lock')
-  const changes = clauses.filter((clause) => !options.includes(clause))
-  const statements = changes.map((clause) => sqlOf({ ...ast, expr: [clause, ...options] }))
-  return statements.every((sql) => sql !== undefined) ? (statements as string[]) : []
+/**
+ * One ALTER is applied whole: an expand clause beside a contract clause runs with it in the
+ * contract (which any change may), instead of asking the author to split the statement.
+ */
+function withTheRest(result: RuleResult, contract: RuleResult[], ast: Node): void {
+  result.clause.part = 'contract'
+  const others = contract.map((other) => `${other.clause.kind} ${other.clause.column ?? other.clause.index ?? other.clause.table}`)
+  result.clause.reason = `${result.clause.reason}; it runs in the contract with the rest of this ${String(ast.type).toUpperCase()} (${others.join(', ')})`
 }
 
 function combine(statement: SqlStatement, results: RuleResult[]): ClassifiedStatement {
@@ -95,7 +107,7 @@ function copyFacts(target: ClassifiedStatement, clauses: ClassifiedClause[]): vo
 }
 
 /** Reverses an expand statement: whole statements as they are, clauses in one ALTER in reverse order. */
-function undoOf(results: RuleResult[]): { undo?: string; undoNote?: string } {
+function undoOf(results: RuleResult[]): { undo?: string; undoNote?: string; nothingToUndo?: true } {
   const undos = results.flatMap((result) => (result.undo ? [result.undo] : []))
   const unknown = undos.flatMap((undo) => ('unknown' in undo ? [undo.unknown] : []))
   if (unknown.length) return { undoNote: unknown.join('; ') }
@@ -105,7 +117,7 @@ function undoOf(results: RuleResult[]): { undo?: string; undoNote?: string } {
   if (clauses.length) statements.push(`ALTER TABLE ${quoteTable({ name: first.table, ...(first.database ? { database: first.database } : {}) })} ${clauses.join(', ')}`)
   if (statements.length) return { undo: statements.join(';\n') }
   const none = undos.flatMap((undo) => ('none' in undo ? [undo.none] : []))
-  return { undoNote: none.join('; ') || 'nothing to reverse' }
+  return { undoNote: none.join('; ') || 'nothing to reverse', ...(none.length === undos.length && undos.length > 0 ? { nothingToUndo: true as const } : {}) }
 }
 
 function unique(refs: ObjectRef[]): ObjectRef[] {

@@ -13,6 +13,8 @@ export interface ColumnDefinition {
   serverFilled: boolean
   /** Declared UNIQUE or PRIMARY KEY in the column definition itself. */
   unique: boolean
+  autoIncrement: boolean
+  primaryKey: boolean
 }
 
 export function readColumnDefinition(node: Node): ColumnDefinition | undefined {
@@ -29,15 +31,21 @@ export function readColumnDefinition(node: Node): ColumnDefinition | undefined {
     hasDefault: defaultValue !== undefined && defaultValue.type !== 'null',
     serverFilled: typeof node.auto_increment === 'string' || isNode(node.generated),
     unique: primaryKey || typeof node.unique === 'string',
+    autoIncrement: typeof node.auto_increment === 'string',
+    primaryKey,
   }
 }
 
-export function columnState(definition: ColumnDefinition, added: boolean): ColumnState {
+/** `primaryKey`: the column is in the table's primary key already, which the server keeps NOT NULL. */
+export function columnState(definition: ColumnDefinition, added: boolean, primaryKey = false): ColumnState {
+  const inKey = primaryKey || definition.primaryKey
   return {
     name: definition.name,
     type: definition.type,
-    nullable: definition.nullable,
+    nullable: definition.nullable && !inKey,
     hasDefault: definition.hasDefault || definition.serverFilled,
     added,
+    ...(definition.autoIncrement ? { autoIncrement: true } : {}),
+    ...(inKey ? { primaryKey: true } : {}),
   }
 }

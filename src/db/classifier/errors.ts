@@ -31,25 +31,6 @@ export class UnclassifiableStatementError extends HandoverError {
   }
 }
 
-/** One ALTER TABLE mixes clauses of both parts; it has to be split by its author. */
-export class MixedAlterError extends HandoverError {
-  readonly code = 'MIXED_ALTER_STATEMENT'
-
-  constructor(
-    readonly file: string | undefined,
-    readonly line: number,
-    readonly expandClauses: string[],
-    readonly contractClauses: string[],
-    /** One statement per clause, as the parser writes them back, to paste in place of this one. */
-    readonly suggestion: string[],
-  ) {
-    const split = suggestion.length ? `: ${suggestion.join('; ')}` : ''
-    super(
-      `${location(file, line)}: one ALTER TABLE mixes expand (${expandClauses.join(', ')}) and contract (${contractClauses.join(', ')}) clauses; split it into one statement per part${split}`,
-    )
-  }
-}
-
 /** Moving expand statements before contract ones would change what the script does. */
 export class SplitChangesMeaningError extends HandoverError {
   readonly code = 'SPLIT_CHANGES_MEANING'

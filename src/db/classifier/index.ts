@@ -3,7 +3,7 @@
  * statement of a migration script belongs to, and why. Pure: no database, no files.
  */
 export { classifyStatement, ScriptClassifier } from './classify.js'
-export { MixedAlterError, SplitChangesMeaningError, UnclassifiableStatementError, UnparseableStatementError } from './errors.js'
+export { SplitChangesMeaningError, UnclassifiableStatementError, UnparseableStatementError } from './errors.js'
 export { KINDS, type Kind } from './kinds.js'
 export { lintScript, type LintFinding, type LintReport, type Severity } from './lint.js'
 export { classifyScript, findSplitConflicts, type ScriptEntry } from './script.js'

@@ -1,4 +1,5 @@
-import { classifyScript, effectivePart, findSplitConflicts } from './script.js'
+import { classifyScript, deferConflicts, effectivePart, findSplitConflicts } from './script.js'
+import type { SchemaState } from './schema-state.js'
 import type { ClassifiedStatement, Part, SchemaModel, ScriptStatement } from './types.js'
 
 export type Severity = 'error' | 'warning' | 'info'
@@ -26,17 +27,16 @@ export interface LintReport {
  * what needs the author's attention (warning), and everything that stops an upgrade (error).
  * Pure: it reads neither files nor the database.
  */
-export function lintScript(file: string, statements: readonly ScriptStatement[], schema?: SchemaModel): LintReport {
+export function lintScript(file: string, statements: readonly ScriptStatement[], schema?: SchemaModel, state?: SchemaState): LintReport {
   const findings: LintFinding[] = []
   const classified: ClassifiedStatement[] = []
-  for (const entry of classifyScript(file, statements, schema)) {
-    if ('error' in entry) {
-      findings.push({ file, line: entry.statement.line, severity: 'error', kind: 'error', reason: entry.error.message, code: entry.error.code })
-      continue
-    }
-    classified.push(entry.classified)
-    findings.push(...statementFindings(file, entry.classified))
+  const errors: LintFinding[] = []
+  for (const entry of classifyScript(file, statements, schema, state)) {
+    if ('error' in entry) errors.push({ file, line: entry.statement.line, severity: 'error', kind: 'error', reason: entry.error.message, code: entry.error.code })
+    else classified.push(entry.classified)
   }
+  deferConflicts(file, classified)
+  findings.push(...errors, ...classified.flatMap((statement) => statementFindings(file, statement)))
   for (const conflict of findSplitConflicts(file, classified)) {
     const both = [conflict.expandLine, conflict.contractLine].map((line) => classified.find((c) => c.statement.line === line)?.marked)
     const severity: Severity = both.every(Boolean) ? 'warning' : 'error'

@@ -17,6 +17,8 @@ export interface Modifiers {
   ifExists: boolean
   /** The `WAIT n` or `NOWAIT` cut from an ALTER TABLE. */
   wait?: string
+  /** `CONVERT TO CHARACTER SET x [COLLATE y]` of an ALTER TABLE, which the parser cannot read: read here. */
+  convertTo?: { charset: string; collation?: string }
 }
 
 export interface StrippedStatement {
@@ -29,12 +31,14 @@ const CLAUSE_IF = new RegExp(String.raw`\b(ADD|DROP|MODIFY|CHANGE)${CLAUSE_OBJEC
 const CREATE_INDEX_IF = /^(\s*CREATE\s+(?:(?:UNIQUE|FULLTEXT|SPATIAL)\s+)?INDEX)(\s+IF\s+NOT\s+EXISTS)\b/i
 const DROP_INDEX_IF = /^(\s*DROP\s+INDEX)(\s+IF\s+EXISTS)\b/i
 const NAME = String.raw`(?:\x60[^\x60]*\x60|[\w$]+)`
+const CONVERT_TO = /\bCONVERT\s+TO\s+(?:CHARACTER\s+SET|CHARSET)\s*=?\s*(\w+)(\s+COLLATE\s*=?\s*(\w+))?/i
 const ALTER_WAIT = new RegExp(String.raw`^(\s*ALTER\s+(?:IGNORE\s+)?TABLE\s+${NAME}(?:\s*\.\s*${NAME})?)(\s+(WAIT\s+\d+|NOWAIT))\b`, 'i')
 
-export function stripMariadbModifiers(sql: string): StrippedStatement {
+export function stripMariadbModifiers(original: string): StrippedStatement {
+  let sql = original
   const modifiers: Modifiers = { ifNotExists: false, ifExists: false }
   const cuts: [number, number][] = []
-  const masked = maskQuoted(sql)
+  const masked = maskQuoted(original)
   const alter = /^\s*ALTER\b/i.test(masked)
   if (alter) {
     for (const match of masked.matchAll(CLAUSE_IF)) {
@@ -43,6 +47,13 @@ export function stripMariadbModifiers(sql: string): StrippedStatement {
       cuts.push([start, start + cut.length])
       if (match[3]) modifiers.ifNotExists = true
       else modifiers.ifExists = true
+    }
+    const convert = CONVERT_TO.exec(masked)
+    if (convert) {
+      modifiers.convertTo = { charset: convert[1]!.toLowerCase(), ...(convert[3] ? { collation: convert[3].toLowerCase() } : {}) }
+      // The parser reads a table's default character set; the clause is at least as long.
+      const replacement = `DEFAULT CHARSET=${convert[1]!}`
+      sql = sql.slice(0, convert.index) + replacement.padEnd(convert[0].length, ' ') + sql.slice(convert.index + convert[0].length)
     }
     const wait = ALTER_WAIT.exec(masked)
     if (wait) {

@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../../errors.js'
 import type { ColumnType } from './column-type.js'
 import { parseColumnType } from './parse.js'
-import type { SchemaModel } from './types.js'
+import type { IndexModel, SchemaModel } from './types.js'
 
 export interface ColumnState {
   name: string
@@ -10,6 +10,8 @@ export interface ColumnState {
   hasDefault: boolean
   /** Added by an earlier statement of this script (or its table was created by one). */
   added: boolean
+  autoIncrement?: boolean
+  primaryKey?: boolean
 }
 
 export interface TableState {
@@ -17,7 +19,10 @@ export interface TableState {
   /** The columns known: all of them when `complete`, else only those this script added or changed. */
   columns: Map<string, ColumnState>
   complete: boolean
+  /** Created by an earlier statement of the chain: the old version never uses it. */
   created: boolean
+  /** By lower-case name; undefined when not known. */
+  indexes?: Map<string, IndexModel>
 }
 
 /** What a lookup found: the column, or why there is none. */
@@ -28,7 +33,7 @@ export type ColumnLookup = { found: ColumnState } | { missing: string }
  * statements before. `known` tells whether a table absent from it is absent for sure.
  */
 export class SchemaState {
-  readonly known: boolean
+  known: boolean
   private readonly tables = new Map<string, TableState>()
 
   constructor(model?: SchemaModel) {
@@ -39,10 +44,57 @@ export class SchemaState {
         const type = parseModelType(table, column, spec.type)
         if (spec.charset) type.charset = spec.charset.toLowerCase()
         if (spec.collation) type.collation = spec.collation.toLowerCase()
-        states.set(key(column), { name: column, type, nullable: spec.nullable, hasDefault: spec.hasDefault, added: false })
+        states.set(key(column), { name: column, type, nullable: spec.nullable, hasDefault: spec.hasDefault, added: false, ...(spec.autoIncrement ? { autoIncrement: true } : {}), ...(spec.primaryKey ? { primaryKey: true } : {}) })
       }
-      this.tables.set(key(table), { name: table, columns: states, complete: true, created: false })
+      const indexes = model?.indexes?.[table]
+      this.tables.set(key(table), { name: table, columns: states, complete: true, created: false, ...(indexes ? { indexes: indexMap(indexes) } : {}) })
     }
+  }
+
+  /**
+   * Where the next script of a chain starts: the same tables, but what this script added
+   * counts as the schema's own (a backfill in a later script writes columns the old version
+   * may not know, but they are not "added earlier in this script"). Tables created by the
+   * chain stay created: the old version still never uses them.
+   */
+  nextScript(): void {
+    for (const table of this.tables.values()) {
+      for (const [name, column] of table.columns) if (column.added && !table.created) table.columns.set(name, { ...column, added: false })
+    }
+  }
+
+  /** After a schema dump's CREATE TABLEs: what they made is the schema's own, not this chain's. */
+  settle(): void {
+    for (const [name, table] of this.tables) {
+      for (const [column, state] of table.columns) table.columns.set(column, { ...state, added: false })
+      this.tables.set(name, { ...table, created: false })
+    }
+  }
+
+  /**
+   * The name MariaDB gives an unnamed key: its first column's name, or that name with _2,
+   * _3, ... when taken. Undefined when the table's index names are not known.
+   */
+  serverIndexName(table: string, firstColumn: string): string | undefined {
+    const indexes = this.table(table)?.indexes
+    if (!indexes) return undefined
+    if (!indexes.has(key(firstColumn))) return firstColumn
+    for (let suffix = 2; suffix < 1000; suffix++) if (!indexes.has(key(`${firstColumn}_${suffix}`))) return `${firstColumn}_${suffix}`
+    return undefined
+  }
+
+  /** The index, null when the table's indexes are known and it is not one of them, undefined when not known. */
+  index(table: string, index: string): IndexModel | null | undefined {
+    const indexes = this.table(table)?.indexes
+    return indexes ? (indexes.get(key(index)) ?? null) : undefined
+  }
+
+  addIndex(table: string, index: IndexModel): void {
+    this.table(table)?.indexes?.set(key(index.name), index)
+  }
+
+  dropIndex(table: string, index: string): void {
+    this.table(table)?.indexes?.delete(key(index))
   }
 
   table(name: string): TableState | undefined {
@@ -70,9 +122,9 @@ export class SchemaState {
   }
 
   /** `columns` undefined: not known (CREATE TABLE ... LIKE a table the model does not give). */
-  createTable(name: string, columns: ColumnState[] | undefined): void {
+  createTable(name: string, columns: ColumnState[] | undefined, indexes?: IndexModel[]): void {
     const map = new Map((columns ?? []).map((column) => [key(column.name), { ...column, added: true }]))
-    this.tables.set(key(name), { name, columns: map, complete: columns !== undefined, created: true })
+    this.tables.set(key(name), { name, columns: map, complete: columns !== undefined, created: true, ...(indexes ? { indexes: indexMap(indexes) } : {}) })
   }
 
   dropTable(name: string): void {
@@ -111,6 +163,10 @@ export class SchemaState {
     }
     return state
   }
+}
+
+function indexMap(indexes: readonly IndexModel[]): Map<string, IndexModel> {
+  return new Map(indexes.map((index) => [key(index.name), index]))
 }
 
 function key(name: string): string {

@@ -1,6 +1,7 @@
 import { HandoverError } from '../../errors.js'
 import { ScriptClassifier } from './classify.js'
 import { SplitChangesMeaningError } from './errors.js'
+import type { SchemaState } from './schema-state.js'
 import type { ClassifiedStatement, ObjectRef, SchemaModel, ScriptStatement } from './types.js'
 
 /** One statement of a script: its class, or why it has none. */
@@ -11,8 +12,8 @@ export type ScriptEntry = { statement: ScriptStatement; classified: ClassifiedSt
  * stopping. A marker decides the part of its statement: one the parser cannot read is
  * taken as the marker says, one it can read keeps its classification for the checks.
  */
-export function classifyScript(file: string, statements: readonly ScriptStatement[], schema?: SchemaModel): ScriptEntry[] {
-  const classifier = new ScriptClassifier(schema ? { file, schema } : { file })
+export function classifyScript(file: string, statements: readonly ScriptStatement[], schema?: SchemaModel, state?: SchemaState): ScriptEntry[] {
+  const classifier = new ScriptClassifier({ file, ...(schema ? { schema } : {}), ...(state ? { state } : {}) })
   return statements.map((statement) => {
     try {
       const classified = classifier.classify(statement)
@@ -40,9 +41,31 @@ function markedOnly(statement: ScriptStatement, error: HandoverError): Classifie
   }
 }
 
-/** The part a statement runs in: its marker's, else the classifier's. */
+/** The part a statement runs in: its marker's, else the classifier's (contract when deferred). */
 export function effectivePart(classified: ClassifiedStatement): 'expand' | 'contract' {
-  return classified.marked ?? classified.part
+  return classified.marked ?? (classified.deferredBy !== undefined ? 'contract' : classified.part)
+}
+
+/**
+ * Every expand statement runs before every contract one, so an unmarked expand statement
+ * that uses what an earlier contract statement changes (DROP INDEX i then CREATE INDEX i; a
+ * contract statement of an earlier script of the chain) runs in the contract instead, after
+ * it: the contract may run anything, and the order of the script is kept. Statements that
+ * depend on a deferred one follow it there.
+ */
+export function deferConflicts(file: string, classified: readonly ClassifiedStatement[], prior: readonly { file: string; statement: ClassifiedStatement }[] = []): void {
+  const contract = [...prior]
+  for (const later of classified) {
+    if (effectivePart(later) === 'expand' && !later.marked) {
+      const earlier = contract.find(({ statement }) => sharedObject(later.touches, statement.writes, 'second') ?? sharedObject(later.writes, statement.touches, 'first'))
+      if (earlier) {
+        later.deferredBy = earlier.statement.statement.line
+        if (prior.includes(earlier)) later.deferredIn = earlier.file
+        later.reason = `${later.reason}; runs in the contract, after the contract statement at ${earlier.file}:${earlier.statement.statement.line} it depends on`
+      }
+    }
+    if (effectivePart(later) === 'contract') contract.push({ file, statement: later })
+  }
 }
 
 /**

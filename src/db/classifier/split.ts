@@ -1,6 +1,14 @@
 import type { SqlStatement } from '../migrations/sql-statements.js'
-import { classifyScript, effectivePart, findSplitConflicts } from './script.js'
+import { classifyScript, deferConflicts, effectivePart, findSplitConflicts } from './script.js'
+import type { SchemaState } from './schema-state.js'
 import type { ClassifiedStatement, SchemaModel, ScriptStatement } from './types.js'
+
+export interface SplitOptions {
+  schema?: SchemaModel
+  state?: SchemaState
+  /** Contract statements of earlier scripts of the chain, with their files. */
+  priorContract?: readonly { file: string; statement: ClassifiedStatement }[]
+}
 
 export interface SplitScript {
   expand: ClassifiedStatement[]
@@ -10,15 +18,17 @@ export interface SplitScript {
 /**
  * Splits a script into its expand and contract parts, each in file order. Throws the first
  * problem (in file order) as a typed error: UNPARSEABLE_STATEMENT, UNCLASSIFIABLE_STATEMENT,
- * MIXED_ALTER_STATEMENT, then SPLIT_CHANGES_MEANING; lintScript reports them all.
+ * then SPLIT_CHANGES_MEANING (a marked expand statement after a contract one it depends on); lintScript reports them all.
  */
-export function splitStatements(file: string, statements: readonly (SqlStatement | ScriptStatement)[], schema?: SchemaModel): SplitScript {
-  const entries = classifyScript(file, statements, schema)
+export function splitStatements(file: string, statements: readonly (SqlStatement | ScriptStatement)[], schemaOrOptions?: SchemaModel | SplitOptions): SplitScript {
+  const options: SplitOptions = schemaOrOptions && 'tables' in schemaOrOptions ? { schema: schemaOrOptions as SchemaModel } : ((schemaOrOptions as SplitOptions | undefined) ?? {})
+  const entries = classifyScript(file, statements, options.schema, options.state)
   const classified: ClassifiedStatement[] = []
   for (const entry of entries) {
     if ('error' in entry) throw entry.error
     classified.push(entry.classified)
   }
+  deferConflicts(file, classified, options.priorContract)
   const conflict = findSplitConflicts(file, classified)[0]
   if (conflict) throw conflict
   return {

@@ -91,6 +91,9 @@ function compareStrings(from: ColumnType, to: ColumnType): TypeVerdict | undefin
   const a = stringCapacity(from)
   const b = stringCapacity(to)
   if (!a || !b || a.binary !== b.binary) return undefined
+  // BINARY keeps the zero bytes it padded with: the same value reads back and compares
+  // differently once stored in a variable-length type.
+  if (a.fixed && a.binary && !(from.name === to.name && a.bytes === b.bytes)) return 'change'
   if (b.fixed && !(from.name === 'CHAR' && to.name === 'CHAR')) return from.name === to.name && a.bytes === b.bytes ? 'same' : 'change'
   const verdict = ordered(a.bytes, b.bytes)
   return verdict === 'same' && from.name !== to.name ? 'widen' : verdict
@@ -111,14 +114,24 @@ function stringCapacity(type: ColumnType): { bytes: number; binary: boolean; fix
   return undefined
 }
 
-/** ENUM and SET: appending values widens; removing or reordering them narrows (values are stored by position). */
+/**
+ * ENUM and SET: the server maps every stored value to its new position when the list
+ * changes, so values added anywhere (appended or mid-list) widen; a value removed narrows;
+ * the same values in another order change how ORDER BY sorts them.
+ */
 function compareLists(from: ColumnType, to: ColumnType): TypeVerdict | undefined {
   if (!(from.name === to.name && (from.name === 'ENUM' || from.name === 'SET'))) return undefined
   const old = from.values ?? []
   const next = to.values ?? []
-  const kept = old.every((value, i) => next[i] === value)
-  if (!kept) return 'narrow'
+  if (!old.every((value) => next.includes(value))) return 'narrow'
+  if (!isSubsequence(old, next)) return 'change'
   return next.length === old.length ? 'same' : 'widen'
+}
+
+function isSubsequence(part: readonly string[], whole: readonly string[]): boolean {
+  let at = 0
+  for (const value of whole) if (value === part[at]) at++
+  return at === part.length
 }
 
 /** DATETIME/TIMESTAMP/TIME fractional seconds and BIT length: more is wider. */

@@ -62,6 +62,14 @@ export interface ClassifiedStatement {
   warning?: string
   /** The part a `-- handover:` marker gave it, when that decided the part. */
   marked?: Part
+  /** Every clause's change is harmless to keep or removed with what it depends on: no undo needed. */
+  nothingToUndo?: true
+  /**
+   * An expand statement that runs in the contract instead, after the contract statement on
+   * this line (of `deferredIn`, when another script of the chain) that it depends on.
+   */
+  deferredBy?: number
+  deferredIn?: string
 }
 
 /** A column as the live schema has it: `type` as information_schema's COLUMN_TYPE gives it. */
@@ -71,6 +79,10 @@ export interface ColumnModel {
   hasDefault: boolean
   charset?: string
   collation?: string
+  /** The server fills it (AUTO_INCREMENT): an insert of the old version may leave it out. */
+  autoIncrement?: boolean
+  /** Part of the primary key: the server keeps it NOT NULL whatever a MODIFY says. */
+  primaryKey?: boolean
 }
 
 /**
@@ -79,6 +91,15 @@ export interface ColumnModel {
  */
 export interface SchemaModel {
   tables: Record<string, Record<string, ColumnModel>>
+  /** Each table's indexes (PRIMARY included), when known: the name the server gives an unnamed key depends on them. */
+  indexes?: Record<string, IndexModel[]>
+}
+
+/** An index as the server has it: `length` is a column's prefix length, absent for the whole column. */
+export interface IndexModel {
+  name: string
+  unique: boolean
+  columns: { column: string; length?: number }[]
 }
 
 /** A statement of a script, with the part a `-- handover:` marker put it in, if any. */
@@ -90,4 +111,9 @@ export interface ClassifyOptions {
   /** The script, for error messages (`file:line`). */
   file?: string
   schema?: SchemaModel
+  /**
+   * The schema as the statements before this script left it (an earlier script of the same
+   * chain); taken instead of `schema` and changed in place, so the next script sees this one's changes.
+   */
+  state?: import('./schema-state.js').SchemaState
 }

@@ -2,10 +2,24 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { InvalidInputError } from '../../errors.js'
-import type { SchemaModel } from '../classifier/index.js'
+import type { ClassifiedStatement, SchemaModel } from '../classifier/index.js'
+import type { SchemaState } from '../classifier/schema-state.js'
 import { classifyMarked, deriveParts, SCRIPT_PARTS, type ScriptPart, type ScriptParts } from './script-parts.js'
 import { tokenizeScript, type SqlToken } from './sql-statements.js'
-import { compareVersions, parseVersion, type Version } from './version.js'
+import { compareVersions, DEFAULT_VERSION_SCHEME, parseVersion, type Version, type VersionScheme } from './version.js'
+
+/** How a script is read beyond its own text. */
+export interface ScriptOptions {
+  /** The live schema: the classifier tells widening from narrowing with it. */
+  schema?: SchemaModel
+  /** The schema the chain has reached before this script (taken instead of `schema`, and carried on). */
+  state?: SchemaState
+  /** Contract statements of earlier scripts of the chain: they run after this script's expand. */
+  priorContract?: readonly { file: string; statement: ClassifiedStatement }[]
+  /** Names the vendor's scripts give database.schema: `USE <name>` is then no statement at all. */
+  schemaAliases?: readonly string[]
+  versions?: VersionScheme
+}
 
 export { SCRIPT_PARTS, type ScriptPart } from './script-parts.js'
 
@@ -24,7 +38,8 @@ export interface MigrationScript {
   undoProblems: string[]
 }
 
-const VERSION = '(\\d+(?:\\.\\d+)*)'
+// A qualifier never starts with v and a digit, which begins the second version of a bundle.
+const VERSION = '(\\d+(?:\\.\\d+)*(?:[-.]?(?!v\\d)[A-Za-z]+[-.]?\\d*)?)'
 const SCRIPT_NAME_PATTERN = new RegExp(`^v${VERSION}(?:-v${VERSION})?\\.sql$`)
 const NAMING = 'a migration script is named v<version>.sql (v5.9.1.sql) or v<from>-v<to>.sql for a bundle (v2.8.1-v3.2.1.sql)'
 
@@ -32,22 +47,39 @@ const NAMING = 'a migration script is named v<version>.sql (v5.9.1.sql) or v<fro
  * Reads one script. With the live schema's model the classifier tells widening from
  * narrowing; without it, a MODIFY counts as contract.
  */
-export function parseScript(file: string, name: string, text: string, schema?: SchemaModel): MigrationScript {
-  const match = SCRIPT_NAME_PATTERN.exec(name)
-  if (!match) throw new InvalidInputError(file, NAMING)
-  const first = parseVersion(match[1]!, file)
-  const second = match[2] === undefined ? undefined : parseVersion(match[2], file)
-  if (second && compareVersions(first, second) >= 0) throw new InvalidInputError(file, `a bundle must go up: ${match[1]} is not below ${match[2]}`)
-  const tokens = tokenizeScript(text)
+export function parseScript(file: string, name: string, text: string, schemaOrOptions?: SchemaModel | ScriptOptions): MigrationScript {
+  const options: ScriptOptions = schemaOrOptions && 'tables' in schemaOrOptions ? { schema: schemaOrOptions as SchemaModel } : ((schemaOrOptions as ScriptOptions | undefined) ?? {})
+  const { version, bundleFrom } = scriptVersions(file, name, options.versions)
+  const tokens = withoutAliasSwitch(tokenizeScript(text), options.schemaAliases ?? [])
   refuseSchemaSwitch(file, tokens)
   const checksum = sha256(text)
-  const base = { file, name, checksum, ...(second ? { version: second, bundleFrom: first } : { version: first }) }
+  const base = { file, name, checksum, version, ...(bundleFrom ? { bundleFrom } : {}) }
   if (!tokens.some((token) => token.kind === 'marker')) {
     const statements = tokens.flatMap((token) => (token.kind === 'statement' ? [token.statement] : []))
-    return { ...base, marked: false, ...deriveParts(file, statements, schema) }
+    return { ...base, marked: false, ...deriveParts(file, statements, options) }
   }
-  const parts = classifyMarked(file, markedParts(file, tokens), schema)
+  const parts = classifyMarked(file, markedParts(file, tokens), options)
   return { ...base, marked: true, parts, undoProblems: missingUndoParts(file, parts) }
+}
+
+/** The versions a script's name gives: its own, and for a bundle the one it starts from. */
+export function scriptVersions(file: string, name: string, scheme: VersionScheme = DEFAULT_VERSION_SCHEME): { version: Version; bundleFrom?: Version } {
+  const match = SCRIPT_NAME_PATTERN.exec(name)
+  if (!match) throw new InvalidInputError(file, NAMING)
+  const first = parseVersion(match[1]!, file, scheme)
+  const second = match[2] === undefined ? undefined : parseVersion(match[2], file, scheme)
+  if (second && compareVersions(first, second) >= 0) throw new InvalidInputError(file, `a bundle must go up: ${match[1]} is not below ${match[2]}`)
+  return second ? { version: second, bundleFrom: first } : { version: first }
+}
+
+/** `USE <alias>` names database.schema by the vendor's name for it: the statement changes nothing here. */
+function withoutAliasSwitch(tokens: SqlToken[], aliases: readonly string[]): SqlToken[] {
+  if (aliases.length === 0) return tokens
+  const names = new Set(aliases.map((alias) => alias.toLowerCase()))
+  return tokens.filter((token) => {
+    const target = token.kind === 'statement' ? /^\s*USE\s+`?([^`\s;]+)`?\s*$/i.exec(token.statement.sql)?.[1] : undefined
+    return target === undefined || !names.has(target.toLowerCase())
+  })
 }
 
 /**

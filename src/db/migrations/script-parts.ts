@@ -1,4 +1,5 @@
-import { classifyScript, splitStatements, type ClassifiedStatement, type SchemaModel } from '../classifier/index.js'
+import { classifyScript, splitStatements, type ClassifiedStatement } from '../classifier/index.js'
+import type { ScriptOptions } from './migration-script.js'
 import { tokenizeScript, type SqlStatement } from './sql-statements.js'
 import { updateSignature } from '../capture/update-signature.js'
 
@@ -38,19 +39,22 @@ const NOTHING_TO_UNDO = new Set(['backfill', 'restate-column', 'widen-column', '
  * in the contract, for the rows the old version wrote after the expand; the expand undo
  * is each statement's derived inverse, newest first.
  */
-export function deriveParts(file: string, statements: readonly SqlStatement[], schema?: SchemaModel): DerivedParts {
-  const split = splitStatements(file, statements, schema)
+export function deriveParts(file: string, statements: readonly SqlStatement[], options: ScriptOptions = {}): DerivedParts {
+  const split = splitStatements(file, statements, options)
   const catchUps = split.expand.filter((classified) => classified.catchUp)
   const undoProblems: string[] = []
   for (const classified of split.expand) {
-    if (!classified.undo && !NOTHING_TO_UNDO.has(classified.kind)) {
+    if (!classified.undo && !undoneElsewhere(classified)) {
       undoProblems.push(`${file}:${classified.statement.line} (${classified.kind}): no undo can be derived (${classified.undoNote ?? 'unknown'})`)
     }
   }
+  // Expand changes that run in the contract (after a contract change they depend on) keep their derived undo.
+  const deferred = split.contract.filter((classified) => classified.deferredBy !== undefined)
   for (const classified of split.contract) {
-    if (!SOFT_KINDS.has(classified.kind)) {
-      undoProblems.push(`${file}:${classified.statement.line} (${classified.kind}): handover cannot undo this contract change by itself`)
-    }
+    if (SOFT_KINDS.has(classified.kind) || (classified.deferredBy !== undefined && (classified.undo || undoneElsewhere(classified)))) continue
+    undoProblems.push(
+      `${file}:${classified.statement.line} (${classified.kind}): this contract change has no undo handover can derive (${classified.reason}); mark the script's parts and give a \`-- handover:contract-undo\` that reverses it`,
+    )
   }
   return {
     parts: {
@@ -58,16 +62,21 @@ export function deriveParts(file: string, statements: readonly SqlStatement[], s
       contract: [...catchUps.map((classified) => ({ ...withClass(classified), catchUpOf: split.expand.indexOf(classified) })), ...split.contract.map(withClass)],
       // Newest statement first; each statement's own undo keeps its order.
       'expand-undo': [...split.expand].reverse().flatMap(undoStatements),
-      'contract-undo': [],
+      'contract-undo': [...deferred].reverse().flatMap(undoStatements),
     },
     undoProblems,
   }
 }
 
+/** Kinds that need no undo of their own: kept harmlessly, or removed with what they depend on. */
+function undoneElsewhere(classified: ClassifiedStatement): boolean {
+  return NOTHING_TO_UNDO.has(classified.kind) || classified.nothingToUndo === true
+}
+
 /** Classifies what markers already placed, for soft contract and lint; unreadable statements stay as marked. */
-export function classifyMarked(file: string, parts: ScriptParts, schema?: SchemaModel): ScriptParts {
+export function classifyMarked(file: string, parts: ScriptParts, options: ScriptOptions = {}): ScriptParts {
   const classifyPart = (part: 'expand' | 'contract'): PartStatement[] =>
-    classifyScript(file, parts[part].map((statement) => ({ sql: statement.sql, line: statement.line, marked: part })), schema).map((entry, i) =>
+    classifyScript(file, parts[part].map((statement) => ({ sql: statement.sql, line: statement.line, marked: part })), options.schema, options.state).map((entry, i) =>
       'classified' in entry && entry.classified.kind !== 'marked' ? { ...parts[part][i]!, classified: entry.classified } : parts[part][i]!,
     )
   const expand = classifyPart('expand')

@@ -1,5 +1,5 @@
-import { readSchemaVersion, writeSchemaVersion } from '../../db/migrations/version-table.js'
-import { compareVersions, parseVersion } from '../../db/migrations/version.js'
+import { readSchemaVersion, VersionWriteError, writeSchemaVersion } from '../../db/migrations/version-table.js'
+import { compareVersions, formatVersion, parseVersion } from '../../db/migrations/version.js'
 import type { Phase } from '../upgrade-context.js'
 
 /** Records the new version in the application's version table, and drops what the contract only renamed (unless kept for a retention). */
@@ -7,8 +7,15 @@ export const finalize: Phase = {
   name: 'finalize',
   async forward(context) {
     // Run again after a crash: the version may be written already.
-    const current = await readSchemaVersion(context.db, context.config.database)
-    if (compareVersions(current, parseVersion(context.to.version, 'the run\'s target version')) !== 0) await writeSchemaVersion(context.db, context.config.database, context.to.version)
+    const { database, migrations } = context.config
+    const target = parseVersion(context.to.version, "the run's target version", migrations.versions)
+    const current = await readSchemaVersion(context.db, database, migrations.versions)
+    if (compareVersions(current, target) !== 0) {
+      await writeSchemaVersion(context.db, database, context.to.version)
+      // A versionWrite that matched no row leaves the old version: the next run would plan again from it.
+      const written = await readSchemaVersion(context.db, database, migrations.versions)
+      if (compareVersions(written, target) !== 0) throw new VersionWriteError(`in ${database.schema}`, `the version table still says ${formatVersion(written)} after the write`)
+    }
     const retention = context.config.migrations.softDropRetentionHours
     if (retention > 0) return context.report({ type: 'soft-drops-kept', retentionHours: retention })
     const purged = await context.migrations.purgeSoftDrops(0)

@@ -2,6 +2,7 @@ import { SLOT_NAMES } from '../../config/config.js'
 import { undoAdvice } from '../../db/migrations/migration-script.js'
 import { checkHold, estimateContractHold } from '../../db/migrations/hold-estimate.js'
 import { rehearse } from '../../db/rehearsal/rehearsal.js'
+import { rehearseVersionWrite } from '../../db/migrations/version-table.js'
 import { HandoverError } from '../../errors.js'
 import type { Phase, UpgradeContext } from '../upgrade-context.js'
 
@@ -27,7 +28,9 @@ export const preflight: Phase = {
     }
     await checkScripts(context)
     context.report({ type: 'plan-made', scripts: context.scripts.map((script) => script.name) })
-    const rehearsed = await rehearse(context.db, context.config.database.schema, context.scripts, signal)
+    const rehearsed = await rehearse(context.db, context.config.database.schema, context.scripts, signal, (copy) =>
+      rehearseVersionWrite(context.db, context.config.database, context.to.version, copy),
+    )
     await context.rememberAlgorithms(rehearsed)
     const copies = rehearsed.filter((statement) => statement.algorithm === 'COPY' && !statement.part.endsWith('-undo'))
     context.report({ type: 'rehearsal-passed', statements: rehearsed.length, copying: copies.map((statement) => `${statement.script}:${statement.line}`) })

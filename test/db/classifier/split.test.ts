@@ -1,5 +1,5 @@
 import t from 'tap'
-import { MixedAlterError, SplitChangesMeaningError, splitStatements, UnclassifiableStatementError, UnparseableStatementError } from '../../../src/db/classifier/index.js'
+import { SplitChangesMeaningError, splitStatements, UnclassifiableStatementError, UnparseableStatementError } from '../../../src/db/classifier/index.js'
 import { tokenizeScript } from '../../../src/db/migrations/sql-statements.js'
 import { SHOP_SCHEMA } from './fixtures/shop-schema.js'
 
@@ -60,7 +60,7 @@ INSERT INTO order_totals (order_id, total) VALUES (0, 0);
   t.match(split.expand[4]!.reason, /with fixed rows; nothing to catch up/)
 })
 
-t.test('refuses a split that changes meaning, naming both lines and the object', async (t) => {
+t.test('an expand statement using what an earlier contract statement changed runs in the contract after it', async (t) => {
   const cases: [string, string, number, number][] = [
     ['ALTER TABLE orders DROP COLUMN note;\nALTER TABLE orders ADD COLUMN note TEXT NULL;', 'column orders.note', 2, 1],
     ['RENAME TABLE a TO b;\nCREATE INDEX idx_x ON b (x);', 'table b', 2, 1],
@@ -69,13 +69,22 @@ t.test('refuses a split that changes meaning, naming both lines and the object',
     ['ALTER TABLE orders RENAME COLUMN note TO remark;\nALTER TABLE orders ADD INDEX idx_remark (remark);', 'column orders.remark', 2, 1],
     ['INSERT INTO orders_archive SELECT * FROM orders;\nALTER TABLE orders ADD COLUMN c INT NULL;', 'column orders.c', 2, 1],
   ]
-  for (const [script, object, expandLine, contractLine] of cases) {
-    const error = t.throws(() => splitStatements('v3.sql', statements(script))) as SplitChangesMeaningError
-    t.type(error, SplitChangesMeaningError, script)
-    t.match(error, { code: 'SPLIT_CHANGES_MEANING', file: 'v3.sql', expandLine, contractLine, object }, script)
-    t.match(error.message, `v3.sql:${expandLine}`)
-    t.match(error.message, `line ${contractLine}`)
+  for (const [script, , expandLine, contractLine] of cases) {
+    const split = splitStatements('v3.sql', statements(script))
+    t.same(lines(split.expand), [], script)
+    t.same(lines(split.contract), [contractLine, expandLine], `${script}: both run in the contract, in file order`)
+    t.match(split.contract[1], { deferredBy: contractLine, reason: new RegExp(`after the contract statement at v3.sql:${contractLine}`) }, script)
   }
+})
+
+t.test('a marked expand statement after a contract one it depends on is still refused', async (t) => {
+  const error = t.throws(() =>
+    splitStatements('v3.sql', [
+      { sql: 'ALTER TABLE orders DROP COLUMN note', line: 1 },
+      { sql: 'ALTER TABLE orders ADD COLUMN note TEXT NULL', line: 2, marked: 'expand' },
+    ]),
+  ) as SplitChangesMeaningError
+  t.match(error, { code: 'SPLIT_CHANGES_MEANING', expandLine: 2, contractLine: 1, object: 'column orders.note' })
 })
 
 t.test('a contract statement followed by an unrelated expand one splits fine', async (t) => {
@@ -93,8 +102,8 @@ t.test('a foreign key ties its child to the parent columns only', async (t) => {
   const fk = 'ALTER TABLE orders ADD CONSTRAINT fk_customer FOREIGN KEY (customer_id) REFERENCES customers (id);\n'
   const split = splitStatements('v2.sql', statements(fk + 'ALTER TABLE customers ADD COLUMN email VARCHAR(100) NULL;'), SHOP_SCHEMA)
   t.same(lines(split.expand), [2])
-  const error = t.throws(() => splitStatements('v2.sql', statements(fk + 'ALTER TABLE customers MODIFY id BIGINT NOT NULL;'), SHOP_SCHEMA))
-  t.match(error, { code: 'SPLIT_CHANGES_MEANING', object: 'column customers.id' })
+  const after = splitStatements('v2.sql', statements(fk + 'ALTER TABLE customers MODIFY id BIGINT NOT NULL;'), SHOP_SCHEMA)
+  t.same(lines(after.contract), [1, 2], 'a widening of the parent column the key uses runs after the key, in the contract')
 })
 
 t.test('the schema carries forward through the script: a column added then widened is known', async (t) => {
@@ -116,14 +125,16 @@ ALTER TABLE orders MODIFY note VARCHAR(10) NULL;
 t.test('throws the first problem in file order as a typed error', async (t) => {
   t.throws(() => splitStatements('v4.sql', statements('ALTER TABLE t ADD c INT;\nGRANT SELECT ON db.* TO app;')), UnclassifiableStatementError)
   t.throws(() => splitStatements('v4.sql', statements('ALTER TABLE t ADD c INT;\nALTER TABLE t FROBNICATE;')), UnparseableStatementError)
-  t.throws(() => splitStatements('v4.sql', statements('ALTER TABLE t ADD c INT NULL, DROP COLUMN d;')), MixedAlterError)
+  const mixed = splitStatements('v4.sql', statements('ALTER TABLE t ADD c INT NULL, DROP COLUMN d;'))
+  t.same([lines(mixed.expand), lines(mixed.contract)], [[], [1]], 'an ALTER mixing both parts runs whole in the contract')
+  t.match(mixed.contract[0]!.reason, /runs in the contract with the rest of this ALTER \(drop-column d\)/)
 })
 
 t.test('a statement marked explicitly keeps its part even when the parser cannot read it', async (t) => {
   const split = splitStatements('v5.sql', [
     { sql: 'ALTER TABLE t ADD COLUMN c INT NULL', line: 2, marked: 'expand' },
     { sql: "CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW SET NEW.c = 1", line: 3, marked: 'expand' },
-    { sql: 'ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4', line: 5, marked: 'contract' },
+    { sql: 'ALTER TABLE t FROBNICATE', line: 5, marked: 'contract' },
   ])
   t.same(lines(split.expand), [2, 3])
   t.match(split.expand[1], { kind: 'marked', part: 'expand', marked: 'expand', reason: /explicitly marked expand/ })

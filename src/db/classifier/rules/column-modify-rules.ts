@@ -26,11 +26,13 @@ export const modifyColumn: ClauseRule = {
         ? compareColumn(table, current, definition)
         : (['modify-column', `changes column ${columnLabel(table, oldName)} to ${describe(definition)} (${'missing' in lookup ? lookup.missing : ''})`] as const)
     const refs = [columnRef(table, oldName), ...(renamed ? [columnRef(table, definition.name)] : [])]
+    // Name and values stay: a statement after this one reads the column as it would before.
+    const writes = SAME_VALUES.has(kind) ? [] : refs
     const result: RuleResult = {
-      clause: classified(kind, fact, { table, column: oldName, ...(renamed ? { newName: definition.name } : {}) }, refs, refs),
+      clause: classified(kind, fact, { table, column: oldName, ...(renamed ? { newName: definition.name } : {}) }, refs, writes),
       effect: (state) => {
         if (renamed) state.renameColumn(table.name, oldName, definition.name)
-        state.setColumn(table.name, columnState(definition, current?.added ?? false))
+        state.setColumn(table.name, columnState(definition, current?.added ?? false, current?.primaryKey ?? false))
       },
     }
     const undo = keepUndo(kind)
@@ -38,6 +40,8 @@ export const modifyColumn: ClauseRule = {
     return result
   },
 }
+
+const SAME_VALUES = new Set<Kind>(['set-not-null', 'drop-default', 'drop-not-null', 'restate-column', 'add-auto-increment'])
 
 function describe(definition: ColumnDefinition): string {
   return `${formatType(definition.type)}${definition.nullable ? '' : ' NOT NULL'}`
@@ -47,14 +51,19 @@ function describe(definition: ColumnDefinition): string {
 function compareColumn(table: TableName, current: ColumnState, next: ColumnDefinition): [Kind, string] {
   const label = columnLabel(table, current.name)
   const type = compareTypes(current.type, next.type)
+  // The server keeps a primary key column NOT NULL whatever the MODIFY says.
+  const nullable = next.nullable && !current.primaryKey
+  const [wasFilled, isFilled] = [current.autoIncrement === true, next.autoIncrement]
   const aspects: [Kind, string][] = []
+  if (wasFilled && !isFilled) aspects.push(['drop-auto-increment', `removes AUTO_INCREMENT from ${label}`])
   if (type.verdict === 'change') aspects.push(['change-column-type', `changes the type of ${label} from ${type.detail}`])
   if (type.verdict === 'narrow') aspects.push(['narrow-column', `narrows ${label} from ${type.detail}`])
-  if (current.nullable && !next.nullable) aspects.push(['set-not-null', `makes ${label} NOT NULL`])
-  const defaultLost = !next.nullable && !next.hasDefault && !next.serverFilled && current.hasDefault
+  if (current.nullable && !nullable) aspects.push(['set-not-null', `makes ${label} NOT NULL`])
+  const defaultLost = !wasFilled && !nullable && !next.hasDefault && !next.serverFilled && current.hasDefault
   if (defaultLost) aspects.push(['drop-default', `removes the default of NOT NULL column ${label}`])
+  if (!wasFilled && isFilled) aspects.push(['add-auto-increment', `makes ${label} AUTO_INCREMENT`])
   if (type.verdict === 'widen') aspects.push(['widen-column', `widens ${label} from ${type.detail}`])
-  if (!current.nullable && next.nullable) aspects.push(['drop-not-null', `makes ${label} nullable`])
+  if (!current.nullable && nullable) aspects.push(['drop-not-null', `makes ${label} nullable`])
   if (aspects.length === 0) return ['restate-column', `restates ${label} as ${describe(next)}`]
   return [aspects[0]![0], aspects.map(([, fact]) => fact).join(', and ')]
 }
@@ -64,5 +73,6 @@ function keepUndo(kind: Kind): Undo | undefined {
   if (kind === 'widen-column') return { none: 'the wider type is compatible with the old version, so it stays' }
   if (kind === 'drop-not-null') return { none: 'the nullable column is compatible with the old version, so it stays' }
   if (kind === 'restate-column') return { none: 'nothing changed' }
+  if (kind === 'add-auto-increment') return { none: "the old version's inserts work with the server filling the column, so it stays" }
   return undefined
 }

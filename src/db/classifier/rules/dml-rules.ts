@@ -67,9 +67,18 @@ function writtenColumns(ast: Node, target: TableName, context: RuleContext): Obj
   const updated = listed(context.tables).filter((entry) => entry.action === 'update').map((entry) => entry.table)
   const fromAssignments = assignments.flatMap((assignment) => {
     const column = identifier(assignment.column)
+    // `c = c` writes what is there: vendors use it to keep an ON UPDATE timestamp as it was.
+    if (column && selfAssigned(assignment, column)) return []
     return column ? [columnRef(ownerOf(identifier(assignment.table), column, updated.length ? updated : [target], context), column)] : []
   })
   return [...listedColumns.map((column) => columnRef(target, column)), ...fromAssignments]
+}
+
+function selfAssigned(assignment: Node, column: string): boolean {
+  const value = assignment.value
+  if (!isNode(value) || value.type !== 'column_ref' || identifier(value.column)?.toLowerCase() !== column.toLowerCase()) return false
+  const [left, right] = [identifier(assignment.table), identifier(value.table)]
+  return left === undefined || right === undefined || left.toLowerCase() === right.toLowerCase()
 }
 
 /**

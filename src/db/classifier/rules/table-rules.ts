@@ -1,7 +1,7 @@
-import { isNode, keyColumns, nodes, tableName, tableNames, type Node, type TableName } from '../ast.js'
+import { identifier, isNode, keyColumns, keyParts, nodes, tableName, tableNames, type Node, type TableName } from '../ast.js'
 import { columnState, readColumnDefinition } from '../column-definition.js'
 import type { ColumnState, SchemaState } from '../schema-state.js'
-import type { ObjectRef } from '../types.js'
+import type { IndexModel, ObjectRef } from '../types.js'
 import { classified, columnRef, quoteTable, Refusal, rowsRef, tableRef, type ClauseRule, type RuleContext, type RuleResult, type StatementRule, type Undo } from './rule.js'
 
 /** CREATE TABLE, with columns, or LIKE another table. */
@@ -18,13 +18,14 @@ export const createTable: StatementRule = {
     }
     const like = isNode(ast.like) ? tableNames(ast.like.table)[0] : undefined
     const columns = like ? copiedColumns(context.state, like) : definedColumns(ast)
+    const indexes = like ? likeIndexes(context.state, like) : definedIndexes(ast)
     const touches: ObjectRef[] = [tableRef(table), ...(like ? [tableRef(like)] : []), ...referencedColumns(ast)]
     const fact = like ? `creates table ${table.name} like ${like.name}` : `creates table ${table.name}`
     return [
       {
         clause: classified('create-table', fact, { table }, touches, [tableRef(table)]),
         undo: createUndo(table, ast.if_not_exists !== null && ast.if_not_exists !== undefined, context),
-        effect: (state) => state.createTable(table.name, columns),
+        effect: (state) => state.createTable(table.name, columns, indexes),
       },
     ]
   },
@@ -36,6 +37,40 @@ function definedColumns(ast: Node): ColumnState[] {
     const definition = readColumnDefinition(node)
     return definition ? [columnState(definition, true)] : []
   })
+}
+
+/**
+ * The indexes the server makes for a CREATE TABLE, named as it names them: PRIMARY, the
+ * given name, or an unnamed key's first column (with _2, _3 ... when taken).
+ */
+function definedIndexes(ast: Node): IndexModel[] {
+  const indexes: IndexModel[] = []
+  const nameFor = (given: string | undefined, first: string): string => {
+    const taken = (name: string): boolean => indexes.some((index) => index.name.toLowerCase() === name.toLowerCase())
+    if (given) return given
+    let name = first
+    for (let suffix = 2; taken(name) && suffix < 1000; suffix++) name = `${first}_${suffix}`
+    return name
+  }
+  for (const node of nodes(ast.create_definitions)) {
+    if (node.resource === 'column') {
+      const column = identifier(node.column)
+      if (column && typeof node.primary_key === 'string') indexes.push({ name: 'PRIMARY', unique: true, columns: [{ column }] })
+      else if (column && typeof node.unique === 'string') indexes.push({ name: nameFor(undefined, column), unique: true, columns: [{ column }] })
+      continue
+    }
+    const parts = keyParts(node.definition)
+    const type = String(node.constraint_type ?? '').toLowerCase()
+    if (parts.length === 0 || type === 'foreign key' || type === 'check') continue
+    if (type === 'primary key') indexes.push({ name: 'PRIMARY', unique: true, columns: parts })
+    else indexes.push({ name: nameFor(identifier(node.index) ?? identifier(node.constraint), parts[0]!.column), unique: type.startsWith('unique'), columns: parts })
+  }
+  return indexes
+}
+
+function likeIndexes(state: SchemaState, source: TableName): IndexModel[] | undefined {
+  const indexes = state.table(source.name)?.indexes
+  return indexes ? [...indexes.values()] : undefined
 }
 
 function copiedColumns(state: SchemaState, source: TableName): ColumnState[] | undefined {
@@ -60,13 +95,19 @@ function createUndo(table: TableName, ifNotExists: boolean, context: RuleContext
   return { unknown: `with IF NOT EXISTS and no schema model, ${table.name} may exist already and its undo would drop its data` }
 }
 
+/** DROP TABLE; with IF EXISTS, a table the chain's schema does not have is a no-op (scripts drop before they create). */
 export const dropTable: StatementRule = {
   matches: (ast) => ast.type === 'drop' && ast.keyword === 'table',
-  classify: (ast) =>
-    tableNames(ast.name).map((table) => ({
-      clause: classified('drop-table', `drops table ${table.name}`, { table }, [tableRef(table)], [tableRef(table)]),
-      effect: (state: SchemaState) => state.dropTable(table.name),
-    })),
+  classify: (ast, context) =>
+    tableNames(ast.name).map((table): RuleResult => {
+      if (/if exists/i.test(String(ast.prefix ?? '')) && context.state.tableAbsent(table.name)) {
+        return { clause: classified('no-op', `drops table ${table.name} if it exists, and it does not`, { table }, [tableRef(table)], []), undo: { none: 'it changed nothing' } }
+      }
+      return {
+        clause: classified('drop-table', `drops table ${table.name}`, { table }, [tableRef(table)], [tableRef(table)]),
+        effect: (state: SchemaState) => state.dropTable(table.name),
+      }
+    }),
 }
 
 /** RENAME TABLE a TO b, c TO d: one change per pair. */
