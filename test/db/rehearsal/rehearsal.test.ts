@@ -13,20 +13,26 @@ async function setup(t: Test) {
   await test.db.query(`CREATE TABLE orders (id INT PRIMARY KEY, status ENUM('new','paid'), note VARCHAR(50) NOT NULL);
     CREATE TABLE order_lines (id INT PRIMARY KEY, order_id INT, FOREIGN KEY (order_id) REFERENCES orders (id));
     INSERT INTO orders VALUES (1, 'new', 'first')`)
+  // A table only this test's schema has: a copy of it is recognised among other tests' rehearsals.
+  const marker = `marker_${Math.random().toString(36).slice(2, 10)}`
+  await test.db.query(`CREATE TABLE ${marker} (id INT PRIMARY KEY)`)
   const connection = await connect(test.config)
   t.teardown(() => connection.end())
-  return { test, connection }
+  return { test, connection, marker }
 }
 
 
-async function leftoverCopies(connection: Awaited<ReturnType<typeof connect>>): Promise<number> {
-  const [rows] = await connection.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM information_schema.schemata WHERE schema_name LIKE '\\_handover\\_rehearsal\\_%'")
+/** Rehearsal copies of this test's schema still there (found by the marker table only it has). */
+async function leftoverCopies(connection: Awaited<ReturnType<typeof connect>>, marker: string): Promise<number> {
+  const [rows] = await connection.query<RowDataPacket[]>(
+    "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema LIKE '\\_handover\\_rehearsal\\_%' AND table_name = ?",
+    [marker],
+  )
   return Number(rows[0]!.n)
 }
 
 t.test('the server says which algorithm each ALTER gets, on a copy', async (t) => {
-  const { test, connection } = await setup(t)
-  const copiesBefore = await leftoverCopies(connection)
+  const { test, connection, marker } = await setup(t)
   const rehearsed = await rehearse(connection, test.schema, [
     script('v2.sql', `-- handover:expand
 ALTER TABLE orders ADD COLUMN total INT NULL;
@@ -43,19 +49,18 @@ ALTER TABLE orders MODIFY status ENUM('new','paid');
     'ADD COLUMN is instant, ADD INDEX needs no copy, an ENUM value inserted mid-list copies',
   )
   t.same(await columnsOf(test.db, test.schema, 'orders'), ['id', 'status', 'note'], 'the real table is untouched')
-  t.equal(await leftoverCopies(connection), copiesBefore, 'the copy is removed')
+  t.equal(await leftoverCopies(connection, marker), 0, 'the copy is removed')
 })
 
 t.test('a failing statement is caught with its script, line and part before anything real changes', async (t) => {
-  const { test, connection } = await setup(t)
-  const copiesBefore = await leftoverCopies(connection)
+  const { test, connection, marker } = await setup(t)
   const error = await rehearse(connection, test.schema, [
     script('v2.sql', '-- handover:expand\nALTER TABLE orders ADD COLUMN total INT NULL;\n-- handover:contract\nALTER TABLE orders DROP COLUMN notes;\n'),
   ]).catch((e: unknown) => e)
   t.type(error, RehearsalFailedError)
   t.match((error as Error).message, /v2\.sql:4 \(contract\) fails: .*notes/)
   t.same(await columnsOf(test.db, test.schema, 'orders'), ['id', 'status', 'note'], 'the real table is untouched')
-  t.equal(await leftoverCopies(connection), copiesBefore, 'the copy is removed after a failure too')
+  t.equal(await leftoverCopies(connection, marker), 0, 'the copy is removed after a failure too')
 })
 
 t.test('a rollback that would fail is caught too', async (t) => {
