@@ -24,8 +24,8 @@ export interface TestService {
   proxyUrl: string
   slotPorts: { blue: number; green: number }
   agent: AgentProcess
-  /** A connection as the tool's user, for assertions. */
-  db: mysql.Connection
+  /** Connections as the tool's user, for assertions. */
+  db: mysql.Pool
   cleanup(): Promise<void>
   /** SIGKILLs the agent, waits `downMs`, and starts a new one on the same socket, state file and metrics port. */
   crashAgent(downMs: number): Promise<void>
@@ -58,7 +58,8 @@ export async function createTestService(prefix: string, options: { maxWaitSecond
   writeFileSync(configFile, configYaml({ name, schema, dir, proxyPort, blue, green, maxWaitSeconds: options.maxWaitSeconds ?? 60, migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR, takeover: options.takeover ?? true, dbPort: options.dbPort ?? 3306 }))
   const agentOptions = { socket: join(dir, 'agent.sock'), stateFile: join(dir, 'routes.json'), metricsPort }
   const agent = await startAgentProcess(agentOptions)
-  const db = await mysql.createConnection({ host: '127.0.0.1', port: options.dbPort ?? 3306, user: 'handover', password })
+  // A pool: it reconnects after the server restarts (a fault the crash matrix injects).
+  const db = mysql.createPool({ host: '127.0.0.1', port: options.dbPort ?? 3306, user: 'handover', password, connectionLimit: 4 })
   const svc: TestService = {
     name,
     schema,
