@@ -46,6 +46,28 @@ ALTER TABLE orders MODIFY status ENUM('new','paid');
   t.equal(await leftoverCopies(connection), copiesBefore, 'the copy is removed')
 })
 
+t.test('CREATE INDEX and DROP INDEX get an algorithm as the ALTER TABLE they stand for', async (t) => {
+  const { test, connection } = await setup(t)
+  const rehearsed = await rehearse(connection, test.schema, [
+    script('v2.sql', `-- handover:expand
+CREATE INDEX by_note ON orders (note);
+CREATE UNIQUE INDEX by_note_status ON orders (note, status);
+-- handover:contract
+DROP INDEX by_note ON orders;
+-- handover:expand-undo
+DROP INDEX IF EXISTS by_note ON orders;
+DROP INDEX IF EXISTS by_note_status ON orders;
+-- handover:contract-undo
+CREATE INDEX by_note ON orders (note);
+`),
+  ])
+  t.same(
+    rehearsed.map((s) => `${s.part} ${s.line} ${s.algorithm}`),
+    ['expand 2 NOCOPY', 'expand 3 NOCOPY', 'contract 5 NOCOPY', 'contract-undo 10 NOCOPY', 'expand-undo 7 NOCOPY', 'expand-undo 8 NOCOPY'],
+    'adding or dropping a secondary index needs no copy of the table on MariaDB 10.11',
+  )
+})
+
 t.test('a failing statement is caught with its script, line and part before anything real changes', async (t) => {
   const { test, connection } = await setup(t)
   const copiesBefore = await leftoverCopies(connection)
