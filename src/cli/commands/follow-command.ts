@@ -47,10 +47,12 @@ async function follow(config: HandoverConfig, output: Output, deadline: number):
       }
       if (printedSteps === 0) output.out(`run ${run.id}: ${run.fromVersion} → ${run.toVersion}, started ${run.startedAt} by ${run.operator}@${run.host}`)
       const steps = await readRunSteps(db, schema, run.id)
-      // A step is printed once it has an outcome, or once a later one exists: a step left
-      // `started` by a process that died is followed by the takeover's own step.
+      // A step is printed once it has an outcome. A step left `started` by a process that
+      // died is superseded by the takeover's own step of the same phase, or by the run's end.
       for (const [offset, step] of steps.slice(printedSteps).entries()) {
-        if (step.status === 'started' && printedSteps + offset === steps.length - 1) break
+        const later = steps.slice(printedSteps + offset + 1)
+        const cutOff = run.result !== 'running' || later.some((other) => other.phase === step.phase && other.action === step.action)
+        if (step.status === 'started' && !cutOff) break
         output.out(`  ${step.action === 'undo' ? 'undo ' : ''}${step.phase.padEnd(18)} ${step.status === 'started' ? 'cut off (its process died)' : step.status}${step.durationSeconds === null ? '' : ` ${step.durationSeconds.toFixed(2)}s`}${step.errorMessage ? `: ${step.errorMessage}` : ''}`)
         printedSteps++
       }
