@@ -61,7 +61,7 @@ function leaseKeeper(config: HandoverConfig, proxy: AdminClient, output: Output)
   let renewer: LeaseRenewer | undefined
   return async (event) => {
     if (event.type === 'run-started') {
-      const lease = { service: config.service.name, runId: event.runId, configFile: config.file, cwd: process.cwd(), leaseSeconds: config.agent.leaseSeconds }
+      const lease = { service: config.service.name, runId: event.runId, configFile: config.file, cwd: process.cwd(), leaseSeconds: config.agent.leaseSeconds, holderPid: process.pid }
       renewer = new LeaseRenewer(proxy, lease, (message) => output.err(`warning: ${message}`))
       await renewer.start()
     } else if (event.type === 'run-finished') {

@@ -96,7 +96,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     },
     new RouteStore(options.stateFile),
   )
-  const runs = new RunSupervisor({ stateDir: dirname(options.stateFile), registry, log })
+  const runs = new RunSupervisor({ stateDir: dirname(options.stateFile), registry, log, holding: (service) => router?.list().some((route) => route.name === service && (route.slots.blue.state === 'buffering' || route.slots.green.state === 'buffering')) === true })
   const scheduler = new Scheduler({
     store: new ScheduleStore(join(dirname(options.stateFile), 'schedules.json')),
     log,
@@ -110,7 +110,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   let metricsServer: MetricsServer | undefined
   const close = async (): Promise<void> => {
     // Admin first, so no change arrives while the listeners shut.
-    runs.stop()
+    await runs.stop()
     await admin?.close()
     scheduler.close()
     await adminTcp?.close()

@@ -8,7 +8,7 @@
 import { join } from 'node:path'
 import { Counter, type Registry } from 'prom-client'
 import type { Logger } from '../proxy/log.js'
-import type { RunLease, WatchedRun } from '../protocol/run-leases.js'
+import { HOLDING_LEASE_SECONDS, type RunLease, type WatchedRun } from '../protocol/run-leases.js'
 import { launchHandover, type LaunchedCommand } from './launch-handover.js'
 import { WatchedRunStore, type StoredRun } from './watched-run-store.js'
 
@@ -23,10 +23,14 @@ export interface SupervisorOptions {
   log: Logger
   launch?: (args: readonly string[], options: { logFile: string; cwd: string }) => LaunchedCommand
   now?: () => number
+  /** Whether the service's requests are held now: its runs then get HOLDING_LEASE_SECONDS. */
+  holding?: (service: string) => boolean
 }
 
 interface Watched extends StoredRun {
   renewedAtMs: number
+  /** Who renewed last; a renewal by another process than the takeover means the runner lives. */
+  renewedBy?: number
   takeover?: { pid: number; logFile: string }
   lastExit?: number | null
 }
@@ -56,14 +60,17 @@ export class RunSupervisor {
     this.timer.unref()
   }
 
-  stop(): void {
+  /** Stops watching; settles once the watched runs are saved. */
+  stop(): Promise<void> {
     clearInterval(this.timer)
+    return this.store.flushed()
   }
 
   /** A runner's renewal; the first one starts the watch. */
   async renew(lease: RunLease): Promise<WatchedRun> {
     const known = this.runs.get(lease.runId)
-    const run: Watched = { ...lease, takeovers: known?.takeovers ?? 0, gaveUp: false, renewedAtMs: this.now(), ...(known?.takeover ? { takeover: known.takeover } : {}) }
+    const { holderPid, ...rest } = lease
+    const run: Watched = { ...rest, takeovers: known?.takeovers ?? 0, gaveUp: false, renewedAtMs: this.now(), ...(holderPid === undefined ? {} : { renewedBy: holderPid }), ...(known?.takeover ? { takeover: known.takeover } : {}) }
     this.runs.set(lease.runId, run)
     if (!known || known.gaveUp || known.leaseSeconds !== lease.leaseSeconds) await this.save()
     return this.view(run)
@@ -83,7 +90,7 @@ export class RunSupervisor {
   /** Exposed for tests: one pass over the watched runs. */
   tick(): void {
     for (const run of this.runs.values()) {
-      if (run.gaveUp || run.takeover || this.now() - run.renewedAtMs < run.leaseSeconds * 1000) continue
+      if (run.gaveUp || run.takeover || this.now() - run.renewedAtMs < this.leaseMs(run)) continue
       this.takeOver(run)
     }
   }
@@ -115,9 +122,17 @@ export class RunSupervisor {
     }
     delete run.takeover
     run.lastExit = code
-    run.renewedAtMs = this.now()
+    // The runner renewed while the takeover ran: it was slow, not dead, and the takeover was
+    // refused (LOCK_HELD). That does not count towards giving up.
+    if (run.renewedBy !== undefined && run.renewedBy !== pid && run.renewedAtMs > this.now() - this.leaseMs(run)) run.takeovers--
+    else run.renewedAtMs = this.now()
     this.takeovers.inc({ service, outcome: 'failed' })
     this.options.log({ level: 'warn', msg: 'run takeover ended without finishing the run', service: run.service, runId, exitCode: code, logFile: this.logFile(run), takeovers: run.takeovers })
+  }
+
+  private leaseMs(run: Watched): number {
+    const held = this.options.holding?.(run.service) === true
+    return (held ? Math.min(run.leaseSeconds, HOLDING_LEASE_SECONDS) : run.leaseSeconds) * 1000
   }
 
   private logFile(run: RunLease): string {

@@ -45,6 +45,11 @@ export class WatchedRunStore {
     }
   }
 
+  /** Settles once every save asked for so far is done. */
+  flushed(): Promise<void> {
+    return this.queue
+  }
+
   /** Saves run one after another, so an older list never overwrites a newer one. */
   save(runs: readonly StoredRun[]): Promise<void> {
     const text = JSON.stringify({ version: FORMAT_VERSION, runs }, null, 2) + '\n'

@@ -11,7 +11,7 @@ import type { LaunchedCommand } from '../../src/supervisor/launch-handover.js'
 
 const LEASE = { service: 'shop', runId: 'run-1', configFile: '/etc/handover/shop.yaml', cwd: '/srv', leaseSeconds: 3 }
 
-function harness(stateDir: string) {
+function harness(stateDir: string, holding = false) {
   let now = 1_000_000
   const launched: { args: readonly string[]; end: (code: number | null) => void }[] = []
   const lines: Record<string, unknown>[] = []
@@ -21,6 +21,7 @@ function harness(stateDir: string) {
     registry,
     log: (line) => lines.push(line as Record<string, unknown>),
     now: () => now,
+    holding: () => holding,
     launch: (args): LaunchedCommand => {
       let end!: (code: number | null) => void
       const exited = new Promise<number | null>((resolve) => (end = resolve))
@@ -90,7 +91,7 @@ t.test('a restarted agent watches the runs it watched, with a full lease for a r
   const first = harness(dir)
   await first.supervisor.start()
   await first.supervisor.renew(LEASE)
-  first.supervisor.stop()
+  await first.supervisor.stop()
 
   const second = harness(dir)
   await second.supervisor.start()
@@ -102,4 +103,34 @@ t.test('a restarted agent watches the runs it watched, with a full lease for a r
   second.advance(600)
   second.supervisor.tick()
   t.equal(second.launched.length, 1, 'and is resumed when it does not')
+})
+
+t.test('while the service holds requests a lapse of 1.5 s is enough', async (t) => {
+  const h = harness(t.testdir({}), true)
+  await h.supervisor.start()
+  t.teardown(() => h.supervisor.stop())
+  await h.supervisor.renew(LEASE)
+  h.advance(1400)
+  h.supervisor.tick()
+  t.equal(h.launched.length, 0, 'within 1.5 s nothing is launched')
+  h.advance(200)
+  h.supervisor.tick()
+  t.equal(h.launched.length, 1, 'past 1.5 s the run is resumed, not after the 3 s lease')
+})
+
+t.test('a takeover refused because the runner still renews does not count towards giving up', async (t) => {
+  const h = harness(t.testdir({}))
+  await h.supervisor.start()
+  t.teardown(() => h.supervisor.stop())
+  await h.supervisor.renew({ ...LEASE, holderPid: 777 })
+  for (let attempt = 1; attempt <= MAX_TAKEOVERS + 2; attempt++) {
+    h.advance(3001)
+    h.supervisor.tick()
+    // The runner was only slow: it renews while the takeover is refused.
+    await h.supervisor.renew({ ...LEASE, holderPid: 777 })
+    h.launched.at(-1)!.end(1)
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  t.equal(h.launched.length, MAX_TAKEOVERS + 2, 'each lapse was tried')
+  t.equal(h.supervisor.list()[0]!.state, 'leased', 'and the agent never gave up on a live runner')
 })
