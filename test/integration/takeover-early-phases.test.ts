@@ -1,4 +1,4 @@
-/** The agent resumes a run killed as each of preflight, backup, disable-standby, upgrade-standby starts, with no command typed (see takeover-case.ts). */
+/** The agent resumes a run killed as each of preflight, backup starts, with no command typed (see takeover-case.ts). */
 import t from 'tap'
 import { ensureDemoImages } from '../../scripts/lib/demo-images.js'
 import { removeLeftovers } from '../../scripts/lib/throwaway-service.js'
@@ -12,7 +12,7 @@ t.before(async () => {
   await removeLeftovers(PREFIX)
 })
 
-const PHASES: PhaseName[] = ['preflight', 'backup', 'disable-standby', 'upgrade-standby']
+const PHASES: PhaseName[] = ['preflight', 'backup']
 
 for (const phase of PHASES) {
   t.test(`killed as ${phase} starts: the agent resumes the run by itself`, (t) => killedThenTakenOver(t, PREFIX, { phase }))
