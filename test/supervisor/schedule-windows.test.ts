@@ -10,7 +10,8 @@ import { waitUntil } from '../../scripts/lib/wait-until.js'
 import type { HistoryJson, ScheduleListJson } from '../../src/cli/json-output.js'
 import { AdminClient } from '../../src/protocol/admin-client.js'
 import { createTestService } from '../../scripts/lib/throwaway-service.js'
-import { cronAt, restartAgent, secondsAhead } from './schedule-test-support.js'
+import { cronAt, secondsAhead } from '../../scripts/lib/cron-at.js'
+import { restartAgent } from './schedule-test-support.js'
 
 async function listSchedules(configFile: string): Promise<ScheduleListJson['schedules']> {
   const list = await runHandover(['schedule', 'list', '--config', configFile, '--json'])
