@@ -27,10 +27,10 @@ import { startLoad } from '../../scripts/lib/load-generator.js'
 import { renderDashboard } from '../../scripts/lib/render-dashboard-png.js'
 import { ALERT_RULES_FILE, ALERT_TESTS_FILE, instantQuery, promtool, startPrometheus, type PrometheusProcess } from '../../scripts/lib/prometheus-process.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
-import type { ScheduleListJson } from '../../src/cli/json-output.js'
+import { AdminClient } from '../../src/protocol/admin-client.js'
 import type { ScheduleWindow } from '../../src/protocol/schedules.js'
 import { cronAt, secondsAhead } from '../../scripts/lib/cron-at.js'
-import { createTestService, removeLeftovers } from '../../scripts/lib/throwaway-service.js'
+import { createTestService, removeLeftovers, type TestService } from '../../scripts/lib/throwaway-service.js'
 
 /** Alerts a healthy upgrade with a 2-request buffer makes fire; all others must be empty. */
 const FIRING_IN_THIS_RUN = new Set(['HandoverHeldRequestsRejected', 'HandoverScheduledWindowNotRun'])
@@ -72,7 +72,7 @@ t.test('every panel query and alert expression against Prometheus scraping a rea
   const upgrading = sampleDuringUpgrade(prometheus, svc.name, () =>
     runHandover(['upgrade', '--config', svc.configFile, '--image', DEMO_IMAGES['2']]),
   )
-  const skipped = await scheduleDuringRun(svc.configFile, svc.agent.metricsUrl, svc.name)
+  const skipped = await scheduleDuringRun(svc)
   const seenDuringRun = await upgrading
   t.match(skipped, { outcome: 'skipped', reason: /^run [0-9a-f-]{36} of .* is unfinished$/ }, 'a window due during the run is skipped, not run', { skipped })
   t.equal(seenDuringRun.upgrade.code, 0, 'upgrade succeeds', { output: seenDuringRun.upgrade.stdout + seenDuringRun.upgrade.stderr })
@@ -130,19 +130,26 @@ async function assertRendered(t: Test, prometheus: PrometheusProcess, service: s
 }
 
 /**
- * Once the agent reports the run, adds a schedule due five seconds later (the CLI's start and the agent's arming take a second or two) and waits (bounded)
- * for the agent to record what became of its window.
+ * Once the agent reports the run, adds a schedule due two seconds later and waits (bounded)
+ * for the agent to record what became of its window. Through the admin API in this process:
+ * a CLI process's start on a loaded machine takes seconds of a run that lasts about fifteen
+ * (the CLI's schedule commands have their own tests). A once-a-year expression armed after
+ * its second would wait a year: the agent's nextRunAt tells, and a later one replaces it.
  */
-async function scheduleDuringRun(configFile: string, metricsUrl: string, service: string): Promise<ScheduleWindow | undefined> {
-  const running = `handover_upgrade_running{service="${service}"} 1`
-  await waitUntil(async () => (await (await fetch(metricsUrl)).text()).includes(running), 60_000, 'the agent to report the run', 100)
-  const add = await runHandover(['schedule', 'add', '--config', configFile, '--image', ABSENT_IMAGE, '--cron', cronAt(secondsAhead(5), 'UTC'), '--timezone', 'UTC', '--window', '1m'])
-  if (add.code !== 0) throw new Error(`schedule add failed: ${add.stderr}`)
-  const window = async (): Promise<ScheduleWindow | undefined> => {
-    const list = JSON.parse((await runHandover(['schedule', 'list', '--config', configFile, '--json'])).stdout) as ScheduleListJson
-    return list.schedules[0]?.windows[0]
+async function scheduleDuringRun(svc: TestService): Promise<ScheduleWindow | undefined> {
+  const running = `handover_upgrade_running{service="${svc.name}"} 1`
+  await waitUntil(async () => (await (await fetch(svc.agent.metricsUrl)).text()).includes(running), 60_000, 'the agent to report the run', 100)
+  const agent = new AdminClient(join(svc.dir, 'agent.sock'))
+  let scheduleId: string | undefined
+  for (let attempt = 1; attempt <= 3 && scheduleId === undefined; attempt++) {
+    const due = secondsAhead(1 + attempt)
+    const schedule = await agent.addSchedule({ service: svc.name, config: svc.configFile, image: ABSENT_IMAGE, cron: cronAt(due, 'UTC'), timezone: 'UTC', windowSeconds: 60 })
+    if (schedule.nextRunAt === due.toISOString()) scheduleId = schedule.id
+    else await agent.removeSchedule(schedule.id)
   }
-  await waitUntil(async () => (await window()) !== undefined, 30_000, 'the schedule window to be recorded', 250)
+  if (scheduleId === undefined) throw new Error('three schedules were each armed after their time')
+  const window = async (): Promise<ScheduleWindow | undefined> => (await agent.listSchedules()).find((schedule) => schedule.id === scheduleId)?.windows[0]
+  await waitUntil(async () => (await window()) !== undefined, 30_000, 'the schedule window to be recorded', 100)
   return window()
 }
 
