@@ -44,8 +44,9 @@ async function main(): Promise<number> {
   await handover(['deploy', '--config', CONFIG, '--image', DEMO_IMAGES['1']])
 
   say(`\n== a window missed: a schedule due in a few seconds, and the agent stopped until its window has passed`)
-  const missed = await missedWindow(schedules, DEMO_IMAGES['2'], async (until) => {
+  const missed = await missedWindow(schedules, DEMO_IMAGES['2'], async (due, until) => {
     await stopAgent(agent.pid)
+    if (Date.now() >= due.getTime()) throw new Error(`the agent stopped after ${due.toISOString()}, the window's time: the machine is too loaded for the demo now`)
     say(`agent stopped (pid ${agent.pid}); starting it again at ${until.toISOString()}, after the window`)
     await sleepUntil(until)
     agent = await ensureAgent()
