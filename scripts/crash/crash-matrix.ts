@@ -1,6 +1,7 @@
 /**
- * `scripts/crash-matrix`: every kill point of kill-points.ts in turn (or those whose name
- * contains an argument), each on a fresh demo service, then the table. Exit code 1 when a
+ * `scripts/crash-matrix`: every kill point of kill-points.ts and every fault of
+ * fault-points.ts in turn (or those whose name contains an argument), each on a fresh demo
+ * service, then the table. Exit code 1 when a
  * case misses a target (0 lost, one version everywhere agreeing with the journal, under 10 s
  * without a successful answer, no command needed).
  */
@@ -10,11 +11,15 @@ import { removeLeftovers } from '../lib/throwaway-service.js'
 import { runCrashCase, type CaseResult } from './crash-case.js'
 import { KILL_POINTS } from './kill-points.js'
 import { matrixTable } from './matrix-table.js'
+import { faultPoints } from './fault-points.js'
+import { PrivateEngine } from './private-engine.js'
+import { PrivateMariaDb } from './private-mariadb.js'
 
 async function main(filters: string[]): Promise<number> {
   await ensureDemoImages()
   await removeLeftovers('crash')
-  const points = KILL_POINTS.filter((point) => filters.length === 0 || filters.some((filter) => point.name.includes(filter)))
+  const parts = { mariadb: new PrivateMariaDb(), engine: new PrivateEngine() }
+  const points = [...KILL_POINTS, ...faultPoints(parts)].filter((point) => filters.length === 0 || filters.some((filter) => point.name.includes(filter)))
   const results: CaseResult[] = []
   for (const point of points) {
     process.stdout.write(`== killed ${point.name} ... `)

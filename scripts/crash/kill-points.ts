@@ -18,6 +18,16 @@ export interface KillPoint {
   also?: (svc: TestService) => Promise<boolean>
   /** Holds the runner at the point until the kill (see journal-stall.ts); `also` is then "it is held". */
   stall?: JournalStall
+  /** A fault instead of the kill: the upgrade process is left alive. */
+  strike?: (svc: TestService) => Promise<void>
+  /** The service's migrations: a copy made in `dir`. */
+  migrations?: (dir: string) => string
+  /** The service's database on another server (port). */
+  dbPort?: number
+  /** Made before the service (a private server or engine to fault); returns what undoes it. */
+  environment?: () => Promise<() => Promise<void>>
+  /** Made before the deploy; returns what undoes it. */
+  prepare?: (svc: TestService) => Promise<() => Promise<void>>
 }
 
 async function held(svc: TestService): Promise<boolean> {

@@ -195,10 +195,19 @@ async function postPerson(client: HttpClient, recorder: Recorder, name: string):
   recorder.succeed({ id, name })
 }
 
+/**
+ * A server error does not say the write did not happen (the app may fail after its commit);
+ * only the proxy's 503 with Retry-After says the request was never forwarded.
+ */
+function outcomeUnknown(response: HttpResponse): boolean {
+  return response.status >= 500 && !(response.status === 503 && response.retryAfter !== undefined)
+}
+
 async function putPerson(client: HttpClient, recorder: Recorder, row: WrittenRow, name: string): Promise<void> {
   const path = `/people/${row.id}`
   const response = await recorder.timed('PUT', path, () => client.request('PUT', path, { name }))
   if (!response) return void (row.maybe = [...(row.maybe ?? []), name])
+  if (outcomeUnknown(response)) row.maybe = [...(row.maybe ?? []), name]
   if (response.status !== 200) return recorder.fail('status', 'PUT', path, `expected 200, got ${response.status}: ${excerpt(response.body)}`, response)
   const body = parseJson(response.body)
   if (body?.id !== row.id || body?.name !== name) return recorder.fail('mismatch', 'PUT', path, `renamed to "${name}", response says ${excerpt(response.body)}`, response)
@@ -209,6 +218,7 @@ async function deletePerson(client: HttpClient, recorder: Recorder, row: Written
   const path = `/people/${row.id}`
   const response = await recorder.timed('DELETE', path, () => client.request('DELETE', path))
   if (!response) return void (row.maybeDeleted = true)
+  if (outcomeUnknown(response)) row.maybeDeleted = true
   if (response.status !== 200) return recorder.fail('status', 'DELETE', path, `expected 200, got ${response.status}: ${excerpt(response.body)}`, response)
   recorder.deleted(row)
 }

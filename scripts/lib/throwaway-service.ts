@@ -24,8 +24,8 @@ export interface TestService {
   proxyUrl: string
   slotPorts: { blue: number; green: number }
   agent: AgentProcess
-  /** A connection as the tool's user, for assertions. */
-  db: mysql.Connection
+  /** Connections as the tool's user, for assertions. */
+  db: mysql.Pool
   cleanup(): Promise<void>
   /** SIGKILLs the agent, waits `downMs`, and starts a new one on the same socket, state file and metrics port. */
   crashAgent(downMs: number): Promise<void>
@@ -46,7 +46,7 @@ export async function removeLeftovers(prefix: string): Promise<void> {
 }
 
 /** `takeover: false` leaves a run whose process died to the test's own resume or abort (the agent would otherwise resume it). */
-export async function createTestService(prefix: string, options: { maxWaitSeconds?: number; migrationsDir?: string; takeover?: boolean } = {}): Promise<TestService> {
+export async function createTestService(prefix: string, options: { maxWaitSeconds?: number; migrationsDir?: string; takeover?: boolean; dbPort?: number } = {}): Promise<TestService> {
   // Read before anything is made: a missing password must fail the test, not leave an agent process behind.
   const password = dbPassword()
   const suffix = Math.random().toString(36).slice(2, 8)
@@ -55,10 +55,11 @@ export async function createTestService(prefix: string, options: { maxWaitSecond
   const dir = mkdtempSync(join(tmpdir(), `${name}-`))
   const [proxyPort, blue, green, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()]
   const configFile = join(dir, 'handover.yaml')
-  writeFileSync(configFile, configYaml({ name, schema, dir, proxyPort, blue, green, maxWaitSeconds: options.maxWaitSeconds ?? 60, migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR, takeover: options.takeover ?? true }))
+  writeFileSync(configFile, configYaml({ name, schema, dir, proxyPort, blue, green, maxWaitSeconds: options.maxWaitSeconds ?? 60, migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR, takeover: options.takeover ?? true, dbPort: options.dbPort ?? 3306 }))
   const agentOptions = { socket: join(dir, 'agent.sock'), stateFile: join(dir, 'routes.json'), metricsPort }
   const agent = await startAgentProcess(agentOptions)
-  const db = await mysql.createConnection({ host: '127.0.0.1', user: 'handover', password })
+  // A pool: it reconnects after the server restarts (a fault the crash matrix injects).
+  const db = mysql.createPool({ host: '127.0.0.1', port: options.dbPort ?? 3306, user: 'handover', password, connectionLimit: 4 })
   const svc: TestService = {
     name,
     schema,
@@ -87,7 +88,7 @@ export async function createTestService(prefix: string, options: { maxWaitSecond
   return svc
 }
 
-export function configYaml(o: { name: string; schema: string; dir: string; proxyPort: number; blue: number; green: number; maxWaitSeconds: number; migrationsDir: string; takeover?: boolean }): string {
+export function configYaml(o: { name: string; schema: string; dir: string; proxyPort: number; blue: number; green: number; maxWaitSeconds: number; migrationsDir: string; takeover?: boolean; dbPort?: number }): string {
   return `service:
   name: ${o.name}
   slots:
@@ -95,7 +96,7 @@ export function configYaml(o: { name: string; schema: string; dir: string; proxy
     green: { port: ${o.green} }
   env:
     DB_HOST: 127.0.0.1
-    DB_PORT: 3306
+    DB_PORT: ${o.dbPort ?? 3306}
     DB_USER: handover
     DB_NAME: ${o.schema}
   secretEnv:
@@ -110,6 +111,7 @@ agent:
   socket: ${join(o.dir, 'agent.sock')}
   takeover: ${o.takeover ?? true}
 database:
+  port: ${o.dbPort ?? 3306}
   user: handover
   password: { fromEnv: HANDOVER_DB_PASSWORD }
   schema: ${o.schema}

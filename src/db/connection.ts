@@ -16,21 +16,20 @@ export class DatabaseUnreachableError extends HandoverError {
   }
 }
 
+/** How every connection reads values: the same for handover's own user and the rehearsal's. */
+export const CONNECTION_FLAGS = {
+  multipleStatements: false,
+  supportBigNumbers: true,
+  bigNumberStrings: true,
+  dateStrings: true,
+  connectTimeout: 10_000,
+} as const
+
 /** One connection to the server, no default schema: callers qualify names with the schema. */
 export async function connect(config: DatabaseConfig): Promise<Connection> {
   const password = resolveSecret(config.password, 'database.password')
   try {
-    return await mysql.createConnection({
-      host: config.host,
-      port: config.port,
-      user: config.user,
-      password,
-      multipleStatements: false,
-      supportBigNumbers: true,
-      bigNumberStrings: true,
-      dateStrings: true,
-      connectTimeout: 10_000,
-    })
+    return await mysql.createConnection({ host: config.host, port: config.port, user: config.user, password, ...CONNECTION_FLAGS })
   } catch (error) {
     // mysql2's messages carry the user name at most, never the password.
     throw new DatabaseUnreachableError(`${config.host}:${config.port}`, errorMessage(error))

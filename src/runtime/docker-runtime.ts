@@ -60,11 +60,19 @@ export function containerName(service: string, slot: SlotName): string {
  * waiting behind it (dockerode aborts the HTTP request to the engine).
  */
 export class DockerRuntime {
-  constructor(private readonly docker: Docker = new Docker()) {}
+  /**
+   * `engineWaitSeconds`: how long a call waits for an engine that is not answering (dockerd
+   * restarting; with live-restore its containers keep serving meanwhile). Every public
+   * method may run twice: each checks what is there before it changes anything.
+   */
+  constructor(
+    private readonly docker: Docker = new Docker(),
+    private readonly engineWaitSeconds = DEFAULT_ENGINE_WAIT_SECONDS,
+  ) {}
 
   async image(ref: string): Promise<ImageInfo> {
     try {
-      const info = await this.docker.getImage(ref).inspect()
+      const info = await this.whenEngineAnswers(() => this.docker.getImage(ref).inspect())
       return { version: info.Config?.Labels?.[VERSION_LABEL] }
     } catch (error) {
       if (statusOf(error) === 404) throw new ImageNotFoundError(ref)
@@ -73,6 +81,23 @@ export class DockerRuntime {
   }
 
   async inspectSlot(service: string, slot: SlotName, signal?: AbortSignal): Promise<SlotContainer | undefined> {
+    return this.whenEngineAnswers(() => this.inspectOnce(service, slot, signal), signal)
+  }
+
+  /** Runs `call` again while the engine's socket refuses or drops it, up to engineWaitSeconds. */
+  private async whenEngineAnswers<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const deadline = Date.now() + this.engineWaitSeconds * 1000
+    for (;;) {
+      try {
+        return await call()
+      } catch (error) {
+        if (!engineGone(error) || Date.now() >= deadline || signal?.aborted) throw error
+        await new Promise((resolve) => setTimeout(resolve, ENGINE_POLL_MS))
+      }
+    }
+  }
+
+  private async inspectOnce(service: string, slot: SlotName, signal?: AbortSignal): Promise<SlotContainer | undefined> {
     try {
       const info = await this.docker.getContainer(containerName(service, slot)).inspect({ abortSignal: signal })
       return {
@@ -91,6 +116,10 @@ export class DockerRuntime {
 
   /** Creates and starts a slot's container; an existing one of that name is removed first. */
   async runSlot(spec: SlotSpec, signal?: AbortSignal): Promise<SlotContainer> {
+    return this.whenEngineAnswers(() => this.runOnce(spec, signal), signal)
+  }
+
+  private async runOnce(spec: SlotSpec, signal?: AbortSignal): Promise<SlotContainer> {
     await this.removeSlot(spec.service, spec.slot, signal)
     const container = await this.docker.createContainer({
       abortSignal: signal,
@@ -117,27 +146,33 @@ export class DockerRuntime {
   async stopSlot(service: string, slot: SlotName, timeoutSeconds: number, signal?: AbortSignal): Promise<void> {
     const current = await this.inspectSlot(service, slot, signal)
     if (!current?.running) return
-    try {
-      await this.docker.getContainer(current.id).stop({ t: timeoutSeconds })
-    } catch (error) {
-      if (statusOf(error) !== 304) throw error
-    }
+    await this.whenEngineAnswers(async () => {
+      try {
+        await this.docker.getContainer(current.id).stop({ t: timeoutSeconds })
+      } catch (error) {
+        if (statusOf(error) !== 304) throw error
+      }
+    })
   }
 
   async startSlot(service: string, slot: SlotName, signal?: AbortSignal): Promise<void> {
-    try {
-      await this.docker.getContainer(containerName(service, slot)).start({ abortSignal: signal })
-    } catch (error) {
-      if (statusOf(error) !== 304) throw error
-    }
+    await this.whenEngineAnswers(async () => {
+      try {
+        await this.docker.getContainer(containerName(service, slot)).start({ abortSignal: signal })
+      } catch (error) {
+        if (statusOf(error) !== 304) throw error
+      }
+    }, signal)
   }
 
   async removeSlot(service: string, slot: SlotName, signal?: AbortSignal): Promise<void> {
-    try {
-      await this.docker.getContainer(containerName(service, slot)).remove({ force: true, abortSignal: signal })
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error
-    }
+    await this.whenEngineAnswers(async () => {
+      try {
+        await this.docker.getContainer(containerName(service, slot)).remove({ force: true, abortSignal: signal })
+      } catch (error) {
+        if (statusOf(error) !== 404) throw error
+      }
+    }, signal)
   }
 
   /** Reads the last lines of a slot's log, for error messages when it fails to become healthy. */
@@ -153,6 +188,16 @@ export class DockerRuntime {
       return ''
     }
   }
+}
+
+export const DEFAULT_ENGINE_WAIT_SECONDS = 60
+const ENGINE_POLL_MS = 500
+const ENGINE_GONE = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE'])
+
+/** The engine did not answer at all (its socket is gone or refuses): dockerd is down or restarting. */
+function engineGone(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code
+  return (code !== undefined && ENGINE_GONE.has(code)) || (error as Error).message === 'socket hang up'
 }
 
 function statusOf(error: unknown): number | undefined {

@@ -37,7 +37,7 @@ export async function staleHistory(db: Connection, config: HandoverConfig, scrip
 /** The chain from `current` to `target`, each script classified against the live schema. */
 export async function planScripts(db: Connection, config: HandoverConfig, current: Version, target: Version): Promise<PlannedScript[]> {
   const { dir, schemaAliases, versions, releasesWithoutScripts } = config.migrations
-  return loadChain(dir, current, target, { schema: await loadSchemaModel(db, config.database.schema), schemaAliases, versions, releasesWithoutScripts })
+  return loadChain(dir, current, target, { schema: await loadSchemaModel(db, config.database.schema), schemaName: config.database.schema, schemaAliases, versions, releasesWithoutScripts })
 }
 
 /** What an upgrade to `target` would run, rehearsed on a copy. Changes nothing real. */
@@ -51,7 +51,7 @@ export async function planUpgrade(config: HandoverConfig, target: string): Promi
     const steps = await planScripts(db, config, current, targetVersion)
     const scripts = steps.map((step) => step.script)
     const stale = await staleHistory(db, config, scripts)
-    const rehearsed = await rehearse(db, config.database.schema, scripts, undefined, (copy) => rehearseVersionWrite(db, config.database, target, copy))
+    const rehearsed = await rehearse(db, config.database.schema, scripts, undefined, (copy, asCopyUser) => rehearseVersionWrite(asCopyUser, config.database, target, copy))
     const algorithms = new Map(rehearsed.filter((s) => s.part === 'contract').map((s) => [`${s.script}#${s.index}`, s.algorithm]))
     const rebuiltOnline = await planRebuilds(db, config.database.schema, scripts, (script, index) => algorithms.get(`${script}#${index}`))
     return { ...base, steps, rehearsed, hold: await estimateContractHold(db, config.database.schema, scripts, rehearsed, rebuiltOnline), rebuiltOnline, staleHistory: stale }

@@ -115,3 +115,24 @@ t.test('a script that switches schema with USE is refused by plan before the reh
   const [tables] = await test.db.query<RowDataPacket[]>('SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY name', [test.schema])
   t.same(tables.map((row) => row.name), ['app_version', 'people'], 'no table was created in the live schema')
 })
+
+t.test('a script that names the live schema explicitly cannot change it during plan: the rehearsal runs it in its copy, as a user granted only the copy', async (t) => {
+  const migrations = mkdtempSync(join(tmpdir(), 'handover-plan-'))
+  t.teardown(() => rmSync(migrations, { recursive: true, force: true }))
+  const { test, config } = await withSchemaAt(t, '1', migrations)
+  writeFileSync(
+    join(migrations, 'v2.sql'),
+    `CREATE TABLE \`${test.schema}\`.sneaky (id INT PRIMARY KEY);\nALTER TABLE ${test.schema}.people ADD COLUMN nickname VARCHAR(40) NULL;\nINSERT INTO ${test.schema}.sneaky (id) VALUES (1);\nCREATE INDEX by_name ON ${test.schema}.people (name);\n`,
+  )
+  const plan = await runHandover(['plan', '--config', config, '--version', '2'])
+  t.equal(plan.code, 0, 'the statements are planned as statements of database.schema', { output: plan.stdout + plan.stderr })
+  t.match(plan.stdout, /expand +line 2 +ALTER TABLE people ADD COLUMN nickname/, 'the qualifier is gone from what runs')
+  t.match(plan.stdout, /expand +line 4 +CREATE INDEX by_name ON people \(name\) \(add-index\) +\[NOCOPY\]/, 'a CREATE INDEX gets the algorithm the server takes for it')
+  const [tables] = await test.db.query<RowDataPacket[]>('SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY name', [test.schema])
+  t.same(tables.map((row) => row.name), ['app_version', 'people'], 'no table was created in the live schema')
+  t.same(await columnsOf(test.db, test.schema, 'people'), ['id', 'name'], 'and no column added')
+  writeFileSync(join(migrations, 'v2.sql'), 'ALTER TABLE people ADD COLUMN nickname VARCHAR(40) NULL;\n\nCREATE TABLE elsewhere_db.audit (id INT PRIMARY KEY);\n')
+  const other = await runHandover(['plan', '--config', config, '--version', '2'])
+  t.equal(other.code, 2, 'another schema is refused as bad input', { output: other.stdout + other.stderr })
+  t.match(other.stderr, /v2\.sql:3: names the schema elsewhere_db/)
+})

@@ -5,10 +5,9 @@
  * the schema is compared with the newer release's create script.
  */
 import t, { type Test } from 'tap'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type mysql from 'mysql2/promise'
 import { runHandover } from '../../scripts/lib/handover-process.js'
 import { loadConfig } from '../../src/config/load-config.js'
@@ -19,9 +18,8 @@ import { readSchemaVersion, writeSchemaVersion } from '../../src/db/migrations/v
 import { parseVersion } from '../../src/db/migrations/version.js'
 import { planScripts, planUpgrade, staleHistory } from '../../src/upgrade/plan-upgrade.js'
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js'
+import { loadCreateScript, PRODUCTS, releaseSchema, schemaOf } from '../support/vendor-products.js'
 import { configYaml } from '../../scripts/lib/throwaway-service.js'
-
-const PRODUCTS = fileURLToPath(new URL('../fixtures/products', import.meta.url))
 
 interface Product {
   test: TestDatabase
@@ -40,35 +38,6 @@ async function productAt(t: Test, product: string, release: string, extraConfig 
   const yaml = configYaml({ name: `vendor-${product.replace(/\W/g, '-')}`.slice(0, 40), schema: test.schema, dir, proxyPort: 1, blue: 2, green: 3, maxWaitSeconds: 60, migrationsDir: join(PRODUCTS, product, 'migrations') })
   writeFileSync(configFile, yaml.replace('handover_test_journal', test.journalSchema).replace(`migrations:\n  dir:`, `migrations:${extraConfig}\n  dir:`))
   return { test, configFile }
-}
-
-/** The vendor's create script in `schema`: its own CREATE DATABASE/USE lines name the vendor's database, so they are left out here. */
-async function loadCreateScript(db: mysql.Connection, schema: string, file: string): Promise<void> {
-  const sql = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => !/^\s*(CREATE DATABASE|USE)\b/i.test(line))
-    .join('\n')
-  await db.query(`USE \`${schema}\``)
-  await db.query(sql)
-}
-
-/** Every table's SHOW CREATE TABLE, AUTO_INCREMENT counters removed, the version table left out. */
-async function schemaOf(db: mysql.Connection, schema: string): Promise<Record<string, string>> {
-  const [tables] = await db.query<mysql.RowDataPacket[]>("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name", [schema])
-  const result: Record<string, string> = {}
-  for (const { t: table } of tables) {
-    if (table === 'app_version') continue
-    const [rows] = await db.query<mysql.RowDataPacket[]>(`SHOW CREATE TABLE \`${schema}\`.\`${table}\``)
-    result[String(table)] = String(rows[0]!['Create Table']).replace(/ AUTO_INCREMENT=\d+/, '')
-  }
-  return result
-}
-
-async function releaseSchema(t: Test, product: string, release: string): Promise<Record<string, string>> {
-  const reference = await createTestDatabase('vendorref')
-  t.teardown(reference.cleanup)
-  await loadCreateScript(reference.db, reference.schema, join(PRODUCTS, product, 'releases', `create-${release}.sql`))
-  return schemaOf(reference.db, reference.schema)
 }
 
 /** What `handover upgrade` runs against the database: expand, contract, the version write. */

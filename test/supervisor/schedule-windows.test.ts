@@ -60,8 +60,8 @@ t.test('a window is skipped while a run is unfinished, and one passed while the 
 
   // A run of the service the agent knows as started and not finished.
   await client.reportEvent({ type: 'run-started', service: svc.name, runId: 'run-unfinished', fromVersion: '1', toVersion: '2', mode: 'strict' })
-  const { due: busyAt } = await addScheduleDue(svc.configFile, 'handover-demo:2', '1m', 3)
-  await waitUntil(async () => ((await listSchedules(svc.configFile))[0]?.windows.length ?? 0) > 0, 20_000, 'the busy window to be settled')
+  const { due: busyAt } = await addScheduleDue(svc.configFile, 'handover-demo:2', '1m', 4)
+  await waitUntil(async () => ((await listSchedules(svc.configFile))[0]?.windows.length ?? 0) > 0, 40_000, 'the busy window to be settled')
   const [skipped] = await listSchedules(svc.configFile)
   t.match(skipped?.windows[0], { scheduledAt: busyAt.toISOString(), outcome: 'skipped', reason: /run run-unfinished of .* is unfinished/ }, 'skipped, naming the unfinished run')
   await client.reportEvent({ type: 'run-finished', service: svc.name, runId: 'run-unfinished', result: 'rolled_back', durationSeconds: 1 })
@@ -69,7 +69,7 @@ t.test('a window is skipped while a run is unfinished, and one passed while the 
 
   const { schedule: missedSchedule, due: dueAt } = await addScheduleDue(svc.configFile, 'handover-demo:2', '1s', 4)
   await agent.stop()
-  await waitUntil(() => Date.now() > dueAt.getTime() + 2500, 15_000, 'the window to pass while the agent is down')
+  await waitUntil(() => Date.now() > dueAt.getTime() + 2500, 30_000, 'the window to pass while the agent is down')
   agent = await restartAgent(svc, agent, logs)
 
   const [after] = await listSchedules(svc.configFile)

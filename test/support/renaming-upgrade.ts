@@ -1,6 +1,6 @@
 /**
  * The old version's writes between the expand and the contract reach the new columns: a
- * demo service with 60,000 people from before the upgrade, clients that rename old and new
+ * demo service with 30,000 people from before the upgrade, clients that rename old and new
  * people, delete some, create more and read them back through the proxy during a real
  * strict upgrade. Each case is its own test file (test/integration/upgrade-keeps-updates-*),
  * so each gets the runner's whole time bound.
@@ -14,7 +14,7 @@ import { waitUntil } from '../../scripts/lib/wait-until.js'
 import { killWhenStarted, spawnUpgrade, waitLockFree } from '../../scripts/lib/killed-upgrade.js'
 import { createTestService, JOURNAL_SCHEMA, type TestService } from '../../scripts/lib/throwaway-service.js'
 
-const SEEDED = 60_000
+const SEEDED = 30_000
 export const UNMARKED_V2 = `-- v2 as an unmarked script: handover splits it and captures the backfill.
 ALTER TABLE people ADD COLUMN first_name VARCHAR(100) NULL, ADD COLUMN last_name VARCHAR(100) NULL;
 UPDATE people

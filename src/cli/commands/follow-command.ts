@@ -49,7 +49,7 @@ async function follow(config: HandoverConfig, output: Output, deadline: number):
       }
       if (!headerPrinted) output.out(`run ${run.id}: ${run.fromVersion} → ${run.toVersion}, started ${run.startedAt} by ${run.operator}@${run.host}`)
       headerPrinted = true
-      for (const step of stepsToPrint(await readRunSteps(db, schema, run.id), printedSteps)) {
+      for (const step of stepsToPrint(await readRunSteps(db, schema, run.id), printedSteps, run.result !== 'running')) {
         output.out(`  ${step.action === 'undo' ? 'undo ' : ''}${step.phase.padEnd(18)} ${step.status === 'started' ? 'cut off (its process died)' : step.status}${step.durationSeconds === null ? '' : ` ${step.durationSeconds.toFixed(2)}s`}${step.errorMessage ? `: ${step.errorMessage}` : ''}`)
         printedSteps++
       }

@@ -7,6 +7,7 @@ import { schemaFromDump } from '../../db/classifier/schema-dump.js'
 import type { SchemaState } from '../../db/classifier/schema-state.js'
 import { compareVersions, parseVersion, type Version, type VersionScheme } from '../../db/migrations/version.js'
 import { serviceExecutor, ensureMigrationTables } from '../../db/migrations/service-executor.js'
+import { withoutSchemaQualifiers } from '../../db/migrations/schema-qualifiers.js'
 import { tokenizeScript } from '../../db/migrations/sql-statements.js'
 import { loadConfig } from '../../config/load-config.js'
 import { HandoverError, InvalidInputError } from '../../errors.js'
@@ -38,6 +39,7 @@ function lint(args: string[], output: Output): number {
   if (!dir) throw new InvalidInputError('handover migrate lint', 'give --dir or --config (see handover migrate --help)')
   const scheme = config?.migrations.versions
   const aliases = config?.migrations.schemaAliases ?? []
+  const qualifiers = config ? [config.database.schema, ...aliases] : []
   // Two copies advanced alike: lint's findings and the script's undo problems each classify every statement once.
   const dump = values.schema ? readDump(values.schema) : undefined
   const state = dump === undefined ? undefined : schemaFromDump(dump)
@@ -48,10 +50,10 @@ function lint(args: string[], output: Output): number {
   for (const name of lintOrder(dir, scheme, from)) {
     const file = join(dir, name)
     const text = readFileSync(file, 'utf8')
-    const report = lintScript(file, markedStatements(text, aliases), undefined, state)
+    const report = lintScript(file, markedStatements(text, aliases, qualifiers), undefined, state)
     state?.nextScript()
     for (const finding of report.findings) output.out(formatFinding(finding))
-    const problems = scriptProblems(file, name, text, aliases, scheme, undoState)
+    const problems = scriptProblems(file, name, text, aliases, config?.database.schema, scheme, undoState)
     undoState?.nextScript()
     for (const problem of problems) output.out(`${problem}  error`)
     errors += report.errors + problems.length
@@ -65,9 +67,9 @@ function lint(args: string[], output: Output): number {
  * What lintScript cannot see: the file's name and markers, and whether a failed upgrade could
  * roll the script back. The classifier's own errors are already among lintScript's findings.
  */
-function scriptProblems(file: string, name: string, text: string, schemaAliases: readonly string[], versions?: VersionScheme, state?: SchemaState): string[] {
+function scriptProblems(file: string, name: string, text: string, schemaAliases: readonly string[], schemaName: string | undefined, versions?: VersionScheme, state?: SchemaState): string[] {
   try {
-    const script = parseScript(file, name, text, { schemaAliases, ...(versions ? { versions } : {}), ...(state ? { state } : {}) })
+    const script = parseScript(file, name, text, { schemaAliases, ...(schemaName ? { schemaName } : {}), ...(versions ? { versions } : {}), ...(state ? { state } : {}) })
     return script.undoProblems.map((problem) => `${problem}: no automatic rollback (${undoAdvice(script)})`)
   } catch (error) {
     if (error instanceof InvalidInputError) return [error.message]
@@ -77,15 +79,15 @@ function scriptProblems(file: string, name: string, text: string, schemaAliases:
 }
 
 /** The statements of a file with the part their marker gives them, if any. */
-function markedStatements(text: string, aliases: readonly string[]): ScriptStatement[] {
+function markedStatements(text: string, aliases: readonly string[], qualifiers: readonly string[]): ScriptStatement[] {
   let part: string | undefined
   const statements: ScriptStatement[] = []
   const names = new Set(aliases.map((alias) => alias.toLowerCase()))
   for (const token of tokenizeScript(text)) {
     if (token.kind === 'statement' && names.has(/^\s*USE\s+`?([^`\s]+)`?\s*$/i.exec(token.statement.sql)?.[1]?.toLowerCase() ?? '')) continue
     if (token.kind === 'marker') part = token.marker.name
-    else if (part === undefined) statements.push(token.statement)
-    else if (part === 'expand' || part === 'contract') statements.push({ ...token.statement, marked: part })
+    else if (part === undefined) statements.push(withoutSchemaQualifiers(token.statement, qualifiers))
+    else if (part === 'expand' || part === 'contract') statements.push({ ...withoutSchemaQualifiers(token.statement, qualifiers), marked: part })
   }
   return statements
 }

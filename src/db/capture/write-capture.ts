@@ -18,6 +18,7 @@ export class CaptureFailedError extends HandoverError {
 const REPLAY_BATCH_ROWS = 500
 const QUIESCENT_BATCH_ROWS = 5_000
 const LOCK_ERRNOS = new Set([1205, 1213])
+const MAX_DROP_ATTEMPTS = 6
 const MAX_BATCH_ATTEMPTS = 20
 /** Where a row trigger records a backfill that failed on a row the old version wrote. */
 const ERRORS_PREFIX = `${CHANGE_TABLE_PREFIX}err_`
@@ -87,13 +88,30 @@ export class WriteCapture {
       'SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME LIKE ?',
       [this.schema, `${likePrefix(CAPTURE_TRIGGER_PREFIX)}%`],
     )
-    for (const { name } of triggers) await this.connection.query(`DROP TRIGGER IF EXISTS ${quoteName(this.schema)}.${quoteName(String(name))}`)
+    for (const { name } of triggers) await this.dropWithRetry(`DROP TRIGGER IF EXISTS ${quoteName(this.schema)}.${quoteName(String(name))}`)
     const [tables] = await this.connection.query<RowDataPacket[]>(
       'SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ?',
       [this.schema, `${likePrefix(CHANGE_TABLE_PREFIX)}%`],
     )
-    for (const { name } of tables) await this.connection.query(`DROP TABLE IF EXISTS ${quoteName(this.schema)}.${quoteName(String(name))}`)
+    for (const { name } of tables) await this.dropWithRetry(`DROP TABLE IF EXISTS ${quoteName(this.schema)}.${quoteName(String(name))}`)
     return [...triggers, ...tables].map((row) => String(row.name))
+  }
+
+  /**
+   * A drop needs the table's metadata lock: a transaction the old version left open a moment
+   * longer (a slow shutdown on a loaded host) makes it wait past lock_wait_timeout, so it is
+   * taken again, a bounded number of times.
+   */
+  private async dropWithRetry(sql: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.connection.query(sql)
+        return
+      } catch (error) {
+        if (!LOCK_ERRNOS.has((error as { errno?: number }).errno ?? 0) || attempt >= MAX_DROP_ATTEMPTS) throw error
+        await new Promise((resolve) => setTimeout(resolve, 250 * attempt))
+      }
+    }
   }
 
   /** A batch that lost a deadlock to the service is simply taken again. */

@@ -20,6 +20,8 @@ export class MigrationChainRefusedError extends HandoverError {
 export interface ChainOptions {
   /** The live schema at the chain's start. */
   schema?: SchemaModel
+  /** database.schema, whose name a script may qualify tables with. */
+  schemaName?: string
   schemaAliases?: readonly string[]
   versions?: VersionScheme
   /** Releases that changed nothing in the schema and have no script: each is a step from the release below it. */
@@ -77,8 +79,8 @@ function refusal(problems: string[], errors: HandoverError[]): HandoverError {
   return new MigrationChainRefusedError(problems)
 }
 
-function pick(options: ChainOptions): { schemaAliases?: readonly string[]; versions?: VersionScheme } {
-  return { ...(options.schemaAliases ? { schemaAliases: options.schemaAliases } : {}), ...(options.versions ? { versions: options.versions } : {}) }
+function pick(options: ChainOptions): { schemaName?: string; schemaAliases?: readonly string[]; versions?: VersionScheme } {
+  return { ...(options.schemaName ? { schemaName: options.schemaName } : {}), ...(options.schemaAliases ? { schemaAliases: options.schemaAliases } : {}), ...(options.versions ? { versions: options.versions } : {}) }
 }
 
 /** Names and versions of every script; a name that is no version is a problem only if it could be on a chain, which is every one. */

@@ -3,6 +3,7 @@ import pRetry from 'p-retry'
 import { HandoverError, errorMessage } from '../../errors.js'
 import { alterCheapest, isAlterTable, withAlgorithm, type AlterAlgorithm } from '../ddl/alter-algorithm.js'
 import { cancellableQuery } from '../ddl/cancellable-query.js'
+import { indexStatementAsAlter } from '../ddl/index-as-alter.js'
 import { quoteName, tableExists, type Connection } from '../connection.js'
 import { withoutQueueing } from '../ddl/metadata-lock.js'
 import type { BackfillProgressLedger } from '../capture/backfill-progress.js'
@@ -271,7 +272,8 @@ export class MigrationExecutor {
     const { connection, schema, history, runId, probeAlgorithms } = this.options
     const statement = script.parts[part][index]!
     const soft = part === 'contract' ? await softDropFor(connection, schema, script.name, statement.classified) : undefined
-    const sql = soft?.sql ?? statement.sql
+    const written = soft?.sql ?? statement.sql
+    const sql = indexStatementAsAlter(written) ?? written
     const dataChange = DATA_CHANGE.test(sql)
     const waitedFor = dataChange || probeAlgorithms ? [] : await waitForOpenTransactions(connection, OPEN_TRANSACTION_WAIT_MS)
     let algorithm = isAlterTable(sql) ? this.algorithms.get(statementKey(script.name, part, index)) : undefined

@@ -5,6 +5,7 @@ import { InvalidInputError } from '../../errors.js'
 import type { ClassifiedStatement, SchemaModel } from '../classifier/index.js'
 import type { SchemaState } from '../classifier/schema-state.js'
 import { classifyMarked, deriveParts, SCRIPT_PARTS, type ScriptPart, type ScriptParts } from './script-parts.js'
+import { refuseOtherSchemas, withoutSchemaQualifiers } from './schema-qualifiers.js'
 import { tokenizeScript, type SqlToken } from './sql-statements.js'
 import { compareVersions, DEFAULT_VERSION_SCHEME, parseVersion, type Version, type VersionScheme } from './version.js'
 
@@ -16,7 +17,9 @@ export interface ScriptOptions {
   state?: SchemaState
   /** Contract statements of earlier scripts of the chain: they run after this script's expand. */
   priorContract?: readonly { file: string; statement: ClassifiedStatement }[]
-  /** Names the vendor's scripts give database.schema: `USE <name>` is then no statement at all. */
+  /** database.schema: `<name>.table` is the table of the schema the statement runs in (the rehearsal's copy). */
+  schemaName?: string
+  /** Names the vendor's scripts give database.schema: `USE <name>` is then no statement at all, and `<name>.table` as above. */
   schemaAliases?: readonly string[]
   versions?: VersionScheme
 }
@@ -50,8 +53,10 @@ const NAMING = 'a migration script is named v<version>.sql (v5.9.1.sql) or v<fro
 export function parseScript(file: string, name: string, text: string, schemaOrOptions?: SchemaModel | ScriptOptions): MigrationScript {
   const options: ScriptOptions = schemaOrOptions && 'tables' in schemaOrOptions ? { schema: schemaOrOptions as SchemaModel } : ((schemaOrOptions as ScriptOptions | undefined) ?? {})
   const { version, bundleFrom } = scriptVersions(file, name, options.versions)
-  const tokens = withoutAliasSwitch(tokenizeScript(text), options.schemaAliases ?? [])
+  const qualifiers = [...(options.schemaName ? [options.schemaName] : []), ...(options.schemaAliases ?? [])]
+  const tokens = withoutAliasSwitch(tokenizeScript(text), options.schemaAliases ?? []).map((token) => (token.kind === 'statement' ? { ...token, statement: withoutSchemaQualifiers(token.statement, qualifiers) } : token))
   refuseSchemaSwitch(file, tokens)
+  for (const token of tokens) if (token.kind === 'statement') refuseOtherSchemas(file, token.statement)
   const checksum = sha256(text)
   const base = { file, name, checksum, version, ...(bundleFrom ? { bundleFrom } : {}) }
   if (!tokens.some((token) => token.kind === 'marker')) {

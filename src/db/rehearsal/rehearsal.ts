@@ -6,6 +6,7 @@ import { MigrationExecutor, StatementFailedError, type StatementApplied } from '
 import type { MigrationScript, ScriptPart } from '../migrations/migration-script.js'
 import { RehearsalBackfillProgress } from '../capture/backfill-progress.js'
 import { RehearsalHistory, RehearsalSoftDrops } from './rehearsal-ledgers.js'
+import { openRehearsalSession, REHEARSAL_PREFIX, type RehearsalSession } from './rehearsal-user.js'
 
 export class RehearsalFailedError extends HandoverError {
   readonly code = 'REHEARSAL_FAILED'
@@ -26,26 +27,29 @@ export type RehearsedStatement = StatementApplied
  * Runs the whole chain against a structure-only copy of the schema with the executor the
  * real run uses (soft drops included): expand, contract, then the undo of both in rollback
  * order. A statement that fails, or a rollback that would, is found before anything real
- * changes, and every ALTER's algorithm is known before it runs for real. The copy is always
- * removed.
+ * changes, and every ALTER's algorithm is known before it runs for real. The scripts run as
+ * a user granted only the copy, so none of them can reach the live schema whatever it
+ * names. The copy and its user are always removed.
  */
 export async function rehearse(
   connection: Connection,
   schema: string,
   scripts: readonly MigrationScript[],
   signal?: AbortSignal,
-  /** Runs on the copy once the chain has run forward (the version write of finalize). */
-  afterForward?: (copy: string) => Promise<void>,
+  /** Runs on the copy, as its user, once the chain has run forward (the version write of finalize). */
+  afterForward?: (copy: string, connection: Connection) => Promise<void>,
 ): Promise<RehearsedStatement[]> {
-  const copy = `_handover_rehearsal_${randomBytes(4).toString('hex')}`
+  const copy = `${REHEARSAL_PREFIX}${randomBytes(4).toString('hex')}`
   const rehearsed: RehearsedStatement[] = []
   const record = (applied: StatementApplied): void => void rehearsed.push(applied)
+  let session: RehearsalSession | undefined
   try {
     await copyStructure(connection, schema, copy)
-    const executor = new MigrationExecutor({ connection, schema: copy, runId: 'rehearsal', history: new RehearsalHistory(), softDrops: new RehearsalSoftDrops(), backfillProgress: new RehearsalBackfillProgress(), probeAlgorithms: true })
+    session = await openRehearsalSession(connection, copy)
+    const executor = new MigrationExecutor({ connection: session.connection, schema: copy, runId: 'rehearsal', history: new RehearsalHistory(), softDrops: new RehearsalSoftDrops(), backfillProgress: new RehearsalBackfillProgress(), probeAlgorithms: true })
     await executor.applyPart(scripts, 'expand', record, signal)
     await executor.applyPart(scripts, 'contract', record, signal)
-    await afterForward?.(copy)
+    await afterForward?.(copy, session.connection)
     // A script that cannot be rolled back is refused for that reason, by plan and preflight;
     // rehearsing its missing undo would only fail later with a misleading statement.
     if (scripts.some((script) => script.undoProblems.length > 0)) return rehearsed
@@ -56,6 +60,7 @@ export async function rehearse(
     if (error instanceof StatementFailedError) throw new RehearsalFailedError(error.script, error.line, error.part, error.reason)
     throw error
   } finally {
+    await session?.close()
     await connection.query(`DROP DATABASE IF EXISTS ${quoteName(copy)}`)
     await connection.query('SET SESSION foreign_key_checks = 1')
   }

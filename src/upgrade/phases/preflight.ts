@@ -28,8 +28,8 @@ export const preflight: Phase = {
     }
     await checkScripts(context)
     context.report({ type: 'plan-made', scripts: context.scripts.map((script) => script.name) })
-    const rehearsed = await rehearse(context.db, context.config.database.schema, context.scripts, signal, (copy) =>
-      rehearseVersionWrite(context.db, context.config.database, context.to.version, copy),
+    const rehearsed = await rehearse(context.db, context.config.database.schema, context.scripts, signal, (copy, asCopyUser) =>
+      rehearseVersionWrite(asCopyUser, context.config.database, context.to.version, copy),
     )
     await context.rememberAlgorithms(rehearsed)
     const copies = rehearsed.filter((statement) => statement.algorithm === 'COPY' && !statement.part.endsWith('-undo'))
