@@ -199,7 +199,7 @@ function format(value: number, unit: string): string {
   if (!Number.isFinite(value)) return '-'
   switch (unit) {
     case 's':
-      return value >= 1 ? `${trim(value)} s` : `${trim(value * 1000)} ms`
+      return value >= 1 ? seconds(value) : `${trim(value * 1000)} ms`
     case 'percentunit':
       return `${trim(value * 100)}%`
     case 'reqps':
@@ -207,6 +207,13 @@ function format(value: number, unit: string): string {
     default:
       return trim(value)
   }
+}
+
+/** Seconds in the largest unit that keeps the number short, as Grafana shows its `s` unit (a schedule's next window may be a year away). */
+function seconds(value: number): string {
+  const units: Array<[number, string]> = [[365 * 86400, 'year'], [7 * 86400, 'week'], [86400, 'day'], [3600, 'hour'], [60, 'min']]
+  const [size, name] = units.find(([size]) => Math.abs(value) >= size) ?? [1, 's']
+  return `${trim(value / size)} ${name}`
 }
 
 function trim(value: number): string {

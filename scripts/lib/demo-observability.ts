@@ -57,6 +57,7 @@ export function runQueries(service: string): Array<{ what: string; expr: string 
     { what: 'p99 latency per slot, last 10 min (s)', expr: `histogram_quantile(0.99, sum by (slot, le) (rate(handover_proxy_request_duration_seconds_bucket{${s}}[10m])))` },
     { what: 'drain time per slot (s)', expr: `handover_proxy_drain_duration_seconds_sum{${s}}` },
     { what: 'schema version', expr: `handover_schema_version_info{${s}}` },
+    { what: 'scheduled windows by outcome (the missed one, the one that upgraded)', expr: `sum by (outcome) (handover_scheduled_windows_total{${s}}) > 0` },
     { what: 'alerts firing', expr: 'ALERTS{alertstate="firing"}' },
   ]
 }

@@ -21,7 +21,7 @@ export function helpText(): string {
     ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
     '',
     'handover <command> --help shows a command\'s options. Commands that read (status, plan,',
-    'history, backup list) print one JSON object with --json.',
+    'history, schedule list, backup list) print one JSON object with --json.',
     '',
     EXIT_CODE_HELP,
   ].join('\n')

@@ -35,6 +35,9 @@ interface Watched extends StoredRun {
   lastExit?: number | null
 }
 
+/** How a takeover ended, as handover_run_takeovers_total counts it. */
+const TAKEOVER_OUTCOMES = ['finished', 'ended', 'failed', 'gave-up'] as const
+
 export class RunSupervisor {
   private readonly runs = new Map<string, Watched>()
   private readonly store: WatchedRunStore
@@ -72,6 +75,8 @@ export class RunSupervisor {
     const { holderPid, ...rest } = lease
     const run: Watched = { ...rest, takeovers: known?.takeovers ?? 0, gaveUp: false, renewedAtMs: this.now(), ...(holderPid === undefined ? {} : { renewedBy: holderPid }), ...(known?.takeover ? { takeover: known.takeover } : {}) }
     this.runs.set(lease.runId, run)
+    // Every outcome's series exists from the service's first watched run, so an alert's increase() sees the first give-up.
+    if (!known) for (const outcome of TAKEOVER_OUTCOMES) this.takeovers.labels(lease.service, outcome).inc(0)
     if (!known || known.gaveUp || known.leaseSeconds !== lease.leaseSeconds) await this.save()
     return this.view(run)
   }

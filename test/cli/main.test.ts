@@ -23,11 +23,11 @@ t.test('--help documents the exit codes from the one module that defines them', 
   await main(['--help'], output)
   const help = output.lines.join('\n')
   for (const [name, code] of Object.entries(EXIT)) t.match(help, new RegExp(`^  ${code}  \\S`, 'm'), `exit code ${code} (${name}) is listed`)
-  t.match(help, /--json/, 'and that reading commands take --json')
+  t.match(help, /\(status, plan,\s+history, schedule list, backup list\) print one JSON object with --json/, 'and which reading commands take --json')
 })
 
 t.test('every command that reads takes --json', async (t) => {
-  for (const name of ['status', 'plan', 'history', 'backup']) {
+  for (const name of ['status', 'plan', 'history', 'schedule', 'backup']) {
     const output = capture()
     await main([name, '--help'], output)
     t.match(output.lines.join('\n'), /--json/, `${name} --help names --json`)

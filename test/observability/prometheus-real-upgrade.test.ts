@@ -10,6 +10,11 @@
  * checks that the full expression evaluates without error and returns nothing, and that
  * every metric the expression reads has series in Prometheus (the running phase's start
  * time only exists while a phase runs, so it is sampled during the upgrade).
+ *
+ * A schedule whose time comes while the upgrade runs is skipped by the real agent (the
+ * service's run is unfinished), so the schedule panels have data and
+ * HandoverScheduledWindowNotRun really fires; the run's lease gives the takeover panel and
+ * HandoverRunTakeoverGaveUp their series (at 0 in this healthy run).
  */
 import t, { type Test } from 'tap'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -22,10 +27,15 @@ import { startLoad } from '../../scripts/lib/load-generator.js'
 import { renderDashboard } from '../../scripts/lib/render-dashboard-png.js'
 import { ALERT_RULES_FILE, ALERT_TESTS_FILE, instantQuery, promtool, startPrometheus, type PrometheusProcess } from '../../scripts/lib/prometheus-process.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
-import { createTestService, removeLeftovers } from '../../scripts/lib/throwaway-service.js'
+import { AdminClient } from '../../src/protocol/admin-client.js'
+import type { ScheduleWindow } from '../../src/protocol/schedules.js'
+import { cronAt, secondsAhead } from '../../scripts/lib/cron-at.js'
+import { createTestService, removeLeftovers, type TestService } from '../../scripts/lib/throwaway-service.js'
 
 /** Alerts a healthy upgrade with a 2-request buffer makes fire; all others must be empty. */
-const FIRING_IN_THIS_RUN = new Set(['HandoverHeldRequestsRejected'])
+const FIRING_IN_THIS_RUN = new Set(['HandoverHeldRequestsRejected', 'HandoverScheduledWindowNotRun'])
+/** A tag no registry has: were the window not skipped, its upgrade would fail at once instead of upgrading again. */
+const ABSENT_IMAGE = 'handover-demo:absent-obs-prom'
 
 t.before(async () => {
   await ensureDemoImages()
@@ -35,7 +45,7 @@ t.before(async () => {
 t.test('promtool accepts the rules and their unit tests pass', async (t) => {
   const check = promtool(['check', 'rules', ALERT_RULES_FILE])
   t.equal(check.code, 0, 'promtool check rules exits 0', { output: check.output })
-  t.match(check.output, /SUCCESS: 6 rules found/, 'all six rules are read')
+  t.match(check.output, /SUCCESS: 9 rules found/, 'all nine rules are read')
   const unit = promtool(['test', 'rules', ALERT_TESTS_FILE])
   t.equal(unit.code, 0, 'promtool test rules exits 0', { output: unit.output })
   const tested = new Set([...readFileSync(ALERT_TESTS_FILE, 'utf8').matchAll(/alertname: (\w+)/g)].map((m) => m[1]))
@@ -59,9 +69,12 @@ t.test('every panel query and alert expression against Prometheus scraping a rea
   await waitUntil(() => load.progress().written.length >= 20, 20_000, 'rows written before the upgrade')
 
   const upgradeBegan = Date.now() / 1000
-  const seenDuringRun = await sampleDuringUpgrade(prometheus, svc.name, () =>
+  const upgrading = sampleDuringUpgrade(prometheus, svc.name, () =>
     runHandover(['upgrade', '--config', svc.configFile, '--image', DEMO_IMAGES['2']]),
   )
+  const skipped = await scheduleDuringRun(svc)
+  const seenDuringRun = await upgrading
+  t.match(skipped, { outcome: 'skipped', reason: /^run [0-9a-f-]{36} of .* is unfinished$/ }, 'a window due during the run is skipped, not run', { skipped })
   t.equal(seenDuringRun.upgrade.code, 0, 'upgrade succeeds', { output: seenDuringRun.upgrade.stdout + seenDuringRun.upgrade.stderr })
   t.ok(seenDuringRun.phases.size >= 3, `Prometheus saw phases running (${[...seenDuringRun.phases].join(', ')})`)
   t.ok(seenDuringRun.startedTimestamp, 'Prometheus saw handover_upgrade_phase_started_timestamp_seconds during the run')
@@ -114,6 +127,30 @@ async function assertRendered(t: Test, prometheus: PrometheusProcess, service: s
   t.same([png.readUInt32BE(16), png.readUInt32BE(20)], [result.width, result.height], 'of the dashboard page size')
   t.same(result.emptyPanels, [], 'every panel drawn has data')
   t.ok(png.length > 30_000, `the image has content (${png.length} bytes)`)
+}
+
+/**
+ * Once the agent reports the run, adds a schedule due two seconds later and waits (bounded)
+ * for the agent to record what became of its window. Through the admin API in this process:
+ * a CLI process's start on a loaded machine takes seconds of a run that lasts about fifteen
+ * (the CLI's schedule commands have their own tests). A once-a-year expression armed after
+ * its second would wait a year: the agent's nextRunAt tells, and a later one replaces it.
+ */
+async function scheduleDuringRun(svc: TestService): Promise<ScheduleWindow | undefined> {
+  const running = `handover_upgrade_running{service="${svc.name}"} 1`
+  await waitUntil(async () => (await (await fetch(svc.agent.metricsUrl)).text()).includes(running), 60_000, 'the agent to report the run', 100)
+  const agent = new AdminClient(join(svc.dir, 'agent.sock'))
+  let scheduleId: string | undefined
+  for (let attempt = 1; attempt <= 3 && scheduleId === undefined; attempt++) {
+    const due = secondsAhead(1 + attempt)
+    const schedule = await agent.addSchedule({ service: svc.name, config: svc.configFile, image: ABSENT_IMAGE, cron: cronAt(due, 'UTC'), timezone: 'UTC', windowSeconds: 60 })
+    if (schedule.nextRunAt === due.toISOString()) scheduleId = schedule.id
+    else await agent.removeSchedule(schedule.id)
+  }
+  if (scheduleId === undefined) throw new Error('three schedules were each armed after their time')
+  const window = async (): Promise<ScheduleWindow | undefined> => (await agent.listSchedules()).find((schedule) => schedule.id === scheduleId)?.windows[0]
+  await waitUntil(async () => (await window()) !== undefined, 30_000, 'the schedule window to be recorded', 100)
+  return window()
 }
 
 /** Runs the upgrade while polling Prometheus (bounded by the upgrade itself and 400 polls). */

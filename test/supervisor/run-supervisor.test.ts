@@ -37,6 +37,7 @@ t.test('a lapsed lease launches one resume of that run; renewals keep it from la
   await h.supervisor.start()
   t.teardown(() => h.supervisor.stop())
   await h.supervisor.renew(LEASE)
+  t.match(await h.registry.metrics(), /handover_run_takeovers_total\{service="shop",outcome="gave-up"\} 0/, 'the first watched run creates the give-up series at 0, so increase() sees a first give-up')
   h.advance(2900)
   h.supervisor.tick()
   t.equal(h.launched.length, 0, 'within the lease nothing is launched')

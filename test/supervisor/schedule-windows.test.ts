@@ -10,7 +10,7 @@ import { waitUntil } from '../../scripts/lib/wait-until.js'
 import type { HistoryJson, ScheduleListJson } from '../../src/cli/json-output.js'
 import { AdminClient } from '../../src/protocol/admin-client.js'
 import { createTestService } from '../../scripts/lib/throwaway-service.js'
-import { cronAt, restartAgent, secondsAhead } from './schedule-test-support.js'
+import { addScheduleDue, restartAgent } from './schedule-test-support.js'
 
 async function listSchedules(configFile: string): Promise<ScheduleListJson['schedules']> {
   const list = await runHandover(['schedule', 'list', '--config', configFile, '--json'])
@@ -60,20 +60,14 @@ t.test('a window is skipped while a run is unfinished, and one passed while the 
 
   // A run of the service the agent knows as started and not finished.
   await client.reportEvent({ type: 'run-started', service: svc.name, runId: 'run-unfinished', fromVersion: '1', toVersion: '2', mode: 'strict' })
-  // Far enough ahead that a slow start of the CLI on a loaded machine still adds it in time.
-  const busyAt = secondsAhead(12)
-  const busy = await runHandover(['schedule', 'add', '--config', svc.configFile, '--image', 'handover-demo:2', '--cron', cronAt(busyAt, 'UTC'), '--timezone', 'UTC', '--window', '1m'])
-  t.equal(busy.code, 0, 'schedule added', { output: busy.stderr })
+  const { due: busyAt } = await addScheduleDue(svc.configFile, 'handover-demo:2', '1m', 4)
   await waitUntil(async () => ((await listSchedules(svc.configFile))[0]?.windows.length ?? 0) > 0, 40_000, 'the busy window to be settled')
   const [skipped] = await listSchedules(svc.configFile)
   t.match(skipped?.windows[0], { scheduledAt: busyAt.toISOString(), outcome: 'skipped', reason: /run run-unfinished of .* is unfinished/ }, 'skipped, naming the unfinished run')
   await client.reportEvent({ type: 'run-finished', service: svc.name, runId: 'run-unfinished', result: 'rolled_back', durationSeconds: 1 })
   await runHandover(['schedule', 'remove', '--config', svc.configFile, '--id', skipped!.id])
 
-  const dueAt = secondsAhead(12)
-  const add = await runHandover(['schedule', 'add', '--config', svc.configFile, '--image', 'handover-demo:2', '--cron', cronAt(dueAt, 'UTC'), '--timezone', 'UTC', '--window', '1s', '--json'])
-  const [missedSchedule] = (JSON.parse(add.stdout) as ScheduleListJson).schedules
-  t.equal(missedSchedule?.nextRunAt, dueAt.toISOString(), 'the agent has it due at that second')
+  const { schedule: missedSchedule, due: dueAt } = await addScheduleDue(svc.configFile, 'handover-demo:2', '1s', 4)
   await agent.stop()
   await waitUntil(() => Date.now() > dueAt.getTime() + 2500, 30_000, 'the window to pass while the agent is down')
   agent = await restartAgent(svc, agent, logs)

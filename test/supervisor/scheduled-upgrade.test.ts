@@ -12,7 +12,8 @@ import { startLoad } from '../../scripts/lib/load-generator.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
 import type { HistoryJson, ScheduleListJson, StatusJson } from '../../src/cli/json-output.js'
 import { createTestService, removeLeftovers } from '../../scripts/lib/throwaway-service.js'
-import { cronAt, restartAgent, secondsAhead } from './schedule-test-support.js'
+import { cronAt, secondsAhead } from '../../scripts/lib/cron-at.js'
+import { restartAgent } from './schedule-test-support.js'
 
 t.before(async () => {
   await ensureDemoImages()

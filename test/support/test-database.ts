@@ -2,7 +2,7 @@
 import mysql from 'mysql2/promise'
 import type { DatabaseConfig } from '../../src/config/config.js'
 import { dbPassword } from '../../scripts/lib/db-password.js'
-import { isAlive } from './process-alive.js'
+import { isAlive } from '../../src/runtime/process-alive.js'
 
 export { dbPassword }
 

@@ -6,6 +6,7 @@ import { InvalidInputError } from '../../errors.js'
 import { AdminClient } from '../../protocol/admin-client.js'
 import { parseOptions, requireOption, type Command, type Output } from '../command.js'
 import { EXIT } from '../exit-codes.js'
+import { stepsToPrint } from '../follow-steps.js'
 import { readRunHistory, readRunSteps } from '../run-history.js'
 
 const POLL_MS = 500
@@ -38,6 +39,7 @@ async function follow(config: HandoverConfig, output: Output, deadline: number):
     const schema = config.database.journalSchema
     await Journal.ensureTables(db, schema)
     let printedSteps = 0
+    let headerPrinted = false
     let lastWatch = ''
     for (;;) {
       const [run] = await readRunHistory(db, schema, config.service.name, 1)
@@ -45,14 +47,9 @@ async function follow(config: HandoverConfig, output: Output, deadline: number):
         output.err(`service ${config.service.name} has no run in the journal`)
         return EXIT.FAILED
       }
-      if (printedSteps === 0) output.out(`run ${run.id}: ${run.fromVersion} → ${run.toVersion}, started ${run.startedAt} by ${run.operator}@${run.host}`)
-      const steps = await readRunSteps(db, schema, run.id)
-      // A step is printed once it has an outcome. A step left `started` by a process that
-      // died is superseded by the takeover's own step of the same phase, or by the run's end.
-      for (const [offset, step] of steps.slice(printedSteps).entries()) {
-        const later = steps.slice(printedSteps + offset + 1)
-        const cutOff = run.result !== 'running' || later.some((other) => other.phase === step.phase && other.action === step.action)
-        if (step.status === 'started' && !cutOff) break
+      if (!headerPrinted) output.out(`run ${run.id}: ${run.fromVersion} → ${run.toVersion}, started ${run.startedAt} by ${run.operator}@${run.host}`)
+      headerPrinted = true
+      for (const step of stepsToPrint(await readRunSteps(db, schema, run.id), printedSteps, run.result !== 'running')) {
         output.out(`  ${step.action === 'undo' ? 'undo ' : ''}${step.phase.padEnd(18)} ${step.status === 'started' ? 'cut off (its process died)' : step.status}${step.durationSeconds === null ? '' : ` ${step.durationSeconds.toFixed(2)}s`}${step.errorMessage ? `: ${step.errorMessage}` : ''}`)
         printedSteps++
       }

@@ -14,6 +14,7 @@ import type { ScheduleMetrics } from '../../metrics/schedule-metrics.js'
 import type { UpgradeEvent } from '../../protocol/events.js'
 import type { ScheduleSpec, ScheduleView, ScheduleWindow } from '../../protocol/schedules.js'
 import type { Logger } from '../../proxy/log.js'
+import { isAlive } from '../../runtime/process-alive.js'
 import { launchHandover, type LaunchedCommand } from '../launch-handover.js'
 import { ScheduleNotFoundError } from './schedule-errors.js'
 import { KEPT_WINDOWS, type ScheduleStore } from './schedule-store.js'
@@ -132,7 +133,7 @@ export class Scheduler {
   /** Windows recorded as running whose process ended while the agent was down: how they ended is in the journal, not here. */
   private settleOrphans(schedule: ScheduleView): void {
     for (const window of schedule.windows) {
-      if (window.outcome !== 'running' || (window.pid !== undefined && alive(window.pid))) continue
+      if (window.outcome !== 'running' || (window.pid !== undefined && isAlive(window.pid))) continue
       this.finish(schedule, window, 'unknown', 'its process ended while the agent was not running: see `handover history`')
     }
   }
@@ -160,7 +161,7 @@ export class Scheduler {
 
   private busyWith(service: string): string | undefined {
     const pid = this.launched.get(service)
-    if (pid !== undefined && alive(pid)) return `a scheduled upgrade of ${service} (pid ${pid}) is still running`
+    if (pid !== undefined && isAlive(pid)) return `a scheduled upgrade of ${service} (pid ${pid}) is still running`
     const runId = this.options.runningRunId(service)
     if (runId !== undefined) return `run ${runId} of ${service} is unfinished`
     return undefined
@@ -210,13 +211,4 @@ export function checkCron(cron: string, where: string): void {
   if (check.valid) return
   const problems = check.errors.map((error) => `${error.field}${error.value === undefined ? '' : ` "${error.value}"`}: ${error.message}`).join('; ')
   throw new InvalidInputError(where, `"${cron}" is not a cron expression (${problems || 'expected 5 fields, or 6 with seconds first'})`)
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
