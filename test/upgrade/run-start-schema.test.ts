@@ -20,7 +20,9 @@ import type { MigrationScript } from '../../src/db/migrations/migration-script.j
 import { planScripts } from '../../src/upgrade/plan-upgrade.js'
 import { runFacts } from '../../src/upgrade/resume-run.js'
 import { RunStartSchemaUnreadableError } from '../../src/upgrade/run-start-schema.js'
-import { createTestDatabase } from '../support/test-database.js'
+import type { RowDataPacket } from 'mysql2/promise'
+import { ensureMigrationTables, serviceExecutor } from '../../src/db/migrations/service-executor.js'
+import { columnsOf, createTestDatabase } from '../support/test-database.js'
 
 // The vendor pattern: drop the table if a failed earlier attempt left it, then create it.
 const SCRIPT = `DROP TABLE IF EXISTS tags;
@@ -52,15 +54,16 @@ async function setUp(t: Test, withBackup: boolean) {
     const dump = await dumpSchema(db, test.config, join(dir, 'backups'), `1-${runId}`)
     await journal.facts.record({ type: 'backup-written', service, runId, file: dump.file, bytes: dump.bytes }, 'backup')
   }
-  // The dead run's expand: what it changed stays in the live schema.
-  for (const statement of original?.parts.expand ?? []) await test.db.query(statement.sql)
+  // The dead run's expand, with its history rows: what it changed stays in the live schema.
+  await ensureMigrationTables(db, test.journalSchema)
+  await serviceExecutor(db, test.config, service, runId).applyPart(original ? [original] : [], 'expand')
   const run = await journal.unfinishedRun(service)
   if (!run) throw new Error('the run just started is not unfinished')
-  return { db, config, journal, run, original }
+  return { test, db, config, journal, run, original }
 }
 
 t.test('a run cut off after its expand is planned again as it was first planned', async (t) => {
-  const { db, config, journal, run, original } = await setUp(t, true)
+  const { test, db, config, journal, run, original } = await setUp(t, true)
   t.same(parts(original), {
     expand: ['DROP TABLE IF EXISTS tags [no-op]', 'CREATE TABLE tags [create-table]'],
     contract: ['ALTER TABLE people DROP COLUMN name [drop-column]'],
@@ -70,6 +73,12 @@ t.test('a run cut off after its expand is planned again as it was first planned'
   const resumed = (await runFacts(db, config, journal, run)).scripts[0]
   t.same(parts(resumed), parts(original), 'resumed: every statement in the part and class it had')
   t.equal(resumed?.checksum, original?.checksum)
+  // v2 wrote into the table its expand made; the resumed contract keeps it.
+  await test.db.query("INSERT INTO tags (person_id, tag) VALUES (1, 'kept')")
+  await serviceExecutor(db, test.config, config.service.name, run.id).applyPart(resumed ? [resumed] : [], 'contract')
+  const [tags] = await test.db.query<RowDataPacket[]>('SELECT tag FROM tags')
+  t.same(tags.map((row) => row.tag), ['kept'], 'the rows v2 wrote are still in tags')
+  t.same(await columnsOf(test.db, test.schema, 'people'), ['id', '_handover_name'], 'the contract ran: name is soft-dropped')
 })
 
 t.test('a run stopped before its backup changed nothing: the live schema is its start', async (t) => {
