@@ -11,6 +11,7 @@ import { rehearse, type RehearsedStatement } from '../db/rehearsal/rehearsal.js'
 import { compareVersions, formatVersion, parseVersion, type Version } from '../db/migrations/version.js'
 import { readSchemaVersion, rehearseVersionWrite } from '../db/migrations/version-table.js'
 import { loadSchemaModel } from '../db/ddl/schema-model.js'
+import type { SchemaState } from '../db/classifier/schema-state.js'
 
 export interface UpgradePlan {
   schema: string
@@ -34,10 +35,14 @@ export async function staleHistory(db: Connection, config: HandoverConfig, scrip
   return historyDifferences(db, config.database.schema, new MigrationHistory(db, config.database.journalSchema, config.service.name), scripts)
 }
 
-/** The chain from `current` to `target`, each script classified against the live schema. */
-export async function planScripts(db: Connection, config: HandoverConfig, current: Version, target: Version): Promise<PlannedScript[]> {
+/**
+ * The chain from `current` to `target`, each script classified against `start` (a resumed run
+ * gives the schema it started from) or else the live schema.
+ */
+export async function planScripts(db: Connection, config: HandoverConfig, current: Version, target: Version, start?: SchemaState): Promise<PlannedScript[]> {
   const { dir, schemaAliases, versions, releasesWithoutScripts } = config.migrations
-  return loadChain(dir, current, target, { schema: await loadSchemaModel(db, config.database.schema), schemaName: config.database.schema, schemaAliases, versions, releasesWithoutScripts })
+  const from = start ? { start } : { schema: await loadSchemaModel(db, config.database.schema) }
+  return loadChain(dir, current, target, { ...from, schemaName: config.database.schema, schemaAliases, versions, releasesWithoutScripts })
 }
 
 /** What an upgrade to `target` would run, rehearsed on a copy. Changes nothing real. */

@@ -10,6 +10,7 @@ import type { EventBus } from './event-bus.js'
 import { journalRecorder } from './journal-recorder.js'
 import { runPhases, undoPhases, type RunOutcome } from './phase-runner.js'
 import { planScripts } from './plan-upgrade.js'
+import { runStartSchema } from './run-start-schema.js'
 import type { ProxyControl } from './proxy-control.js'
 import { buildRunContext } from './run-context.js'
 import type { UpgradeReport } from './run-upgrade.js'
@@ -53,7 +54,7 @@ async function steerLocked(request: SteerRequest, docker: DockerRuntime, db: Con
   if (request.steering === 'abort' && run.pointOfNoReturnPassed) throw new PastPointOfNoReturnError(run.id)
   const position = runPosition(phases, await journal.steps(run.id))
   bus.subscribe(journalRecorder(journal), { required: true })
-  const context = buildRunContext(request, docker, db, journal, await runFacts(db, config, run))
+  const context = buildRunContext(request, docker, db, journal, await runFacts(db, config, journal, run))
   // The preflight's rehearsal, kept with the run: it cannot be made again on a half-changed schema.
   context.migrations.useAlgorithms(await new RunAlgorithmTable(db, config.database.journalSchema).load(run.id))
   const began = performance.now()
@@ -79,10 +80,16 @@ function continueRun(request: SteerRequest, phases: readonly Phase[], context: U
   return runPhases(phases, context, bus, { from: position.next, started: position.started })
 }
 
-/** The run's identity, read back from its journal row; the scripts are planned again between its versions. */
-async function runFacts(db: Connection, config: HandoverConfig, run: RunRecord) {
+/**
+ * The run's identity, read back from its journal; the scripts are planned again between its
+ * versions, classified against the schema the run started from so each statement lands in the
+ * part it had.
+ */
+export async function runFacts(db: Connection, config: HandoverConfig, journal: Journal, run: RunRecord) {
   const standby = run.standbySlot as SlotName
-  const steps = await planScripts(db, config, parseVersion(run.fromVersion, `run ${run.id} from_version`, config.migrations.versions), parseVersion(run.toVersion, `run ${run.id} to_version`, config.migrations.versions))
+  const start = await runStartSchema(db, config, run.id, await journal.facts.ofRun(run.id, config.service.name))
+  const versions = config.migrations.versions
+  const steps = await planScripts(db, config, parseVersion(run.fromVersion, `run ${run.id} from_version`, versions), parseVersion(run.toVersion, `run ${run.id} to_version`, versions), start)
   return {
     runId: run.id,
     standby,

@@ -16,9 +16,18 @@ export function schemaFromDump(text: string): SchemaState {
     try {
       classifier.classify(token.statement)
     } catch {
-      // A table the grammar cannot read stays unknown: statements on it are classified as without a model.
+      // A table the grammar cannot read (partitioned, system-versioned, an INET6 column) exists with unknown columns:
+      // statements on it are classified as without a model, and a DROP TABLE IF EXISTS of it is a real drop.
+      const name = tableNameOf(token.statement.sql)
+      if (name !== undefined) state.knowTable(name)
     }
   }
   state.settle()
   return state
+}
+
+/** The table a CREATE TABLE names, read without the grammar (which could not read the statement). */
+function tableNameOf(sql: string): string | undefined {
+  const match = /^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:(?:`[^`]+`|\w+)\s*\.\s*)?(?:`((?:[^`]|``)+)`|(\w+))/i.exec(sql)
+  return match ? (match[1]?.replace(/``/g, '`') ?? match[2]) : undefined
 }

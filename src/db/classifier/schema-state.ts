@@ -154,6 +154,11 @@ export class SchemaState {
     columns.set(key(to), { ...state, name: to })
   }
 
+  /** A table that exists whose columns are not known (a dump's CREATE TABLE the grammar cannot read): it is not absent. */
+  knowTable(name: string): void {
+    this.tableToChange(name)
+  }
+
   /** A table outside the model is still tracked for what this script does to it. */
   private tableToChange(name: string): TableState {
     let state = this.table(name)

@@ -20,6 +20,8 @@ export class MigrationChainRefusedError extends HandoverError {
 export interface ChainOptions {
   /** The live schema at the chain's start. */
   schema?: SchemaModel
+  /** The chain's start as a state already built (from a dump); it is changed as the chain is read. Wins over `schema`. */
+  start?: SchemaState
   /** database.schema, whose name a script may qualify tables with. */
   schemaName?: string
   schemaAliases?: readonly string[]
@@ -48,7 +50,7 @@ export function loadChain(dir: string, current: Version, target: Version, option
   const entries = catalog(dir, options.versions, problems)
   const steps = planChain([...entries, ...noScriptReleases(options.releasesWithoutScripts ?? [], entries)], current, target)
   if (problems.length) throw new MigrationChainRefusedError(problems)
-  const state = new SchemaState(options.schema)
+  const state = options.start ?? new SchemaState(options.schema)
   const prior: { file: string; statement: ClassifiedStatement }[] = []
   const loaded = steps.map((step) => {
     if (!step.script.file) return { ...step, script: emptyScript(step.script) }

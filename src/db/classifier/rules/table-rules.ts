@@ -1,6 +1,7 @@
 import { identifier, isNode, keyColumns, keyParts, nodes, tableName, tableNames, type Node, type TableName } from '../ast.js'
 import { columnState, readColumnDefinition } from '../column-definition.js'
 import type { ColumnState, SchemaState } from '../schema-state.js'
+import { tableCharset, withTableCharset } from '../table-charset.js'
 import type { IndexModel, ObjectRef } from '../types.js'
 import { classified, columnRef, quoteTable, Refusal, rowsRef, tableRef, type ClauseRule, type RuleContext, type RuleResult, type StatementRule, type Undo } from './rule.js'
 
@@ -31,11 +32,14 @@ export const createTable: StatementRule = {
   },
 }
 
+/** Each column as the server keeps it: in the primary key if a table-level PRIMARY KEY names it, with the table's character set. */
 function definedColumns(ast: Node): ColumnState[] {
+  const primary = new Set(definedIndexes(ast).find((index) => index.name === 'PRIMARY')?.columns.map((part) => part.column.toLowerCase()))
+  const charset = tableCharset(ast)
   return nodes(ast.create_definitions).flatMap((node) => {
     if (node.resource !== 'column') return []
     const definition = readColumnDefinition(node)
-    return definition ? [columnState(definition, true)] : []
+    return definition ? [columnState({ ...definition, type: withTableCharset(definition.type, charset) }, true, primary.has(definition.name.toLowerCase()))] : []
   })
 }
 
