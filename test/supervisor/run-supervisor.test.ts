@@ -4,10 +4,28 @@
  * without finishing the run is tried again after a fresh lease, and after MAX_TAKEOVERS it
  * gives up and says so. The watched runs survive a restart (a real file).
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Registry } from 'prom-client'
 import { MAX_TAKEOVERS, RunSupervisor } from '../../src/supervisor/run-supervisor.js'
 import type { LaunchedCommand } from '../../src/supervisor/launch-handover.js'
+
+/**
+ * A state directory removed only after the supervisor's last save has settled (tap's own
+ * testdir can be removed first, while a save still writes into it).
+ */
+function stateDir(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'run-supervisor-'))
+  t.teardown(async () => {
+    for (const supervisor of supervisors.splice(0)) await supervisor.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return dir
+}
+
+const supervisors: RunSupervisor[] = []
 
 const LEASE = { service: 'shop', runId: 'run-1', configFile: '/etc/handover/shop.yaml', cwd: '/srv', leaseSeconds: 3 }
 
@@ -16,7 +34,7 @@ function harness(stateDir: string, holding = false) {
   const launched: { args: readonly string[]; end: (code: number | null) => void }[] = []
   const lines: Record<string, unknown>[] = []
   const registry = new Registry()
-  const supervisor = new RunSupervisor({
+  const supervisor: RunSupervisor = new RunSupervisor({
     stateDir,
     registry,
     log: (line) => lines.push(line as Record<string, unknown>),
@@ -29,13 +47,13 @@ function harness(stateDir: string, holding = false) {
       return { pid: 4000 + launched.length, exited }
     },
   })
+  supervisors.push(supervisor)
   return { supervisor, launched, lines, registry, advance: (ms: number) => (now += ms) }
 }
 
 t.test('a lapsed lease launches one resume of that run; renewals keep it from launching', async (t) => {
-  const h = harness(t.testdir({}))
+  const h = harness(stateDir(t))
   await h.supervisor.start()
-  t.teardown(() => h.supervisor.stop())
   await h.supervisor.renew(LEASE)
   t.match(await h.registry.metrics(), /handover_run_takeovers_total\{service="shop",outcome="gave-up"\} 0/, 'the first watched run creates the give-up series at 0, so increase() sees a first give-up')
   h.advance(2900)
@@ -64,9 +82,8 @@ t.test('a lapsed lease launches one resume of that run; renewals keep it from la
 })
 
 t.test('a takeover that ends without finishing is tried again after a fresh lease, then given up', async (t) => {
-  const h = harness(t.testdir({}))
+  const h = harness(stateDir(t))
   await h.supervisor.start()
-  t.teardown(() => h.supervisor.stop())
   await h.supervisor.renew(LEASE)
   for (let attempt = 1; attempt <= MAX_TAKEOVERS; attempt++) {
     h.advance(3001)
@@ -88,7 +105,7 @@ t.test('a takeover that ends without finishing is tried again after a fresh leas
 })
 
 t.test('a restarted agent watches the runs it watched, with a full lease for a runner still alive', async (t) => {
-  const dir = t.testdir({})
+  const dir = stateDir(t)
   const first = harness(dir)
   await first.supervisor.start()
   await first.supervisor.renew(LEASE)
@@ -96,7 +113,6 @@ t.test('a restarted agent watches the runs it watched, with a full lease for a r
 
   const second = harness(dir)
   await second.supervisor.start()
-  t.teardown(() => second.supervisor.stop())
   t.same(second.supervisor.list().map((run) => [run.runId, run.state]), [['run-1', 'leased']], 'the run is watched again')
   second.advance(2500)
   second.supervisor.tick()
@@ -107,9 +123,8 @@ t.test('a restarted agent watches the runs it watched, with a full lease for a r
 })
 
 t.test('while the service holds requests a lapse of 1.5 s is enough', async (t) => {
-  const h = harness(t.testdir({}), true)
+  const h = harness(stateDir(t), true)
   await h.supervisor.start()
-  t.teardown(() => h.supervisor.stop())
   await h.supervisor.renew(LEASE)
   h.advance(1400)
   h.supervisor.tick()
@@ -120,9 +135,8 @@ t.test('while the service holds requests a lapse of 1.5 s is enough', async (t) 
 })
 
 t.test('a takeover refused because the runner still renews does not count towards giving up', async (t) => {
-  const h = harness(t.testdir({}))
+  const h = harness(stateDir(t))
   await h.supervisor.start()
-  t.teardown(() => h.supervisor.stop())
   await h.supervisor.renew({ ...LEASE, holderPid: 777 })
   for (let attempt = 1; attempt <= MAX_TAKEOVERS + 2; attempt++) {
     h.advance(3001)
