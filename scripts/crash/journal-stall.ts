@@ -9,21 +9,28 @@ import type { RowDataPacket } from 'mysql2/promise'
 import { JOURNAL_SCHEMA, type TestService } from '../lib/throwaway-service.js'
 
 export interface JournalStall {
-  table: 'handover_migrations' | 'handover_backfill_progress'
+  table: 'handover_migrations' | 'handover_backfill_progress' | 'handover_run_facts'
   /** A condition on NEW besides the service, e.g. "NEW.part = 'expand' AND NEW.result = 'applied'". */
   when: string
+  /** Whole seconds the runner is held (default 4). */
+  seconds?: number
 }
 
-// An odd length marks the sleep as this stall's in the process list, which shows the trigger's own statement.
-const STALL_SECONDS = '4.321'
+// An odd fraction marks the sleep as this stall's in the process list, which shows the trigger's own statement.
+const STALL_MARK = '.321'
 
 function triggerName(svc: TestService): string {
   return `crash_stall_${svc.schema}`.slice(0, 64)
 }
 
 export async function installStall(svc: TestService, stall: JournalStall): Promise<void> {
+  // A fact row names its run, not its service.
+  const ours =
+    stall.table === 'handover_run_facts'
+      ? `NEW.run_id IN (SELECT id FROM ${JOURNAL_SCHEMA}.handover_runs WHERE service = ${svc.db.escape(svc.name)})`
+      : `NEW.service = ${svc.db.escape(svc.name)}`
   await svc.db.query(`CREATE TRIGGER ${JOURNAL_SCHEMA}.${triggerName(svc)} BEFORE INSERT ON ${JOURNAL_SCHEMA}.${stall.table} FOR EACH ROW
-    IF NEW.service = ${svc.db.escape(svc.name)} AND ${stall.when} THEN DO SLEEP(${STALL_SECONDS}); END IF`)
+    IF ${ours} AND ${stall.when} THEN DO SLEEP(${stall.seconds ?? 4}${STALL_MARK}); END IF`)
 }
 
 export async function removeStall(svc: TestService): Promise<void> {
@@ -33,8 +40,8 @@ export async function removeStall(svc: TestService): Promise<void> {
 /** The runner is asleep in the trigger (the trigger fires for this service only). */
 export async function stalled(svc: TestService): Promise<boolean> {
   const [rows] = await svc.db.query<RowDataPacket[]>(
-    "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE STATE = 'User sleep' AND INFO = ?",
-    [`DO SLEEP(${STALL_SECONDS})`],
+    "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE STATE = 'User sleep' AND INFO LIKE ?",
+    [`DO SLEEP(%${STALL_MARK})`],
   )
   return Number(rows[0]!.n) > 0
 }

@@ -15,6 +15,7 @@ import { killWhenStarted, phaseStarted, runRow, spawnUpgrade, waitLockFree } fro
 import { assertOnlyRetryable, assertRowsReadBack, assertRunState, assertSlotsOn, schemaVersion } from '../support/resume-assertions.js'
 import { columnsOf } from '../support/test-database.js'
 import { createTestService, removeLeftovers, type TestService } from '../../scripts/lib/throwaway-service.js'
+import { installStall, removeStall, stalled } from '../../scripts/crash/journal-stall.js'
 
 t.before(async () => {
   await ensureDemoImages()
@@ -72,6 +73,7 @@ t.test('killed in expand: a new upgrade is refused naming resume and abort; abor
 
 t.test('past the point of no return: abort is refused naming resume, which finishes the run; a live run is never taken over', async (t) => {
   const { svc, load } = await deployUnderLoad(t)
+  await installStall(svc, { table: 'handover_run_facts', when: "NEW.type = 'point-of-no-return-crossed'", seconds: 12 })
   const upgrade = spawnUpgrade(svc, DEMO_IMAGES['2'])
   await waitUntil(() => phaseStarted(svc, 'upgrade-standby'), 60_000, 'the standby upgrade to start')
   const began = Date.now()
@@ -81,8 +83,9 @@ t.test('past the point of no return: abort is refused naming resume, which finis
   t.match(whileAlive.stderr, /\[LOCK_HELD\]/, 'by the service lock the live run holds')
   t.equal(upgrade.child.exitCode, null, 'and the live run goes on')
 
-  // Killed as soon as the journal records the crossing (before or after the buffer's release).
-  await killWhenStarted(svc, upgrade, 'contract', async () => (await runRow(svc)).ponr === 1)
+  // Killed right after the crossing: the run is held there (the fact of the crossing sleeps
+  // in a trigger), so a slow refused resume above cannot let the run finish first.
+  await killWhenStarted(svc, upgrade, 'contract', async () => (await runRow(svc)).ponr === 1 && (await stalled(svc))).finally(() => removeStall(svc))
   const killed = await runRow(svc)
   t.same([killed.state, killed.ponr], ['running', 1], 'the killed run is unfinished, past the point of no return')
   await waitLockFree(svc)
