@@ -2,7 +2,7 @@ import { holdProblem } from '../db/migrations/hold-estimate.js'
 import { HistoryMismatchError } from '../db/migrations/history-consistency.js'
 import { undoAdvice } from '../db/migrations/migration-script.js'
 import { formatVersion } from '../db/migrations/version.js'
-import type { UpgradePlan } from '../upgrade/plan-upgrade.js'
+import type { UpgradePlan } from '../upgrade/planning/plan-upgrade.js'
 import type { PlanJson } from './json-output.js'
 
 /** The plan as `handover plan` reports it, text or --json. */

@@ -1,7 +1,7 @@
 /**
  * The names of an upgrade's phases: what events, the journal, metrics labels and the
  * config's `timeouts:` keys call them. Their order is defined once, by the runner's list
- * (upgrade/strict-phases.ts); this is only the vocabulary.
+ * (upgrade/run/strict-phases.ts); this is only the vocabulary.
  */
 export const PHASE_NAMES = [
   'preflight',

@@ -13,7 +13,7 @@ import { runHandover } from '../../scripts/lib/handover-process.js'
 import type { HistoryJson, StatusJson } from '../../src/cli/json-output.js'
 import { startLoad, verifyRows } from '../../scripts/lib/load-generator.js'
 import { AdminClient } from '../../src/protocol/admin-client.js'
-import { STRICT_PHASES } from '../../src/upgrade/strict-phases.js'
+import { STRICT_PHASES } from '../../src/upgrade/run/strict-phases.js'
 import { createTestService, JOURNAL_SCHEMA, removeLeftovers, type TestService } from '../../scripts/lib/throwaway-service.js'
 import { waitUntil } from '../../scripts/lib/wait-until.js'
 

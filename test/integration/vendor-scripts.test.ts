@@ -16,7 +16,7 @@ import { forgetHistoryAbove } from '../../src/db/migrations/history-consistency.
 import { ensureMigrationTables, serviceExecutor } from '../../src/db/migrations/service-executor.js'
 import { readSchemaVersion, writeSchemaVersion } from '../../src/db/migrations/version-table.js'
 import { parseVersion } from '../../src/db/migrations/version.js'
-import { planScripts, planUpgrade, staleHistory } from '../../src/upgrade/plan-upgrade.js'
+import { planScripts, planUpgrade, staleHistory } from '../../src/upgrade/planning/plan-upgrade.js'
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js'
 import { loadCreateScript, PRODUCTS, releaseSchema, schemaOf } from '../support/vendor-products.js'
 import { configYaml } from '../../scripts/lib/throwaway-service.js'

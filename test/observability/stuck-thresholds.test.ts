@@ -8,7 +8,7 @@ import t from 'tap'
 import { fileURLToPath } from 'node:url'
 import { alertRules } from '../../scripts/lib/dashboard-queries.js'
 import { loadConfig } from '../../src/config/load-config.js'
-import { STRICT_PHASES } from '../../src/upgrade/strict-phases.js'
+import { STRICT_PHASES } from '../../src/upgrade/run/strict-phases.js'
 
 const EXAMPLE = fileURLToPath(new URL('../../deploy/handover.example.yaml', import.meta.url))
 

@@ -1,9 +1,9 @@
 import t from 'tap'
 import { HandoverError } from '../../src/errors.js'
-import { EventBus } from '../../src/upgrade/event-bus.js'
+import { EventBus } from '../../src/upgrade/reporting/event-bus.js'
 import type { UpgradeEvent } from '../../src/protocol/events.js'
-import { runPhases } from '../../src/upgrade/phase-runner.js'
-import type { Phase } from '../../src/upgrade/upgrade-context.js'
+import { runPhases } from '../../src/upgrade/run/phase-runner.js'
+import type { Phase } from '../../src/upgrade/run/upgrade-context.js'
 import { fakeContext } from './fixtures/fake-context.js'
 
 class BoomError extends HandoverError {

@@ -6,11 +6,11 @@
 import t from 'tap'
 import type { StepRecord } from '../../src/db/journal/journal.js'
 import { HandoverError } from '../../src/errors.js'
-import { EventBus } from '../../src/upgrade/event-bus.js'
-import { runPhases, undoPhases } from '../../src/upgrade/phase-runner.js'
-import { STRICT_PHASES } from '../../src/upgrade/strict-phases.js'
-import { runPosition } from '../../src/upgrade/unfinished-run.js'
-import type { Phase } from '../../src/upgrade/upgrade-context.js'
+import { EventBus } from '../../src/upgrade/reporting/event-bus.js'
+import { runPhases, undoPhases } from '../../src/upgrade/run/phase-runner.js'
+import { STRICT_PHASES } from '../../src/upgrade/run/strict-phases.js'
+import { runPosition } from '../../src/upgrade/steering/unfinished-run.js'
+import type { Phase } from '../../src/upgrade/run/upgrade-context.js'
 import { fakeContext } from './fixtures/fake-context.js'
 
 class BoomError extends HandoverError {

@@ -2,7 +2,7 @@ import t from 'tap'
 import { loadConfig } from '../../src/config/load-config.js'
 import { parseServiceRoute } from '../../src/proxy/routing/route-schema.js'
 import type { ServiceStatus } from '../../src/protocol/routes.js'
-import { routeFor, routeWithSettings } from '../../src/upgrade/service-route.js'
+import { routeFor, routeWithSettings } from '../../src/upgrade/slots/service-route.js'
 
 const config = loadConfig(new URL('../../deploy/demo/handover.yaml', import.meta.url).pathname)
 

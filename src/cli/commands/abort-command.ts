@@ -1,5 +1,5 @@
 import { loadConfig } from '../../config/load-config.js'
-import { steerUnfinishedRun } from '../../upgrade/resume-run.js'
+import { steerUnfinishedRun } from '../../upgrade/steering/resume-run.js'
 import { parseOptions, requireOption, type Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { openRunSession, reportExit } from '../run-session.js'

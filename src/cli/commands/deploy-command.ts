@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/load-config.js'
 import { AdminClient } from '../../protocol/admin-client.js'
-import { deployService } from '../../upgrade/deploy-service.js'
+import { deployService } from '../../upgrade/slots/deploy-service.js'
 import { parseOptions, requireOption, type Command } from '../command.js'
 
 export const deployCommand: Command = {

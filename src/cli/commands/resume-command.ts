@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/load-config.js'
-import { steerUnfinishedRun } from '../../upgrade/resume-run.js'
-import { NoUnfinishedRunError } from '../../upgrade/unfinished-run.js'
+import { steerUnfinishedRun } from '../../upgrade/steering/resume-run.js'
+import { NoUnfinishedRunError } from '../../upgrade/steering/unfinished-run.js'
 import { EXIT } from '../exit-codes.js'
 import { parseOptions, requireOption, type Command } from '../command.js'
 import { openRunSession, reportExit } from '../run-session.js'

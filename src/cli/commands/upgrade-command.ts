@@ -1,7 +1,7 @@
 import { SLOT_NAMES, type SlotName } from '../../config/config.js'
 import { loadConfig } from '../../config/load-config.js'
 import { InvalidInputError } from '../../errors.js'
-import { runUpgrade } from '../../upgrade/run-upgrade.js'
+import { runUpgrade } from '../../upgrade/run/run-upgrade.js'
 import { parseOptions, requireOption, type Command } from '../command.js'
 import { openRunSession, reportExit } from '../run-session.js'
 

@@ -1,5 +1,5 @@
 import { dumpSchema } from '../../db/backup.js'
-import type { Phase } from '../upgrade-context.js'
+import type { Phase } from '../run/upgrade-context.js'
 
 /** A consistent dump of the application schema before anything changes. Nothing to undo: it is kept. */
 export const backup: Phase = {

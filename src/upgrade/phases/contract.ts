@@ -1,8 +1,8 @@
-import { expectSlotVersion, slotUrl } from '../slot-health.js'
+import { expectSlotVersion, slotUrl } from '../slots/slot-health.js'
 import { httpGet } from '../../runtime/http-probe.js'
 import { HandoverError } from '../../errors.js'
-import { reportCapture, reportStatement } from '../statement-facts.js'
-import type { Phase, UpgradeContext } from '../upgrade-context.js'
+import { reportCapture, reportStatement } from '../reporting/statement-facts.js'
+import type { Phase, UpgradeContext } from '../run/upgrade-context.js'
 
 export class SmokeProbeError extends HandoverError {
   readonly code = 'SMOKE_PROBE_FAILED'

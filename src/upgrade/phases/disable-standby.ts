@@ -1,7 +1,7 @@
 import { HandoverError } from '../../errors.js'
 import type { SlotName } from '../../config/config.js'
-import { routeWithSettings } from '../service-route.js'
-import type { Phase, UpgradeContext } from '../upgrade-context.js'
+import { routeWithSettings } from '../slots/service-route.js'
+import type { Phase, UpgradeContext } from '../run/upgrade-context.js'
 
 export class DrainTimeoutError extends HandoverError {
   readonly code = 'DRAIN_TIMEOUT'

@@ -1,5 +1,5 @@
-import { reportCapture, reportStatement } from '../statement-facts.js'
-import type { Phase } from '../upgrade-context.js'
+import { reportCapture, reportStatement } from '../reporting/statement-facts.js'
+import type { Phase } from '../run/upgrade-context.js'
 
 /** The compatible schema changes, applied while v1 still serves on slot A. */
 export const expand: Phase = {

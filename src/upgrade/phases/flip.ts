@@ -1,5 +1,5 @@
-import { waitSlotHealthy } from '../slot-health.js'
-import type { Phase } from '../upgrade-context.js'
+import { waitSlotHealthy } from '../slots/slot-health.js'
+import type { Phase } from '../run/upgrade-context.js'
 import { drainOrThrow } from './disable-standby.js'
 
 /**

@@ -4,7 +4,7 @@ import { checkHold, estimateContractHold } from '../../db/migrations/hold-estima
 import { rehearse } from '../../db/rehearsal/rehearsal.js'
 import { rehearseVersionWrite } from '../../db/migrations/version-table.js'
 import { HandoverError } from '../../errors.js'
-import type { Phase, UpgradeContext } from '../upgrade-context.js'
+import type { Phase, UpgradeContext } from '../run/upgrade-context.js'
 
 export class PreflightError extends HandoverError {
   readonly code = 'PREFLIGHT_FAILED'

@@ -1,5 +1,5 @@
-import { expectSlotVersion, runSlotOn, slotAlreadyServes } from '../slot-health.js'
-import type { Phase } from '../upgrade-context.js'
+import { expectSlotVersion, runSlotOn, slotAlreadyServes } from '../slots/slot-health.js'
+import type { Phase } from '../run/upgrade-context.js'
 
 /** Slot A, stopped since the flip, is recreated on the new image and rejoins the rotation. */
 export const upgradeOld: Phase = {

@@ -1,7 +1,7 @@
 import { SLOT_NAMES } from '../../config/config.js'
 import { HandoverError } from '../../errors.js'
-import { expectSlotVersion, expectVersion } from '../slot-health.js'
-import type { Phase, UpgradeContext } from '../upgrade-context.js'
+import { expectSlotVersion, expectVersion } from '../slots/slot-health.js'
+import type { Phase, UpgradeContext } from '../run/upgrade-context.js'
 
 export class VerifyError extends HandoverError {
   readonly code = 'VERIFY_FAILED'

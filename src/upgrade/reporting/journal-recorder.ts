@@ -1,5 +1,5 @@
-import type { Journal } from '../db/journal/journal.js'
-import { isUpgradeFact, type UpgradeEvent } from '../protocol/events.js'
+import type { Journal } from '../../db/journal/journal.js'
+import { isUpgradeFact, type UpgradeEvent } from '../../protocol/events.js'
 
 /**
  * Subscribes the journal to the event stream: a step row before each action, closed after it,

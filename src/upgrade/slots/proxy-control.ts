@@ -1,6 +1,6 @@
-import type { SlotName } from '../config/config.js'
-import type { DrainResult, ServiceRoute, ServiceStatus, SlotState } from '../protocol/routes.js'
-import type { UpgradeEvent } from '../protocol/events.js'
+import type { SlotName } from '../../config/config.js'
+import type { DrainResult, ServiceRoute, ServiceStatus, SlotState } from '../../protocol/routes.js'
+import type { UpgradeEvent } from '../../protocol/events.js'
 
 /**
  * What an upgrade needs from the agent's proxy. The admin client implements it over the

@@ -1,6 +1,6 @@
-import type { CaptureStep, StatementApplied } from '../db/migrations/migration-executor.js'
-import type { UpgradeFactReport } from '../protocol/events.js'
-import type { UpgradeContext } from './upgrade-context.js'
+import type { CaptureStep, StatementApplied } from '../../db/migrations/migration-executor.js'
+import type { UpgradeFactReport } from '../../protocol/events.js'
+import type { UpgradeContext } from '../run/upgrade-context.js'
 
 /** Reports an applied statement (and the soft drop it made) as facts; a statement done by an earlier run is not reported again. */
 export function reportStatement(context: UpgradeContext, applied: StatementApplied): void {

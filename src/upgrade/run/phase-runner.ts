@@ -1,7 +1,7 @@
-import { HandoverError, errorMessage } from '../errors.js'
+import { HandoverError, errorMessage } from '../../errors.js'
 import { runBounded, WorkDidNotStopError, type Bound } from './bounded-work.js'
-import type { EventBus } from './event-bus.js'
-import type { RunResult } from '../protocol/events.js'
+import type { EventBus } from '../reporting/event-bus.js'
+import type { RunResult } from '../../protocol/events.js'
 import type { Phase, UpgradeContext } from './upgrade-context.js'
 
 export interface RunOutcome {

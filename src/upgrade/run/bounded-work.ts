@@ -5,7 +5,7 @@
  * only once the work has settled; if it has not stopped within a grace, that is reported as
  * its own error so the caller can refuse to act beside it.
  */
-import { HandoverError, TimeoutError } from '../errors.js'
+import { HandoverError, TimeoutError } from '../../errors.js'
 
 export class WorkDidNotStopError extends HandoverError {
   readonly code = 'DID_NOT_STOP'

@@ -1,6 +1,6 @@
-import type { HandoverConfig, SlotName } from '../config/config.js'
-import { resolveSecret } from '../config/secrets.js'
-import type { SlotSpec } from '../runtime/docker-runtime.js'
+import type { HandoverConfig, SlotName } from '../../config/config.js'
+import { resolveSecret } from '../../config/secrets.js'
+import type { SlotSpec } from '../../runtime/docker-runtime.js'
 
 /** The env of a slot's container: the configured values, resolved secrets, and its port. */
 export function slotEnv(config: HandoverConfig, slot: SlotName): Record<string, string> {

@@ -1,4 +1,4 @@
-import type { UpgradeEvent, UpgradeEventListener } from '../protocol/events.js'
+import type { UpgradeEvent, UpgradeEventListener } from '../../protocol/events.js'
 
 /**
  * Delivers each event to every subscriber in order and waits for them, so "journaled before

@@ -1,11 +1,11 @@
-import type { HandoverConfig } from '../config/config.js'
-import type { Connection } from '../db/connection.js'
-import { schemaFromDump } from '../db/classifier/schema-dump.js'
-import { SchemaState } from '../db/classifier/schema-state.js'
-import { loadSchemaModel } from '../db/ddl/schema-model.js'
-import { readDumpTables } from '../db/dump-tables.js'
-import type { RecordedFact } from '../db/journal/run-facts.js'
-import { HandoverError, errorMessage } from '../errors.js'
+import type { HandoverConfig } from '../../config/config.js'
+import type { Connection } from '../../db/connection.js'
+import { schemaFromDump } from '../../db/classifier/schema-dump.js'
+import { SchemaState } from '../../db/classifier/schema-state.js'
+import { loadSchemaModel } from '../../db/ddl/schema-model.js'
+import { readDumpTables } from '../../db/dump-tables.js'
+import type { RecordedFact } from '../../db/journal/run-facts.js'
+import { HandoverError, errorMessage } from '../../errors.js'
 
 /** The run's pre-upgrade dump, which says what schema its scripts were classified against, cannot be read. */
 export class RunStartSchemaUnreadableError extends HandoverError {

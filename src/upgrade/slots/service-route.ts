@@ -5,8 +5,8 @@
  * addresses and their states as the agent has them: moving those in the middle of an upgrade would cut
  * traffic, not change a setting.
  */
-import type { HandoverConfig } from '../config/config.js'
-import type { ServiceRoute, SlotRoute } from '../protocol/routes.js'
+import type { HandoverConfig } from '../../config/config.js'
+import type { ServiceRoute, SlotRoute } from '../../protocol/routes.js'
 
 export function routeFor(config: HandoverConfig): ServiceRoute {
   const slot = (port: number) => ({ host: '127.0.0.1', port, state: 'active' as const })

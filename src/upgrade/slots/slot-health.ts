@@ -1,10 +1,10 @@
-import type { HandoverConfig, SlotName } from '../config/config.js'
-import { HandoverError } from '../errors.js'
-import { httpGet, waitHealthy } from '../runtime/http-probe.js'
-import { VERSION_LABEL, type DockerRuntime } from '../runtime/docker-runtime.js'
-import { watchForCrash } from '../runtime/slot-watch.js'
+import type { HandoverConfig, SlotName } from '../../config/config.js'
+import { HandoverError } from '../../errors.js'
+import { httpGet, waitHealthy } from '../../runtime/http-probe.js'
+import { VERSION_LABEL, type DockerRuntime } from '../../runtime/docker-runtime.js'
+import { watchForCrash } from '../../runtime/slot-watch.js'
 import { slotSpec } from './slot-env.js'
-import type { UpgradeContext } from './upgrade-context.js'
+import type { UpgradeContext } from '../run/upgrade-context.js'
 
 export class WrongVersionError extends HandoverError {
   readonly code = 'WRONG_VERSION'

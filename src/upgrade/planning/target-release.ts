@@ -1,7 +1,7 @@
-import { parseVersion } from '../db/migrations/version.js'
-import { InvalidInputError } from '../errors.js'
-import { VERSION_LABEL, type DockerRuntime } from '../runtime/docker-runtime.js'
-import type { Release } from './upgrade-context.js'
+import { parseVersion } from '../../db/migrations/version.js'
+import { InvalidInputError } from '../../errors.js'
+import { VERSION_LABEL, type DockerRuntime } from '../../runtime/docker-runtime.js'
+import type { Release } from '../run/upgrade-context.js'
 
 /** The image to run and the version it is: `--version` if given, else the image's version label. */
 export async function resolveTarget(docker: DockerRuntime, image: string, version?: string): Promise<Release> {

@@ -1,6 +1,6 @@
-import type { Journal, RunRecord, StepRecord } from '../db/journal/journal.js'
-import { HandoverError } from '../errors.js'
-import type { Phase } from './upgrade-context.js'
+import type { Journal, RunRecord, StepRecord } from '../../db/journal/journal.js'
+import { HandoverError } from '../../errors.js'
+import type { Phase } from '../run/upgrade-context.js'
 
 /** An upgrade was asked for while an earlier run of the service is unfinished (its process died). */
 export class UnfinishedRunError extends HandoverError {
