@@ -2,12 +2,11 @@
  * The runs the agent watches, on disk next to its route table: a restarted agent (systemd
  * restarts it) keeps watching a run whose runner died while it was down.
  */
-import { readFile } from 'node:fs/promises'
 import { InvalidInputError } from '../errors.js'
 import { StateFileError, StateWriteError } from '../proxy/errors.js'
 import { parseRunLease, type RunLease } from '../protocol/run-leases.js'
 import * as v from '../protocol/validate.js'
-import { writeFileAtomically } from '../runtime/atomic-write.js'
+import { StateFile } from '../runtime/state-file.js'
 
 const FORMAT_VERSION = 1
 
@@ -17,18 +16,15 @@ export interface StoredRun extends RunLease {
 }
 
 export class WatchedRunStore {
-  private queue: Promise<void> = Promise.resolve()
+  private readonly file: StateFile
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string) {
+    this.file = new StateFile(path)
+  }
 
   async load(): Promise<StoredRun[]> {
-    let text: string
-    try {
-      text = await readFile(this.path, 'utf8')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw new StateFileError(this.path, `cannot read: ${(error as Error).message}`)
-    }
+    const text = await this.file.read().catch((error: unknown) => Promise.reject(new StateFileError(this.path, `cannot read: ${(error as Error).message}`)))
+    if (text === undefined) return []
     try {
       const body = v.object(JSON.parse(text), 'file', ['version', 'runs'])
       if (body.version !== FORMAT_VERSION) throw new InvalidInputError('file.version', `must be ${FORMAT_VERSION}`)
@@ -47,14 +43,11 @@ export class WatchedRunStore {
 
   /** Settles once every save asked for so far is done. */
   flushed(): Promise<void> {
-    return this.queue
+    return this.file.flushed()
   }
 
-  /** Saves run one after another, so an older list never overwrites a newer one. */
   save(runs: readonly StoredRun[]): Promise<void> {
     const text = JSON.stringify({ version: FORMAT_VERSION, runs }, null, 2) + '\n'
-    const write = this.queue.then(() => writeFileAtomically(this.path, text).catch((error: unknown) => Promise.reject(new StateWriteError(this.path, error))))
-    this.queue = write.catch(() => undefined)
-    return write
+    return this.file.write(text, (error) => new StateWriteError(this.path, error))
   }
 }

@@ -2,8 +2,7 @@
  * The agent's routes on disk, so a restarted agent routes exactly as before. Every save
  * replaces the file atomically: a crash leaves either the old table or the new one.
  */
-import { readFile } from 'node:fs/promises'
-import { writeFileAtomically } from '../../runtime/atomic-write.js'
+import { StateFile } from '../../runtime/state-file.js'
 import { InvalidInputError } from '../../errors.js'
 import { StateFileError, StateWriteError } from '../errors.js'
 import { parseServiceRoute } from './route-schema.js'
@@ -13,28 +12,21 @@ import * as v from '../../protocol/validate.js'
 const FORMAT_VERSION = 1
 
 export class RouteStore {
-  // Saves run one after another, so an older table can never overwrite a newer one.
-  private queue: Promise<void> = Promise.resolve()
+  private readonly file: StateFile
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string) {
+    this.file = new StateFile(path)
+  }
 
   /** The saved routes; none when the file does not exist yet. */
   async load(): Promise<ServiceRoute[]> {
-    let text: string
-    try {
-      text = await readFile(this.path, 'utf8')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw new StateFileError(this.path, `cannot read: ${(error as Error).message}`)
-    }
-    return this.parse(text)
+    const text = await this.file.read().catch((error: unknown) => Promise.reject(new StateFileError(this.path, `cannot read: ${(error as Error).message}`)))
+    return text === undefined ? [] : this.parse(text)
   }
 
   save(routes: readonly ServiceRoute[]): Promise<void> {
     const text = JSON.stringify({ version: FORMAT_VERSION, services: routes }, null, 2) + '\n'
-    const write = this.queue.then(() => this.write(text))
-    this.queue = write.catch(() => undefined)
-    return write
+    return this.file.write(text, (error) => new StateWriteError(this.path, error))
   }
 
   private parse(text: string): ServiceRoute[] {
@@ -55,11 +47,4 @@ export class RouteStore {
     }
   }
 
-  private async write(text: string): Promise<void> {
-    try {
-      await writeFileAtomically(this.path, text)
-    } catch (error) {
-      throw new StateWriteError(this.path, error)
-    }
-  }
 }

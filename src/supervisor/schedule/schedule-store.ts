@@ -3,8 +3,7 @@
  * atomically: a restarted agent has every schedule, the next time each was due and what
  * became of its last windows, so it can tell a window it missed while it was down.
  */
-import { readFile } from 'node:fs/promises'
-import { writeFileAtomically } from '../../runtime/atomic-write.js'
+import { StateFile } from '../../runtime/state-file.js'
 import { InvalidInputError } from '../../errors.js'
 import { parseScheduleSpec, WINDOW_OUTCOMES, type ScheduleView, type ScheduleWindow } from '../../protocol/schedules.js'
 import * as v from '../../protocol/validate.js'
@@ -15,19 +14,15 @@ const FORMAT_VERSION = 1
 export const KEPT_WINDOWS = 20
 
 export class ScheduleStore {
-  // Saves run one after another, so an older list can never overwrite a newer one.
-  private queue: Promise<void> = Promise.resolve()
+  private readonly file: StateFile
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string) {
+    this.file = new StateFile(path)
+  }
 
   async load(): Promise<ScheduleView[]> {
-    let text: string
-    try {
-      text = await readFile(this.path, 'utf8')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw new ScheduleFileError(this.path, `cannot read: ${(error as Error).message}`)
-    }
+    const text = await this.file.read().catch((error: unknown) => Promise.reject(new ScheduleFileError(this.path, `cannot read: ${(error as Error).message}`)))
+    if (text === undefined) return []
     try {
       const body = v.object(JSON.parse(text), 'file', ['version', 'schedules'])
       if (body.version !== FORMAT_VERSION) throw new InvalidInputError('file.version', `must be ${FORMAT_VERSION}`)
@@ -41,9 +36,7 @@ export class ScheduleStore {
 
   save(schedules: readonly ScheduleView[]): Promise<void> {
     const text = JSON.stringify({ version: FORMAT_VERSION, schedules }, null, 2) + '\n'
-    const write = this.queue.then(() => writeFileAtomically(this.path, text).catch((error: unknown) => Promise.reject(new ScheduleWriteError(this.path, error))))
-    this.queue = write.catch(() => undefined)
-    return write
+    return this.file.write(text, (error) => new ScheduleWriteError(this.path, error))
   }
 }
 
