@@ -43,7 +43,7 @@ function printPlan(plan: PlanJson, output: Output): number {
       const sql = statement.sql
       const kind = statement.kind ? ` (${statement.kind})` : ''
       const cost = statement.algorithm ? `  [${statement.algorithm}${statement.algorithm === 'COPY' ? ': copies the table, blocking writes' : ''}]` : ''
-      const soft = statement.keptAs ? `  [kept as ${statement.keptAs} until finalize]` : ''
+      const soft = statement.keptAs ? `  [kept as ${statement.keptAs} until finalize]` : statement.definitionRestored ? '  [undo: the table definition before it, put back]' : ''
       output.out(`    ${statement.part.padEnd(8)} line ${String(statement.line).padEnd(4)} ${sql.length > 70 ? `${sql.slice(0, 67)}...` : sql}${kind}${cost}${soft}${howItRuns(statement)}`)
     }
   }

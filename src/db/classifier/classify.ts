@@ -51,15 +51,18 @@ export class ScriptClassifier {
 }
 
 /**
- * A change to a table an earlier statement of the chain created: the old version never
- * uses that table, so no constraint, drop or type change there can break it. Its undo is
- * the create's undo, which drops the whole table.
+ * A change to a table an earlier statement of this script created: the old version never
+ * uses that table, so no constraint, drop or type change there can break it, and the
+ * create's undo, which drops the whole table, undoes it too. A table an earlier script of
+ * the chain created keeps each change's own class and undo: that script's undo runs only
+ * after this one's, and a key this script adds to a table it also creates would otherwise
+ * still point at it.
  */
 function onChainTable(result: RuleResult, state: SchemaState): void {
   const table = result.clause.table ? state.table(result.clause.table) : undefined
-  if (result.clause.part !== 'contract' || !table?.created || result.clause.kind === 'rename-table') return
+  if (result.clause.part !== 'contract' || !table?.createdHere || result.clause.kind === 'rename-table') return
   result.clause.part = 'expand'
-  result.clause.reason = `${result.clause.reason.split(': ')[0]}: ${table.name} is created by this chain, so the old version never uses it`
+  result.clause.reason = `${result.clause.reason.split(': ')[0]}: ${table.name} is created by this script, so the old version never uses it`
   result.undo = { none: `the undo of the CREATE TABLE ${table.name} removes it` }
 }
 

@@ -21,6 +21,8 @@ export interface TableState {
   complete: boolean
   /** Created by an earlier statement of the chain: the old version never uses it. */
   created: boolean
+  /** Created by an earlier statement of this script: the undo of that CREATE removes every later change with it. */
+  createdHere?: boolean
   /** By lower-case name; undefined when not known. */
   indexes?: Map<string, IndexModel>
 }
@@ -60,6 +62,7 @@ export class SchemaState {
   nextScript(): void {
     for (const table of this.tables.values()) {
       for (const [name, column] of table.columns) if (column.added && !table.created) table.columns.set(name, { ...column, added: false })
+      delete table.createdHere
     }
   }
 
@@ -67,7 +70,8 @@ export class SchemaState {
   settle(): void {
     for (const [name, table] of this.tables) {
       for (const [column, state] of table.columns) table.columns.set(column, { ...state, added: false })
-      this.tables.set(name, { ...table, created: false })
+      const { createdHere: _createdHere, ...settled } = table
+      this.tables.set(name, { ...settled, created: false })
     }
   }
 
@@ -124,7 +128,7 @@ export class SchemaState {
   /** `columns` undefined: not known (CREATE TABLE ... LIKE a table the model does not give). */
   createTable(name: string, columns: ColumnState[] | undefined, indexes?: IndexModel[]): void {
     const map = new Map((columns ?? []).map((column) => [key(column.name), { ...column, added: true }]))
-    this.tables.set(key(name), { name, columns: map, complete: columns !== undefined, created: true, ...(indexes ? { indexes: indexMap(indexes) } : {}) })
+    this.tables.set(key(name), { name, columns: map, complete: columns !== undefined, created: true, createdHere: true, ...(indexes ? { indexes: indexMap(indexes) } : {}) })
   }
 
   dropTable(name: string): void {

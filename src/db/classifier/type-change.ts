@@ -10,6 +10,11 @@ export interface TypeChange {
   verdict: TypeVerdict
   /** e.g. "VARCHAR(50) to VARCHAR(100)". */
   detail: string
+  /**
+   * A narrowing the server carries out by rounding a value in place (fewer decimals, fewer
+   * fractional seconds, a smaller float) even in strict mode, instead of refusing it.
+   */
+  rounds?: true
 }
 
 const INT_BYTES: Record<string, number> = { TINYINT: 1, SMALLINT: 2, MEDIUMINT: 3, INT: 4, BIGINT: 8 }
@@ -29,9 +34,19 @@ export function compareTypes(from: ColumnType, to: ColumnType): TypeChange {
   const detail = `${formatType(from)} to ${formatType(to)}`
   for (const compare of COMPARISONS) {
     const verdict = compare(from, to)
-    if (verdict) return { verdict, detail: verdict === 'change' && charsetChanged(from, to) ? `${detail} with another character set or collation` : detail }
+    if (verdict) {
+      const change: TypeChange = { verdict, detail: verdict === 'change' && charsetChanged(from, to) ? `${detail} with another character set or collation` : detail }
+      return verdict === 'narrow' && roundsValues(from, to) ? { ...change, rounds: true } : change
+    }
   }
   return { verdict: formatType(from) === formatType(to) ? 'same' : 'change', detail }
+}
+
+/** Fewer decimals or fractional seconds, or FLOAT from DOUBLE: values are rounded, not refused. */
+function roundsValues(from: ColumnType, to: ColumnType): boolean {
+  if (from.name === 'DECIMAL' && to.name === 'DECIMAL') return (to.scale ?? 0) < (from.scale ?? 0)
+  if (TEMPORAL.has(from.name) && from.name === to.name) return (to.length ?? 0) < (from.length ?? 0)
+  return compareFloats(from, to) === 'narrow'
 }
 
 function ordered(a: number, b: number): TypeVerdict {

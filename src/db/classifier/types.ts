@@ -28,6 +28,11 @@ export interface ClassifiedClause {
   index?: string
   /** The new name of a renamed column or table. */
   newName?: string
+  /**
+   * The server may change stored values in place (rounding, another type) rather than refuse
+   * them, even in strict mode: putting the old definition back would not bring them back.
+   */
+  valuesMayChange?: true
   /** Everything the clause reads or changes. */
   touches: ObjectRef[]
   /** What the clause changes (a subset of touches). */

@@ -14,7 +14,9 @@ import { isRebuilt, OnlineRebuilds, planRebuilds, type RebuildSpec } from '../ca
 import type { StatementLedger } from './migration-history.js'
 import type { MigrationScript, ScriptPart } from './migration-script.js'
 import type { PartStatement } from './script-parts.js'
+import { tokenizeScript } from './sql-statements.js'
 import { waitForOpenTransactions, type OpenTransaction } from '../ddl/open-transactions.js'
+import { restorableByDefinition, restoreDefinitions, takeRestorePoint, type RestorePoint } from './definition-undo.js'
 import type { SoftDropLedger } from './soft-drop-ledger.js'
 import { purgeSql, restoreSql, softDropFor, type SoftDrop } from './soft-drop.js'
 
@@ -168,7 +170,7 @@ export class MigrationExecutor {
    * forgotten so a later run starts clean.
    */
   async undoPart(scripts: readonly MigrationScript[], forward: ScriptPart, undo: ScriptPart, onApplied?: (event: StatementApplied) => void, signal?: AbortSignal): Promise<void> {
-    const { history, softDrops, connection, schema } = this.options
+    const { history, softDrops } = this.options
     // The capture triggers name the columns the expand added: they go before those columns do.
     if (forward === 'expand') {
       await this.backfills.remove(scripts)
@@ -176,18 +178,61 @@ export class MigrationExecutor {
     }
     for (const script of [...scripts].reverse()) {
       const drops = await softDrops.ofScript(script.name)
-      if ((await history.touchedIndexes(script, forward)).size === 0 && drops.length === 0) continue
-      for (const drop of drops) {
-        const restore = isRebuilt(drop) ? () => this.rebuilds.swapBack(drop) : () => cancellableQuery(connection, restoreSql(schema, drop), signal).then(() => undefined)
-        await this.withRetry(script, undo, 0, restore, signal)
-        await softDrops.forget(drop)
+      const touched = await history.touchedIndexes(script, forward)
+      if (touched.size === 0 && drops.length === 0) continue
+      if (forward === 'contract' && !script.marked) {
+        await this.undoContractByStatement(script, touched, drops, onApplied, signal)
+      } else {
+        for (const drop of drops) await this.restoreSoftDrop(script, undo, drop, signal)
+        // A contract made only of rebuilt tables is undone exactly by swapping them back; its
+        // undo part would copy each table again while requests are held.
+        if (!onlyRebuilt(script, drops)) await this.applyPart([script], undo, onApplied, signal)
       }
-      // A contract made only of rebuilt tables is undone exactly by swapping them back; its
-      // undo part would copy each table again while requests are held.
-      if (!onlyRebuilt(script, drops)) await this.applyPart([script], undo, onApplied, signal)
       await history.forget(script, forward)
       await history.forget(script, undo)
     }
+  }
+
+  /**
+   * The contract of a script without markers, undone statement by statement, newest first:
+   * a soft drop gets its name back, a change of definition gets the table's definition from
+   * before it (its restore point), an expand change that ran in the contract its own undo.
+   * Each runs only for a statement that ran, and running it again changes nothing.
+   */
+  private async undoContractByStatement(script: MigrationScript, touched: Set<number>, drops: SoftDrop[], onApplied?: (event: StatementApplied) => void, signal?: AbortSignal): Promise<void> {
+    const { connection, schema, history } = this.options
+    // Drops recorded without their statement (by an older version) go first, as they always did.
+    for (const drop of drops.filter((drop) => drop.index === undefined)) await this.restoreSoftDrop(script, 'contract-undo', drop, signal)
+    const points = await history.restorePoints(script, 'contract')
+    const indexes = new Set([...touched, ...drops.flatMap((drop) => (drop.index === undefined ? [] : [drop.index]))])
+    for (const index of [...indexes].sort((a, b) => b - a)) {
+      const statement = script.parts.contract[index]
+      if (!statement) continue
+      const started = performance.now()
+      const ran: string[] = []
+      const run = async (sql: string): Promise<void> => {
+        await this.withRetry(script, 'contract-undo', statement.line, async () => void (await cancellableQuery(connection, sql, signal)), signal)
+        ran.push(sql)
+      }
+      for (const drop of drops.filter((drop) => drop.index === index)) await this.restoreSoftDrop(script, 'contract-undo', drop, signal)
+      const point = points.get(index)
+      if (point !== undefined) {
+        await restoreDefinitions(connection, schema, JSON.parse(point) as RestorePoint, run).catch((error: unknown) => {
+          if (error instanceof StatementFailedError) throw error
+          throw new StatementFailedError(script.name, statement.line, 'contract-undo', errorMessage(error))
+        })
+      } else if (statement.classified?.deferredBy !== undefined && statement.classified.undo) {
+        for (const sql of undoSql(statement.classified.undo)) await run(sql)
+      }
+      if (ran.length) onApplied?.({ script: script.name, part: 'contract-undo', index, line: statement.line, durationMs: performance.now() - started, skipped: false })
+    }
+  }
+
+  private async restoreSoftDrop(script: MigrationScript, undo: ScriptPart, drop: SoftDrop, signal?: AbortSignal): Promise<void> {
+    const { connection, schema, softDrops } = this.options
+    const restore = isRebuilt(drop) ? () => this.rebuilds.swapBack(drop) : () => cancellableQuery(connection, restoreSql(schema, drop), signal).then(() => undefined)
+    await this.withRetry(script, undo, 0, restore, signal)
+    await softDrops.forget(drop)
   }
 
   /** Drops for real what contracts renamed, once they are older than the retention. */
@@ -244,7 +289,8 @@ export class MigrationExecutor {
     const { history, runId, softDrops } = this.options
     const started = performance.now()
     const recorded = (await softDrops.ofScript(script.name)).find((drop) => drop.softName === spec.old)
-    const prepared = recorded ?? (await this.rebuilds.prepareSwap(spec))
+    const swap = await this.rebuilds.prepareSwap(spec)
+    const prepared = recorded ?? (swap ? { ...swap, index } : undefined)
     if (prepared && !recorded) await softDrops.record(prepared, runId)
     if (prepared) await this.rebuilds.completeSwap(spec, prepared)
     await history.record(script, 'contract', index, runId, performance.now() - started)
@@ -271,8 +317,13 @@ export class MigrationExecutor {
   private async applyPlain(script: MigrationScript, part: ScriptPart, index: number, signal?: AbortSignal): Promise<StatementApplied> {
     const { connection, schema, history, runId, probeAlgorithms } = this.options
     const statement = script.parts[part][index]!
-    const soft = part === 'contract' ? await softDropFor(connection, schema, script.name, statement.classified) : undefined
+    const found = part === 'contract' ? await softDropFor(connection, schema, script.name, statement.classified) : undefined
+    const soft = found ? { ...found, drop: { ...found.drop, index } } : undefined
     const written = soft?.sql ?? statement.sql
+    // A contract change of definition is undone by putting the definition back: taken before
+    // it runs, and run strictly, so a value that does not fit fails it instead of changing.
+    const restorable = part === 'contract' && !soft && !script.marked && restorableByDefinition(statement.classified)
+    const restorePoint = restorable ? JSON.stringify(await takeRestorePoint(connection, schema, statement.classified!)) : undefined
     const sql = indexStatementAsAlter(written) ?? written
     const dataChange = DATA_CHANGE.test(sql)
     const waitedFor = dataChange || probeAlgorithms ? [] : await waitForOpenTransactions(connection, OPEN_TRANSACTION_WAIT_MS)
@@ -280,7 +331,8 @@ export class MigrationExecutor {
     let inPlace = false
     let rowsTouched: number | undefined
     const started = performance.now()
-    if (!dataChange) await history.recordStart(script, part, index, runId)
+    if (!dataChange) await history.recordStart(script, part, index, runId, restorePoint)
+    if (restorable) await connection.query("SET @handover_sql_mode = @@SESSION.sql_mode, SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES')")
     await this.withRetry(script, part, statement.line, async () => {
       if (dataChange) return void (rowsTouched = await this.changeDataAndRecord(sql, () => history.record(script, part, index, runId, performance.now() - started), signal))
       if (probeAlgorithms && isAlterTable(sql)) algorithm = await alterCheapest(connection, sql)
@@ -298,6 +350,8 @@ export class MigrationExecutor {
     }, signal).catch(async (error: unknown) => {
       await history.recordFailure(script, part, index, runId, performance.now() - started, errorMessage(error))
       throw error
+    }).finally(async () => {
+      if (restorable) await connection.query('SET SESSION sql_mode = @handover_sql_mode')
     })
     const durationMs = performance.now() - started
     if (soft) await this.options.softDrops.record(soft.drop, runId)
@@ -375,6 +429,10 @@ async function alreadyInPlace(connection: Connection, schema: string, classified
 function affectedRows(result: unknown): number | undefined {
   const header = Array.isArray(result) ? (result[0] as { affectedRows?: unknown } | undefined) : undefined
   return typeof header?.affectedRows === 'number' ? header.affectedRows : undefined
+}
+
+function undoSql(undo: string): string[] {
+  return tokenizeScript(undo).flatMap((token) => (token.kind === 'statement' ? [token.statement.sql] : []))
 }
 
 function onlyRebuilt(script: MigrationScript, drops: readonly SoftDrop[]): boolean {

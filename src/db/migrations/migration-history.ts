@@ -25,8 +25,14 @@ export interface StatementLedger {
   appliedIndexes(script: MigrationScript, part: ScriptPart): Promise<Set<number>>
   /** Indexes applied, or begun by a run cut off before it knew the outcome: an undo reverses both. */
   touchedIndexes(script: MigrationScript, part: ScriptPart): Promise<Set<number>>
-  /** Written before a DDL runs, since the DDL commits by itself and a cut-off run cannot say whether it did. */
-  recordStart(script: MigrationScript, part: ScriptPart, index: number, runId: string): Promise<void>
+  /**
+   * Written before a DDL runs, since the DDL commits by itself and a cut-off run cannot say
+   * whether it did. `restorePoint` (what its undo puts back) is kept from the first start:
+   * a resumed run that runs the statement again must not take the changed table for the old.
+   */
+  recordStart(script: MigrationScript, part: ScriptPart, index: number, runId: string, restorePoint?: string): Promise<void>
+  /** The restore points of the statements of a part that were applied or begun, by index. */
+  restorePoints(script: MigrationScript, part: ScriptPart): Promise<Map<number, string>>
   record(script: MigrationScript, part: ScriptPart, index: number, runId: string, durationMs: number): Promise<void>
   recordFailure(script: MigrationScript, part: ScriptPart, index: number, runId: string, durationMs: number, error: string): Promise<void>
   forget(script: MigrationScript, part: ScriptPart): Promise<void>
@@ -62,6 +68,7 @@ export class MigrationHistory implements StatementLedger {
       applied_by VARCHAR(128) NOT NULL DEFAULT '',
       result ENUM('applied','failed','started') NOT NULL DEFAULT 'applied',
       error TEXT NULL,
+      restore_point MEDIUMTEXT NULL,
       PRIMARY KEY (service, script, part, statement_index)
     ) ENGINE=InnoDB`)
     // Tables created before these columns existed get them.
@@ -69,6 +76,7 @@ export class MigrationHistory implements StatementLedger {
       ADD COLUMN IF NOT EXISTS applied_by VARCHAR(128) NOT NULL DEFAULT '',
       ADD COLUMN IF NOT EXISTS result ENUM('applied','failed') NOT NULL DEFAULT 'applied',
       ADD COLUMN IF NOT EXISTS error TEXT NULL,
+      ADD COLUMN IF NOT EXISTS restore_point MEDIUMTEXT NULL,
       MODIFY COLUMN result ENUM('applied','failed','started') NOT NULL DEFAULT 'applied'`)
   }
 
@@ -98,8 +106,17 @@ export class MigrationHistory implements StatementLedger {
     return new Set(rows.map((row) => Number(row.statement_index)))
   }
 
-  async recordStart(script: MigrationScript, part: ScriptPart, index: number, runId: string): Promise<void> {
-    await this.write(script, part, index, runId, 0, null, 'started')
+  async recordStart(script: MigrationScript, part: ScriptPart, index: number, runId: string, restorePoint?: string): Promise<void> {
+    await this.write(script, part, index, runId, 0, null, 'started', restorePoint ?? null)
+  }
+
+  async restorePoints(script: MigrationScript, part: ScriptPart): Promise<Map<number, string>> {
+    const [rows] = await this.connection.query<RowDataPacket[]>(
+      `SELECT statement_index, restore_point FROM ${this.table}
+        WHERE service = ? AND script = ? AND part = ? AND result IN ('applied', 'started') AND restore_point IS NOT NULL`,
+      [this.service, script.name, part],
+    )
+    return new Map(rows.map((row) => [Number(row.statement_index), String(row.restore_point)]))
   }
 
   async record(script: MigrationScript, part: ScriptPart, index: number, runId: string, durationMs: number): Promise<void> {
@@ -118,13 +135,14 @@ export class MigrationHistory implements StatementLedger {
     durationMs: number,
     error: string | null,
     result: 'applied' | 'failed' | 'started' = error === null ? 'applied' : 'failed',
+    restorePoint: string | null = null,
   ): Promise<void> {
     await this.connection.query(
-      `INSERT INTO ${this.table} (service, script, part, statement_index, checksum, run_id, applied_at, duration_ms, applied_by, result, error)
-       VALUES (?, ?, ?, ?, ?, ?, NOW(3), ?, ?, ?, ?)
-       ON DUPLICATE KEY UPDATE checksum = VALUES(checksum), run_id = VALUES(run_id), applied_at = VALUES(applied_at),
-         duration_ms = VALUES(duration_ms), applied_by = VALUES(applied_by), result = VALUES(result), error = VALUES(error)`,
-      [this.service, script.name, part, index, script.checksum, runId, Math.round(durationMs), this.operator, result, error],
+      `INSERT INTO ${this.table} (service, script, part, statement_index, checksum, run_id, applied_at, duration_ms, applied_by, result, error, restore_point)
+       VALUES (?, ?, ?, ?, ?, ?, NOW(3), ?, ?, ?, ?, ?)
+       ON DUPLICATE KEY UPDATE restore_point = COALESCE(restore_point, VALUES(restore_point)), checksum = VALUES(checksum), run_id = VALUES(run_id),
+         applied_at = VALUES(applied_at), duration_ms = VALUES(duration_ms), applied_by = VALUES(applied_by), result = VALUES(result), error = VALUES(error)`,
+      [this.service, script.name, part, index, script.checksum, runId, Math.round(durationMs), this.operator, result, error, restorePoint],
     )
   }
 

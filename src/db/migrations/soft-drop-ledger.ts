@@ -37,14 +37,16 @@ export class SoftDropTable implements SoftDropLedger {
       definition TEXT NULL,
       dropped_at DATETIME(3) NOT NULL,
       purged_at DATETIME(3) NULL,
+      statement_index INT NULL,
       KEY service_script (service, script)
     ) ENGINE=InnoDB`)
+    await connection.query(`ALTER TABLE ${quoteName(journalSchema)}.handover_soft_drops ADD COLUMN IF NOT EXISTS statement_index INT NULL`)
   }
 
   async record(drop: SoftDrop, runId: string): Promise<void> {
     await this.connection.query(
-      `INSERT INTO ${this.table} (service, run_id, script, table_name, column_name, soft_name, definition, dropped_at) VALUES (?, ?, ?, ?, ?, ?, ?, NOW(3))`,
-      [this.service, runId, drop.script, drop.table, drop.column ?? null, drop.softName, drop.definition ?? null],
+      `INSERT INTO ${this.table} (service, run_id, script, table_name, column_name, soft_name, definition, statement_index, dropped_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NOW(3))`,
+      [this.service, runId, drop.script, drop.table, drop.column ?? null, drop.softName, drop.definition ?? null, drop.index ?? null],
     )
   }
 
@@ -75,7 +77,7 @@ export class SoftDropTable implements SoftDropLedger {
 
   private async select(condition: string, values: unknown[]): Promise<SoftDrop[]> {
     const [rows] = await this.connection.query<RowDataPacket[]>(
-      `SELECT script, table_name, column_name, soft_name, definition FROM ${this.table} WHERE service = ? AND purged_at IS NULL AND ${condition} ORDER BY id DESC`,
+      `SELECT script, table_name, column_name, soft_name, definition, statement_index FROM ${this.table} WHERE service = ? AND purged_at IS NULL AND ${condition} ORDER BY id DESC`,
       [this.service, ...values],
     )
     return rows.map((row) => ({
@@ -84,6 +86,7 @@ export class SoftDropTable implements SoftDropLedger {
       softName: String(row.soft_name),
       ...(row.column_name === null ? {} : { column: String(row.column_name) }),
       ...(row.definition === null ? {} : { definition: String(row.definition) }),
+      ...(row.statement_index === null ? {} : { index: Number(row.statement_index) }),
     }))
   }
 }

@@ -14,6 +14,8 @@ export interface SoftDrop {
   softName: string
   /** The column's definition as SHOW CREATE TABLE gave it, to restore it exactly. */
   definition?: string
+  /** The contract statement it stands for, so an undo restores it in its turn among the others. */
+  index?: number
 }
 
 export class SoftDropError extends HandoverError {

@@ -6,6 +6,7 @@ import type { SoftDrop } from '../migrations/soft-drop.js'
 /** The rehearsal's history: on a throw-away copy, nothing needs to outlive the process. */
 export class RehearsalHistory implements StatementLedger {
   private readonly applied = new Map<string, Set<number>>()
+  private readonly points = new Map<string, Map<number, string>>()
 
   async checkUnchanged(): Promise<void> {}
 
@@ -17,7 +18,16 @@ export class RehearsalHistory implements StatementLedger {
     return this.appliedIndexes(script, part)
   }
 
-  async recordStart(): Promise<void> {}
+  async recordStart(script: MigrationScript, part: ScriptPart, index: number, _runId: string, restorePoint?: string): Promise<void> {
+    const points = this.points.get(`${script.name}/${part}`) ?? new Map<number, string>()
+    if (restorePoint !== undefined && !points.has(index)) points.set(index, restorePoint)
+    this.points.set(`${script.name}/${part}`, points)
+  }
+
+  async restorePoints(script: MigrationScript, part: ScriptPart): Promise<Map<number, string>> {
+    const applied = this.applied.get(`${script.name}/${part}`) ?? new Set<number>()
+    return new Map([...(this.points.get(`${script.name}/${part}`) ?? [])].filter(([index]) => applied.has(index)))
+  }
 
   async record(script: MigrationScript, part: ScriptPart, index: number): Promise<void> {
     const key = `${script.name}/${part}`
@@ -28,6 +38,7 @@ export class RehearsalHistory implements StatementLedger {
 
   async forget(script: MigrationScript, part: ScriptPart): Promise<void> {
     this.applied.delete(`${script.name}/${part}`)
+    this.points.delete(`${script.name}/${part}`)
   }
 }
 

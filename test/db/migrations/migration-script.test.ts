@@ -42,8 +42,14 @@ CREATE INDEX by_first ON people (first_name);
 })
 
 t.test('an unmarked contract change handover cannot undo is named', async (t) => {
-  const script = parseScript('/m/v3.sql', 'v3.sql', 'ALTER TABLE people RENAME COLUMN a TO b;\n')
-  t.match(script.undoProblems, [/\/m\/v3\.sql:1 \(rename-column\): this contract change has no undo handover can derive .*give a `-- handover:contract-undo`/])
+  const script = parseScript('/m/v3.sql', 'v3.sql', 'UPDATE people SET a = a + 1;\n')
+  t.match(script.undoProblems, [/\/m\/v3\.sql:1 \(dml\): this contract change has no undo handover can derive .*give a `-- handover:contract-undo`/])
+})
+
+t.test('an unmarked contract change of definition only is undone by putting the definition back: no problem to report', async (t) => {
+  t.same(parseScript('/m/v3.sql', 'v3.sql', 'ALTER TABLE people RENAME COLUMN a TO b;\n').undoProblems, [], 'a rename')
+  t.same(parseScript('/m/v3.sql', 'v3.sql', 'ALTER TABLE people ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES t (id);\n').undoProblems, [], 'a foreign key')
+  t.match(parseScript('/m/v3.sql', 'v3.sql', 'ALTER TABLE people MODIFY a VARCHAR(10);\n').undoProblems, [/modify-column/], 'a MODIFY of a column the model does not know may change values: refused')
 })
 
 t.test('a marked part without its -undo part is named, so plan and lint refuse what preflight refuses', async (t) => {

@@ -20,11 +20,11 @@ export const modifyColumn: ClauseRule = {
     const renamed = oldName.toLowerCase() !== definition.name.toLowerCase()
     const lookup = context.state.column(table.name, oldName)
     const current = 'found' in lookup ? lookup.found : undefined
-    const [kind, fact] = renamed
-      ? (['rename-column', `renames column ${columnLabel(table, oldName)} to ${definition.name}`] as const)
+    const [kind, fact, rounds] = renamed
+      ? (['rename-column', `renames column ${columnLabel(table, oldName)} to ${definition.name}`, valuesMayChange(current, definition)] as const)
       : current
         ? compareColumn(table, current, definition)
-        : (['modify-column', `changes column ${columnLabel(table, oldName)} to ${describe(definition)} (${'missing' in lookup ? lookup.missing : ''})`] as const)
+        : (['modify-column', `changes column ${columnLabel(table, oldName)} to ${describe(definition)} (${'missing' in lookup ? lookup.missing : ''})`, false] as const)
     const refs = [columnRef(table, oldName), ...(renamed ? [columnRef(table, definition.name)] : [])]
     // Name and values stay: a statement after this one reads the column as it would before.
     const writes = SAME_VALUES.has(kind) ? [] : refs
@@ -35,6 +35,7 @@ export const modifyColumn: ClauseRule = {
         state.setColumn(table.name, columnState(definition, current?.added ?? false, current?.primaryKey ?? false))
       },
     }
+    if (rounds) result.clause.valuesMayChange = true
     const undo = keepUndo(kind)
     if (undo) result.undo = undo
     return result
@@ -47,8 +48,15 @@ function describe(definition: ColumnDefinition): string {
   return `${formatType(definition.type)}${definition.nullable ? '' : ' NOT NULL'}`
 }
 
-/** The aspects of the change, most severe first; the first one names the kind. */
-function compareColumn(table: TableName, current: ColumnState, next: ColumnDefinition): [Kind, string] {
+/** Whether a renamed column's values may change in place (see ClassifiedClause.valuesMayChange); unknown for a column the model lacks. */
+function valuesMayChange(current: ColumnState | undefined, next: ColumnDefinition): boolean {
+  if (current === undefined) return true
+  const type = compareTypes(current.type, next.type)
+  return type.verdict === 'change' || type.rounds === true
+}
+
+/** The aspects of the change, most severe first; the first one names the kind; then whether a narrowing rounds values. */
+function compareColumn(table: TableName, current: ColumnState, next: ColumnDefinition): [Kind, string, boolean] {
   const label = columnLabel(table, current.name)
   const type = compareTypes(current.type, next.type)
   // The server keeps a primary key column NOT NULL whatever the MODIFY says.
@@ -64,8 +72,8 @@ function compareColumn(table: TableName, current: ColumnState, next: ColumnDefin
   if (!wasFilled && isFilled) aspects.push(['add-auto-increment', `makes ${label} AUTO_INCREMENT`])
   if (type.verdict === 'widen') aspects.push(['widen-column', `widens ${label} from ${type.detail}`])
   if (!current.nullable && nullable) aspects.push(['drop-not-null', `makes ${label} nullable`])
-  if (aspects.length === 0) return ['restate-column', `restates ${label} as ${describe(next)}`]
-  return [aspects[0]![0], aspects.map(([, fact]) => fact).join(', and ')]
+  if (aspects.length === 0) return ['restate-column', `restates ${label} as ${describe(next)}`, false]
+  return [aspects[0]![0], aspects.map(([, fact]) => fact).join(', and '), type.rounds === true]
 }
 
 /** An expand change of a column is kept on rollback: the old version works with it. */

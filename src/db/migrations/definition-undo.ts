@@ -1,0 +1,105 @@
+import { HandoverError } from '../../errors.js'
+import type { ClassifiedStatement } from '../classifier/index.js'
+import type { Kind } from '../classifier/kinds.js'
+import { quoteName, type Connection } from '../connection.js'
+import { restoreStatements, RestoreRefusedError } from '../ddl/definition-restore.js'
+import { definitionDifference, readDefinition, sameDefinition, type TableDefinition } from '../ddl/table-definition.js'
+
+/**
+ * Contract changes that alter only a table's definition, never a stored value: renames,
+ * keys, constraints, NOT NULL, defaults, AUTO_INCREMENT, and narrowings the server refuses
+ * in strict mode rather than carry out on a value that does not fit. The contract runs
+ * while nothing writes and its undo runs before anything does, so putting back the table's
+ * definition as it was before the statement undoes it exactly. Kinds of the expand may sit
+ * in the same ALTER: their change is reversed with the rest.
+ */
+const RESTORABLE_KINDS = new Set<Kind>([
+  'rename-table',
+  'rename-column',
+  'add-not-null-column',
+  'set-not-null',
+  'drop-default',
+  'narrow-column',
+  'drop-auto-increment',
+  'drop-index',
+  'add-unique-index',
+  'add-primary-key',
+  'drop-primary-key',
+  'add-foreign-key',
+  'drop-foreign-key',
+  'add-check',
+  'drop-constraint',
+  'add-column',
+  'add-index',
+  'widen-column',
+  'drop-not-null',
+  'restate-column',
+  'add-auto-increment',
+  'replace-index',
+])
+
+export class UndoInexactError extends HandoverError {
+  readonly code = 'UNDO_INEXACT'
+}
+
+/** Whether a contract statement is undone by putting its tables' definitions back (see RESTORABLE_KINDS). */
+export function restorableByDefinition(classified: ClassifiedStatement | undefined): boolean {
+  if (!classified || classified.clauses.length === 0 || classified.database !== undefined) return false
+  return classified.clauses.every((clause) => RESTORABLE_KINDS.has(clause.kind) && !clause.valuesMayChange && clause.database === undefined)
+}
+
+/** The definitions of the tables a statement changes, taken just before it runs. */
+export interface RestorePoint {
+  tables: { table: string; renamedTo?: string; definition: TableDefinition }[]
+  /** Per table: a renamed column's new name (lower case) → its name before. */
+  renamedColumns: Record<string, Record<string, string>>
+}
+
+export async function takeRestorePoint(connection: Connection, schema: string, classified: ClassifiedStatement): Promise<RestorePoint> {
+  const point: RestorePoint = { tables: [], renamedColumns: {} }
+  for (const clause of classified.clauses) {
+    if (clause.kind === 'rename-column' && clause.column && clause.newName) {
+      ;(point.renamedColumns[clause.table.toLowerCase()] ??= {})[clause.newName.toLowerCase()] = clause.column
+    }
+    if (point.tables.some((entry) => entry.table.toLowerCase() === clause.table.toLowerCase())) continue
+    const definition = await readDefinition(connection, schema, clause.table)
+    if (!definition) throw new UndoInexactError(`${clause.table} does not exist: there is no definition to restore it to`)
+    point.tables.push({ table: definition.name, definition, ...(clause.kind === 'rename-table' && clause.newName ? { renamedTo: clause.newName } : {}) })
+  }
+  return point
+}
+
+/**
+ * Puts every table of the restore point back as it was, newest change first, and checks
+ * that each definition is again exactly the one taken: a restore that misses anything is
+ * an error, never a silent difference. Runs nothing for a statement that never took effect.
+ */
+export async function restoreDefinitions(connection: Connection, schema: string, point: RestorePoint, run: (sql: string) => Promise<void>): Promise<string[]> {
+  const ran: string[] = []
+  for (const entry of [...point.tables].reverse()) {
+    const before = entry.definition
+    if (entry.renamedTo && !(await readDefinition(connection, schema, before.name)) && (await readDefinition(connection, schema, entry.renamedTo))) {
+      const rename = `RENAME TABLE ${quoteName(entry.renamedTo)} TO ${quoteName(before.name)}`
+      await run(rename)
+      ran.push(rename)
+    }
+    const current = await readDefinition(connection, schema, before.name)
+    if (!current) throw new UndoInexactError(`cannot restore ${before.name}: it no longer exists`)
+    let statements: string[]
+    try {
+      statements = restoreStatements(current, before, new Map(Object.entries(point.renamedColumns[before.name.toLowerCase()] ?? {})))
+    } catch (error) {
+      if (error instanceof RestoreRefusedError) throw new UndoInexactError(`cannot restore ${before.name} to its definition before the contract: ${error.message}`)
+      throw error
+    }
+    for (const sql of statements) {
+      await run(sql)
+      ran.push(sql)
+    }
+    const restored = await readDefinition(connection, schema, before.name)
+    if (!restored || !sameDefinition(restored, before)) {
+      throw new UndoInexactError(`${before.name} differs from its definition before the contract after the undo: ${restored ? definitionDifference(before, restored).join('; ') : 'it is gone'}`)
+    }
+  }
+  return ran
+}
