@@ -120,8 +120,8 @@ export interface PlanJson {
       algorithm: string | null
       /** A contract's drop kept under this name until finalize. */
       keptAs: string | null
-      /** A contract change of definition that an undo reverses by putting the table's definition back (checked in the rehearsal). */
-      definitionRestored: boolean
+      /** How an undo reverses a contract statement of a script without markers: its tables' definitions put back (checked in the rehearsal), or its rows brought back to a copy taken before it. */
+      undoneBy: 'definition' | 'rows' | null
       /** A backfill: how the old version's writes are captured (row-trigger, changed-keys, uncaptured) and whether it runs in key-range chunks. */
       backfill: { capture: string; chunked: boolean } | null
       /** A contract catch-up that the capture of its backfill makes unnecessary: it does not run. */

@@ -1,5 +1,5 @@
 import { holdProblem } from '../db/migrations/hold-estimate.js'
-import { restorableByDefinition } from '../db/migrations/definition-undo.js'
+import { restoredBy } from '../db/migrations/restore-point.js'
 import { HistoryMismatchError } from '../db/migrations/history-consistency.js'
 import { undoAdvice } from '../db/migrations/migration-script.js'
 import { formatVersion } from '../db/migrations/version.js'
@@ -34,7 +34,7 @@ export function toPlanJson(plan: UpgradePlan): PlanJson {
             kind: planned.classified?.kind ?? null,
             algorithm: statement.algorithm ?? null,
             keptAs: statement.softDrop?.softName ?? null,
-            definitionRestored: statement.part === 'contract' && !step.script.marked && !statement.softDrop && restorableByDefinition(planned.classified),
+            undoneBy: (statement.part === 'contract' && !step.script.marked && !statement.softDrop ? restoredBy(planned.classified) : undefined) ?? null,
             backfill: statement.backfill ? { capture: statement.backfill.capture, chunked: statement.backfill.chunks !== undefined } : null,
             replacedByCapture: statement.replacedByCapture === true,
             rebuiltOnline: statement.part === 'contract' && plan.rebuiltOnline.some((spec) => spec.script === statement.script && spec.index === statement.index),

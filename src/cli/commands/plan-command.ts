@@ -29,6 +29,11 @@ Changes nothing: the chain runs on a throw-away copy of the schema's structure, 
   },
 }
 
+const UNDONE_BY = {
+  definition: '  [undo: the table definition before it, put back]',
+  rows: '  [undo: the rows before it, from a copy taken while requests are held]',
+} as const
+
 /** Exit 1 when an upgrade along this plan would be refused. */
 function printPlan(plan: PlanJson, output: Output): number {
   if (plan.scripts.length === 0) {
@@ -43,7 +48,7 @@ function printPlan(plan: PlanJson, output: Output): number {
       const sql = statement.sql
       const kind = statement.kind ? ` (${statement.kind})` : ''
       const cost = statement.algorithm ? `  [${statement.algorithm}${statement.algorithm === 'COPY' ? ': copies the table, blocking writes' : ''}]` : ''
-      const soft = statement.keptAs ? `  [kept as ${statement.keptAs} until finalize]` : statement.definitionRestored ? '  [undo: the table definition before it, put back]' : ''
+      const soft = statement.keptAs ? `  [kept as ${statement.keptAs} until finalize]` : statement.undoneBy ? UNDONE_BY[statement.undoneBy] : ''
       output.out(`    ${statement.part.padEnd(8)} line ${String(statement.line).padEnd(4)} ${sql.length > 70 ? `${sql.slice(0, 67)}...` : sql}${kind}${cost}${soft}${howItRuns(statement)}`)
     }
   }

@@ -89,6 +89,8 @@ function combine(statement: SqlStatement, results: RuleResult[]): ClassifiedStat
     touches: unique(clauses.flatMap((clause) => clause.touches)),
     writes: unique(clauses.flatMap((clause) => clause.writes)),
   }
+  const redefines = unique(clauses.flatMap((clause) => clause.redefines ?? []))
+  if (redefines.length) classified.redefines = redefines
   copyFacts(classified, clauses)
   if (first.part === 'expand') Object.assign(classified, undoOf(results))
   if (results.some((result) => result.catchUp !== undefined)) classified.catchUp = results.some((result) => result.catchUp)

@@ -57,7 +57,7 @@ export function deferConflicts(file: string, classified: readonly ClassifiedStat
   const contract = [...prior]
   for (const later of classified) {
     if (effectivePart(later) === 'expand' && !later.marked) {
-      const earlier = contract.find(({ statement }) => sharedObject(later.touches, statement.writes, 'second') ?? sharedObject(later.writes, statement.touches, 'first'))
+      const earlier = contract.find(({ statement }) => dependency(later, statement))
       if (earlier) {
         later.deferredBy = earlier.statement.statement.line
         if (prior.includes(earlier)) later.deferredIn = earlier.file
@@ -79,11 +79,20 @@ export function findSplitConflicts(file: string, classified: readonly Classified
     if (effectivePart(later) !== 'expand') return
     for (const earlier of classified.slice(0, j)) {
       if (effectivePart(earlier) !== 'contract') continue
-      const shared = sharedObject(later.touches, earlier.writes, 'second') ?? sharedObject(later.writes, earlier.touches, 'first')
+      const shared = dependency(later, earlier)
       if (shared) conflicts.push(new SplitChangesMeaningError(file, later.statement.line, earlier.statement.line, shared))
     }
   })
   return conflicts
+}
+
+/** What a later statement shares with an earlier one that makes their order matter, if anything. */
+function dependency(later: ClassifiedStatement, earlier: ClassifiedStatement): string | undefined {
+  return (
+    sharedObject(later.touches, earlier.writes, 'second') ??
+    sharedObject(later.writes, earlier.touches, 'first') ??
+    sharedObject(later.redefines ?? [], earlier.redefines ?? [], 'first')
+  )
 }
 
 /** The object both use, named as the side that changes it (`first` or `second` list) has it. */

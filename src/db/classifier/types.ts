@@ -37,6 +37,11 @@ export interface ClassifiedClause {
   touches: ObjectRef[]
   /** What the clause changes (a subset of touches). */
   writes: ObjectRef[]
+  /**
+   * Columns whose definition it sets whole (MODIFY, CHANGE) even where their values stay:
+   * of two such statements on one column, the later one's definition must win.
+   */
+  redefines?: ObjectRef[]
 }
 
 export interface ClassifiedStatement {
@@ -51,6 +56,8 @@ export interface ClassifiedStatement {
   clauses: ClassifiedClause[]
   touches: ObjectRef[]
   writes: ObjectRef[]
+  /** Every clause's `redefines`. */
+  redefines?: ObjectRef[]
   /** Structured facts of a single-object statement, for the executor (soft contract, renames). */
   table?: string
   database?: string

@@ -3,6 +3,7 @@ import { HandoverError } from '../../errors.js'
 import type { Connection } from '../connection.js'
 import type { StatementApplied } from './migration-executor.js'
 import type { MigrationScript } from './migration-script.js'
+import { restoredBy } from './restore-point.js'
 
 /**
  * How long the contract holds requests, estimated before anything runs: the contract runs
@@ -50,17 +51,24 @@ export async function estimateContractHold(
   for (const applied of rehearsed) {
     if (applied.part !== 'contract' || applied.replacedByCapture || applied.softDrop) continue
     if (online.some((spec) => spec.script === applied.script && spec.index === applied.index)) continue
-    const statement = scripts.find((script) => script.name === applied.script)?.parts.contract[applied.index]
+    const statement = script(scripts, applied.script)?.parts.contract[applied.index]
     const table = statement?.classified?.table
     if (!statement || !table) continue
     const count = rows.get(table.toLowerCase()) ?? 0
     const copies = applied.algorithm === 'COPY' || applied.algorithm === 'INPLACE'
     const scans = DATA_CHANGE.test(statement.sql)
     if (!copies && !scans) continue
-    const seconds = count / (copies ? COPY_ROWS_PER_SECOND : SCAN_ROWS_PER_SECOND)
-    statements.push({ script: applied.script, line: applied.line, table, rows: count, how: copies ? `rebuilds the table (${applied.algorithm})` : 'scans the table', seconds })
+    // A data change of a script without markers is undone from a copy of the table's rows, taken first.
+    const snapshot = scans && !script(scripts, applied.script)?.marked && restoredBy(statement.classified) === 'rows'
+    const seconds = count / (copies ? COPY_ROWS_PER_SECOND : SCAN_ROWS_PER_SECOND) + (snapshot ? count / COPY_ROWS_PER_SECOND : 0)
+    const how = copies ? `rebuilds the table (${applied.algorithm})` : snapshot ? 'copies the rows for its undo and scans the table' : 'scans the table'
+    statements.push({ script: applied.script, line: applied.line, table, rows: count, how, seconds })
   }
   return { seconds: statements.reduce((sum, entry) => sum + entry.seconds, 0), statements }
+}
+
+function script(scripts: readonly MigrationScript[], name: string): MigrationScript | undefined {
+  return scripts.find((candidate) => candidate.name === name)
 }
 
 /** Refuses a contract whose estimated hold is past the buffer's wait: every held request would be answered 503. */

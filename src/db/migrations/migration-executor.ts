@@ -16,7 +16,8 @@ import type { MigrationScript, ScriptPart } from './migration-script.js'
 import type { PartStatement } from './script-parts.js'
 import { tokenizeScript } from './sql-statements.js'
 import { waitForOpenTransactions, type OpenTransaction } from '../ddl/open-transactions.js'
-import { restorableByDefinition, restoreDefinitions, takeRestorePoint, type RestorePoint } from './definition-undo.js'
+import { restoredBy, restoreTo, takeRestorePoint, type RestorePoint } from './restore-point.js'
+import { dropAllSnapshots, dropSnapshot } from './row-snapshot.js'
 import type { SoftDropLedger } from './soft-drop-ledger.js'
 import { purgeSql, restoreSql, softDropFor, type SoftDrop } from './soft-drop.js'
 
@@ -181,7 +182,10 @@ export class MigrationExecutor {
       const touched = await history.touchedIndexes(script, forward)
       if (touched.size === 0 && drops.length === 0) continue
       if (forward === 'contract' && !script.marked) {
+        const points = [...(await history.restorePoints(script, 'contract')).values()].map((point) => JSON.parse(point) as RestorePoint)
         await this.undoContractByStatement(script, touched, drops, onApplied, signal)
+        await history.forget(script, forward)
+        for (const rows of points.flatMap((point) => point.rows ?? [])) await dropSnapshot(this.options.connection, this.options.schema, rows.snapshot)
       } else {
         for (const drop of drops) await this.restoreSoftDrop(script, undo, drop, signal)
         // A contract made only of rebuilt tables is undone exactly by swapping them back; its
@@ -217,7 +221,7 @@ export class MigrationExecutor {
       for (const drop of drops.filter((drop) => drop.index === index)) await this.restoreSoftDrop(script, 'contract-undo', drop, signal)
       const point = points.get(index)
       if (point !== undefined) {
-        await restoreDefinitions(connection, schema, JSON.parse(point) as RestorePoint, run).catch((error: unknown) => {
+        await restoreTo(connection, schema, JSON.parse(point) as RestorePoint, run).catch((error: unknown) => {
           if (error instanceof StatementFailedError) throw error
           throw new StatementFailedError(script.name, statement.line, 'contract-undo', errorMessage(error))
         })
@@ -233,6 +237,11 @@ export class MigrationExecutor {
     const restore = isRebuilt(drop) ? () => this.rebuilds.swapBack(drop) : () => cancellableQuery(connection, restoreSql(schema, drop), signal).then(() => undefined)
     await this.withRetry(script, undo, 0, restore, signal)
     await softDrops.forget(drop)
+  }
+
+  /** Drops the copies of rows contract statements were undone with: a finished run needs none, and they hold the service's data. */
+  async dropRowSnapshots(): Promise<string[]> {
+    return dropAllSnapshots(this.options.connection, this.options.schema)
   }
 
   /** Drops for real what contracts renamed, once they are older than the retention. */
@@ -320,10 +329,12 @@ export class MigrationExecutor {
     const found = part === 'contract' ? await softDropFor(connection, schema, script.name, statement.classified) : undefined
     const soft = found ? { ...found, drop: { ...found.drop, index } } : undefined
     const written = soft?.sql ?? statement.sql
-    // A contract change of definition is undone by putting the definition back: taken before
-    // it runs, and run strictly, so a value that does not fit fails it instead of changing.
-    const restorable = part === 'contract' && !soft && !script.marked && restorableByDefinition(statement.classified)
-    const restorePoint = restorable ? JSON.stringify(await takeRestorePoint(connection, schema, statement.classified!)) : undefined
+    // A contract change of definition is undone by putting the definition back, a data change
+    // by bringing the rows back to a copy: both taken before it runs. A change of definition
+    // runs strictly, so a value that does not fit fails it instead of changing.
+    const restoreBy = part === 'contract' && !soft && !script.marked ? restoredBy(statement.classified) : undefined
+    const restorable = restoreBy === 'definition'
+    const restorePoint = restoreBy ? JSON.stringify(await takeRestorePoint(connection, schema, statement.classified!, script.name, index)) : undefined
     const sql = indexStatementAsAlter(written) ?? written
     const dataChange = DATA_CHANGE.test(sql)
     const waitedFor = dataChange || probeAlgorithms ? [] : await waitForOpenTransactions(connection, OPEN_TRANSACTION_WAIT_MS)
@@ -331,7 +342,7 @@ export class MigrationExecutor {
     let inPlace = false
     let rowsTouched: number | undefined
     const started = performance.now()
-    if (!dataChange) await history.recordStart(script, part, index, runId, restorePoint)
+    if (!dataChange || restorePoint) await history.recordStart(script, part, index, runId, restorePoint)
     if (restorable) await connection.query("SET @handover_sql_mode = @@SESSION.sql_mode, SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES')")
     await this.withRetry(script, part, statement.line, async () => {
       if (dataChange) return void (rowsTouched = await this.changeDataAndRecord(sql, () => history.record(script, part, index, runId, performance.now() - started), signal))

@@ -2,7 +2,7 @@ import { classifyScript, splitStatements, type ClassifiedStatement } from '../cl
 import type { ScriptOptions } from './migration-script.js'
 import { tokenizeScript, type SqlStatement } from './sql-statements.js'
 import { updateSignature } from '../capture/update-signature.js'
-import { restorableByDefinition } from './definition-undo.js'
+import { restoredBy } from './restore-point.js'
 
 /**
  * The parts of a migration script. `expand` is compatible with the old program and runs
@@ -52,7 +52,7 @@ export function deriveParts(file: string, statements: readonly SqlStatement[], o
   // Expand changes that run in the contract (after a contract change they depend on) keep their derived undo.
   const deferred = split.contract.filter((classified) => classified.deferredBy !== undefined)
   for (const classified of split.contract) {
-    if (SOFT_KINDS.has(classified.kind) || restorableByDefinition(classified) || (classified.deferredBy !== undefined && (classified.undo || undoneElsewhere(classified)))) continue
+    if (SOFT_KINDS.has(classified.kind) || restoredBy(classified) !== undefined || (classified.deferredBy !== undefined && (classified.undo || undoneElsewhere(classified)))) continue
     undoProblems.push(
       `${file}:${classified.statement.line} (${classified.kind}): this contract change has no undo handover can derive (${classified.reason}); mark the script's parts and give a \`-- handover:contract-undo\` that reverses it`,
     )

@@ -16,6 +16,8 @@ export const finalize: Phase = {
       const written = await readSchemaVersion(context.db, database, migrations.versions)
       if (compareVersions(written, target) !== 0) throw new VersionWriteError(`in ${database.schema}`, `the version table still says ${formatVersion(written)} after the write`)
     }
+    // The copies of rows a contract's undo would have needed hold the service's data: nothing needs them now.
+    await context.migrations.dropRowSnapshots()
     const retention = context.config.migrations.softDropRetentionHours
     if (retention > 0) return context.report({ type: 'soft-drops-kept', retentionHours: retention })
     const purged = await context.migrations.purgeSoftDrops(0)

@@ -42,8 +42,9 @@ CREATE INDEX by_first ON people (first_name);
 })
 
 t.test('an unmarked contract change handover cannot undo is named', async (t) => {
-  const script = parseScript('/m/v3.sql', 'v3.sql', 'UPDATE people SET a = a + 1;\n')
-  t.match(script.undoProblems, [/\/m\/v3\.sql:1 \(dml\): this contract change has no undo handover can derive .*give a `-- handover:contract-undo`/])
+  const script = parseScript('/m/v3.sql', 'v3.sql', 'ALTER TABLE people DROP COLUMN a, ADD UNIQUE KEY b (b);\n')
+  t.match(script.undoProblems, [/\/m\/v3\.sql:1 \(alter-table\): this contract change has no undo handover can derive .*give a `-- handover:contract-undo`/])
+  t.same(parseScript('/m/v3.sql', 'v3.sql', 'UPDATE people SET a = a + 1;\n').undoProblems, [], 'a data change is undone from a copy of its rows')
 })
 
 t.test('an unmarked contract change of definition only is undone by putting the definition back: no problem to report', async (t) => {

@@ -35,6 +35,7 @@ export const modifyColumn: ClauseRule = {
         state.setColumn(table.name, columnState(definition, current?.added ?? false, current?.primaryKey ?? false))
       },
     }
+    result.clause.redefines = refs
     if (rounds) result.clause.valuesMayChange = true
     const undo = keepUndo(kind)
     if (undo) result.undo = undo

@@ -4,6 +4,7 @@ import type { Kind } from '../classifier/kinds.js'
 import { quoteName, type Connection } from '../connection.js'
 import { restoreStatements, RestoreRefusedError } from '../ddl/definition-restore.js'
 import { definitionDifference, readDefinition, sameDefinition, type TableDefinition } from '../ddl/table-definition.js'
+import { restoreRowSnapshots, snapshotName, takeRowSnapshots, type RowSnapshot } from './row-snapshot.js'
 
 /**
  * Contract changes that alter only a table's definition, never a stored value: renames,
@@ -42,20 +43,37 @@ export class UndoInexactError extends HandoverError {
   readonly code = 'UNDO_INEXACT'
 }
 
-/** Whether a contract statement is undone by putting its tables' definitions back (see RESTORABLE_KINDS). */
-export function restorableByDefinition(classified: ClassifiedStatement | undefined): boolean {
-  if (!classified || classified.clauses.length === 0 || classified.database !== undefined) return false
-  return classified.clauses.every((clause) => RESTORABLE_KINDS.has(clause.kind) && !clause.valuesMayChange && clause.database === undefined)
+/** How a contract statement of a script without markers is undone, if handover can: see restorePointOf. */
+export type RestoreBy = 'definition' | 'rows'
+
+/**
+ * `definition`: the statement changes only definitions (RESTORABLE_KINDS), and putting
+ * them back undoes it. `rows`: a data change of one existing table, undone by bringing its
+ * rows back to a copy taken just before (the contract runs while nothing writes, so the copy
+ * is exact; it costs a copy of the table while requests are held, which the hold estimate
+ * counts).
+ */
+export function restoredBy(classified: ClassifiedStatement | undefined): RestoreBy | undefined {
+  if (!classified || classified.clauses.length === 0 || classified.database !== undefined) return undefined
+  if (classified.clauses.some((clause) => clause.database !== undefined)) return undefined
+  if (classified.clauses.every((clause) => RESTORABLE_KINDS.has(clause.kind) && !clause.valuesMayChange)) return 'definition'
+  if (classified.clauses.length === 1 && classified.kind === 'dml') return 'rows'
+  return undefined
 }
 
-/** The definitions of the tables a statement changes, taken just before it runs. */
+/** What a statement's undo puts back, taken just before it runs: its tables' definitions, or a copy of the rows it changes. */
 export interface RestorePoint {
   tables: { table: string; renamedTo?: string; definition: TableDefinition }[]
   /** Per table: a renamed column's new name (lower case) → its name before. */
   renamedColumns: Record<string, Record<string, string>>
+  rows?: RowSnapshot[]
 }
 
-export async function takeRestorePoint(connection: Connection, schema: string, classified: ClassifiedStatement): Promise<RestorePoint> {
+/** `script` and `index` name the copy of rows, so a run that takes it again replaces its own. */
+export async function takeRestorePoint(connection: Connection, schema: string, classified: ClassifiedStatement, script = '', index = 0): Promise<RestorePoint> {
+  if (restoredBy(classified) === 'rows') {
+    return { tables: [], renamedColumns: {}, rows: await takeRowSnapshots(connection, schema, classified.clauses[0]!.table, snapshotName(script, index)) }
+  }
   const point: RestorePoint = { tables: [], renamedColumns: {} }
   for (const clause of classified.clauses) {
     if (clause.kind === 'rename-column' && clause.column && clause.newName) {
@@ -71,11 +89,18 @@ export async function takeRestorePoint(connection: Connection, schema: string, c
 
 /**
  * Puts every table of the restore point back as it was, newest change first, and checks
- * that each definition is again exactly the one taken: a restore that misses anything is
- * an error, never a silent difference. Runs nothing for a statement that never took effect.
+ * that each definition (or set of rows) is again exactly the one taken: a restore that
+ * misses anything is an error, never a silent difference. Runs nothing for a statement
+ * that never took effect.
  */
-export async function restoreDefinitions(connection: Connection, schema: string, point: RestorePoint, run: (sql: string) => Promise<void>): Promise<string[]> {
+export async function restoreTo(connection: Connection, schema: string, point: RestorePoint, run: (sql: string) => Promise<void>): Promise<string[]> {
   const ran: string[] = []
+  if (point.rows?.length) {
+    await restoreRowSnapshots(connection, schema, point.rows, async (sql) => {
+      await run(sql)
+      ran.push(sql)
+    })
+  }
   for (const entry of [...point.tables].reverse()) {
     const before = entry.definition
     if (entry.renamedTo && !(await readDefinition(connection, schema, before.name)) && (await readDefinition(connection, schema, entry.renamedTo))) {

@@ -1,8 +1,9 @@
 /**
  * A contract that changes only definitions (keys, constraints, NOT NULL, narrowings,
- * renames) is undone by putting each table's definition from before the statement back,
- * on the real MariaDB with rows in the tables: the definition after the undo is the one
- * before, every value is the one before, and a statement that never ran is not "undone".
+ * renames) is undone by putting each table's definition from before the statement back;
+ * one that changes rows, by bringing the rows back to a copy taken before it. On the real
+ * MariaDB with rows in the tables: the definitions and every value after the undo are the
+ * ones before, and a statement that never ran is not "undone".
  */
 import t, { type Test } from 'tap'
 import type { RowDataPacket } from 'mysql2/promise'
@@ -10,11 +11,13 @@ import { connect, type Connection } from '../../../src/db/connection.js'
 import { loadSchemaModel } from '../../../src/db/ddl/schema-model.js'
 import { MigrationHistory } from '../../../src/db/migrations/migration-history.js'
 import { parseScript, type MigrationScript } from '../../../src/db/migrations/migration-script.js'
-import { takeRestorePoint } from '../../../src/db/migrations/definition-undo.js'
+import { takeRestorePoint } from '../../../src/db/migrations/restore-point.js'
 import { ensureMigrationTables, serviceExecutor } from '../../../src/db/migrations/service-executor.js'
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js'
 
 const TABLES = `
+  CREATE TABLE tags (id INT NOT NULL, label VARCHAR(20) NOT NULL, PRIMARY KEY (id));
+  INSERT INTO tags VALUES (1, 'one'), (2, 'two');
   CREATE TABLE teams (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(500) NOT NULL DEFAULT '', KEY by_name (name(20)));
   CREATE TABLE people (
     id INT NOT NULL AUTO_INCREMENT,
@@ -23,13 +26,17 @@ const TABLES = `
     price DECIMAL(10,3) NOT NULL DEFAULT 0,
     code CHAR(6) NOT NULL,
     mentor_id INT NULL,
+    code_lower CHAR(6) AS (LOWER(code)) VIRTUAL,
     PRIMARY KEY (id),
     KEY team (team_id),
     CONSTRAINT people_team FOREIGN KEY (team_id) REFERENCES teams (id) ON DELETE SET NULL
   );
+  CREATE TABLE badges (person_id INT NOT NULL, badge VARCHAR(20) NOT NULL, PRIMARY KEY (person_id, badge),
+    CONSTRAINT badge_person FOREIGN KEY (person_id) REFERENCES people (id) ON DELETE CASCADE ON UPDATE CASCADE);
   INSERT INTO teams (name) VALUES ('red'), ('blue');
   INSERT INTO people (team_id, email, price, code) VALUES (1, 'ada@example.org', 1.5, 'A1'), (2, 'grace@example.org', 2.25, 'G2'), (NULL, 'x@example.org', 0, 'X');
-  UPDATE people SET email = 'none@example.org' WHERE id = 3;`
+  UPDATE people SET email = 'none@example.org' WHERE id = 3;
+  INSERT INTO badges VALUES (1, 'gold'), (1, 'silver'), (2, 'gold');`
 
 interface Setup {
   test: TestDatabase
@@ -67,12 +74,17 @@ const CONTRACTS: [string, string][] = [
   ['a unique key and a dropped index in one ALTER', 'ALTER TABLE teams DROP INDEX by_name, ADD UNIQUE INDEX by_name (name(30), id);'],
   ['a dropped foreign key and its index', 'ALTER TABLE people DROP FOREIGN KEY people_team;\nALTER TABLE people DROP INDEX team;'],
   ['a foreign key the server makes an index for', 'ALTER TABLE people ADD CONSTRAINT people_mentor FOREIGN KEY (mentor_id) REFERENCES people (id);'],
-  ['a primary key dropped and made anew', 'ALTER TABLE people MODIFY id INT NOT NULL;\nALTER TABLE people DROP PRIMARY KEY;\nALTER TABLE people ADD PRIMARY KEY (id, code);'],
+  ['a primary key dropped and made anew', 'ALTER TABLE tags DROP PRIMARY KEY;\nALTER TABLE tags ADD PRIMARY KEY (id, label);'],
   ['a renamed column, widened', 'ALTER TABLE people CHANGE code person_code VARCHAR(12) NOT NULL;'],
   ['a renamed table', 'RENAME TABLE teams TO squads;'],
   ['a check constraint', "ALTER TABLE people ADD CONSTRAINT email_has_at CHECK (email LIKE '%@%');"],
   ['a NOT NULL column added in the contract', 'ALTER TABLE people ADD COLUMN role VARCHAR(10) NOT NULL AFTER team_id;'],
   ['the default of a NOT NULL column dropped', 'ALTER TABLE people MODIFY price DECIMAL(10,3) NOT NULL;'],
+  ['an UPDATE of existing rows', "UPDATE people SET email = REPLACE(email, '@example.org', '@example.com') WHERE email LIKE '%@example.org';"],
+  ['a DELETE whose foreign key cascades into another table', 'DELETE FROM people WHERE id = 1;'],
+  ['an UPDATE of a primary key that cascades', 'UPDATE people SET id = id + 100 WHERE id = 2;'],
+  ['an INSERT … SELECT and an upsert', "INSERT INTO teams (name) SELECT CONCAT(name, '-2') FROM teams;\nINSERT INTO teams (id, name) VALUES (1, 'reds') ON DUPLICATE KEY UPDATE name = VALUES(name);"],
+  ['a definition change and a data change of one table, in turn', "ALTER TABLE people MODIFY email VARCHAR(500) NOT NULL;\nUPDATE people SET email = UPPER(email);\nALTER TABLE people ADD UNIQUE KEY one_email (email);"],
 ]
 
 for (const [what, sql] of CONTRACTS) {
@@ -85,14 +97,35 @@ for (const [what, sql] of CONTRACTS) {
     const executor = serviceExecutor(connection, test.config, 'defundo', 'run-1')
     await executor.applyPart([script], 'contract')
     t.not((await snapshot(test.db, test.schema)).definitions.join('\n'), before.definitions.join('\n'), 'the contract changed a definition')
+    t.not((await snapshot(test.db, test.schema)).rows === before.rows && /^\s*(UPDATE|DELETE|INSERT)/m.test(sql), true, 'a data change changed rows')
     await executor.undoPart([script], 'contract', 'contract-undo')
     const after = await snapshot(test.db, test.schema)
-    t.same(after.definitions, before.definitions, 'every definition is the one before')
+    t.same(after.definitions, before.definitions, 'every definition is the one before, and no copy of rows is left')
     t.equal(after.rows, before.rows, 'every value is the one before')
     await executor.undoPart([script], 'contract', 'contract-undo')
     t.same((await snapshot(test.db, test.schema)).definitions, before.definitions, 'an undo run again changes nothing')
   })
 }
+
+t.test('a data change of a table with triggers is refused before it runs, naming the trigger', async (t) => {
+  const { test, connection, parse } = await setup(t)
+  await test.db.query(`CREATE TRIGGER \`${test.schema}\`.audit AFTER UPDATE ON \`${test.schema}\`.teams FOR EACH ROW SET @seen = 1`)
+  const script = await parse("UPDATE teams SET name = UPPER(name);\n")
+  const before = await snapshot(test.db, test.schema)
+  await t.rejects(serviceExecutor(connection, test.config, 'defundo', 'run-1').applyPart([script], 'contract'), { code: 'ROWS_NOT_RESTORABLE', message: /teams has trigger audit/ })
+  t.equal((await snapshot(test.db, test.schema)).rows, before.rows, 'nothing changed')
+})
+
+t.test('a finished run drops every copy of rows: they hold the service data', async (t) => {
+  const { test, connection, parse } = await setup(t)
+  const script = await parse('DELETE FROM people WHERE id = 1;\n')
+  const executor = serviceExecutor(connection, test.config, 'defundo', 'run-1')
+  await executor.applyPart([script], 'contract')
+  const copies = await executor.dropRowSnapshots()
+  t.equal(copies.length, 2, 'people and badges, which its foreign key cascades into, had a copy')
+  const [left] = await test.db.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE '\\_handover\\_rows%'", [test.schema])
+  t.equal(Number(left[0]!.n), 0)
+})
 
 t.test('a narrowing that would truncate a value fails the contract in strict mode, whatever the session had, and changes nothing', async (t) => {
   const { test, connection, parse } = await setup(t)
@@ -146,6 +179,6 @@ t.test('a restore that cannot be exact is an error naming the table, never a sil
   const executor = serviceExecutor(connection, test.config, 'defundo', 'run-1')
   await executor.applyPart([script], 'contract')
   // Somebody drops a column by hand in between: its values cannot come back from a definition.
-  await test.db.query(`ALTER TABLE \`${test.schema}\`.people DROP COLUMN code`)
-  await t.rejects(executor.undoPart([script], 'contract', 'contract-undo'), { code: 'STATEMENT_FAILED', message: /v2\.sql:1 \(contract-undo\) failed: cannot restore people .*column people\.code is gone/ })
+  await test.db.query(`ALTER TABLE \`${test.schema}\`.people DROP COLUMN mentor_id`)
+  await t.rejects(executor.undoPart([script], 'contract', 'contract-undo'), { code: 'STATEMENT_FAILED', message: /v2\.sql:1 \(contract-undo\) failed: cannot restore people .*column people\.mentor_id is gone/ })
 })
