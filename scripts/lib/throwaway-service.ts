@@ -46,7 +46,7 @@ export async function removeLeftovers(prefix: string): Promise<void> {
 }
 
 /** `takeover: false` leaves a run whose process died to the test's own resume or abort (the agent would otherwise resume it). */
-export async function createTestService(prefix: string, options: { maxWaitSeconds?: number; migrationsDir?: string; takeover?: boolean; dbPort?: number } = {}): Promise<TestService> {
+export async function createTestService(prefix: string, options: { maxWaitSeconds?: number; migrationsDir?: string; migrationsExtra?: string; takeover?: boolean; dbPort?: number } = {}): Promise<TestService> {
   // Read before anything is made: a missing password must fail the test, not leave an agent process behind.
   const password = dbPassword()
   const suffix = Math.random().toString(36).slice(2, 8)
@@ -55,7 +55,7 @@ export async function createTestService(prefix: string, options: { maxWaitSecond
   const dir = mkdtempSync(join(tmpdir(), `${name}-`))
   const [proxyPort, blue, green, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()]
   const configFile = join(dir, 'handover.yaml')
-  writeFileSync(configFile, configYaml({ name, schema, dir, proxyPort, blue, green, maxWaitSeconds: options.maxWaitSeconds ?? 60, migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR, takeover: options.takeover ?? true, dbPort: options.dbPort ?? 3306 }))
+  writeFileSync(configFile, configYaml({ name, schema, dir, proxyPort, blue, green, maxWaitSeconds: options.maxWaitSeconds ?? 60, migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR, migrationsExtra: options.migrationsExtra ?? '', takeover: options.takeover ?? true, dbPort: options.dbPort ?? 3306 }))
   const agentOptions = { socket: join(dir, 'agent.sock'), stateFile: join(dir, 'routes.json'), metricsPort }
   const agent = await startAgentProcess(agentOptions)
   // A pool: it reconnects after the server restarts (a fault the crash matrix injects).
@@ -88,7 +88,8 @@ export async function createTestService(prefix: string, options: { maxWaitSecond
   return svc
 }
 
-export function configYaml(o: { name: string; schema: string; dir: string; proxyPort: number; blue: number; green: number; maxWaitSeconds: number; migrationsDir: string; takeover?: boolean; dbPort?: number }): string {
+/** `migrationsExtra`: more keys of the migrations section, as YAML lines indented by two spaces. */
+export function configYaml(o: { name: string; schema: string; dir: string; proxyPort: number; blue: number; green: number; maxWaitSeconds: number; migrationsDir: string; migrationsExtra?: string; takeover?: boolean; dbPort?: number }): string {
   return `service:
   name: ${o.name}
   slots:
@@ -116,7 +117,7 @@ database:
   password: { fromEnv: HANDOVER_DB_PASSWORD }
   schema: ${o.schema}
   journalSchema: ${JOURNAL_SCHEMA}
-migrations:
+migrations:${o.migrationsExtra ?? ''}
   dir: ${o.migrationsDir}
 backup:
   dir: ${join(o.dir, 'backups')}

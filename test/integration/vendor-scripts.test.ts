@@ -18,7 +18,7 @@ import { readSchemaVersion, writeSchemaVersion } from '../../src/db/migrations/v
 import { parseVersion } from '../../src/db/migrations/version.js'
 import { planScripts, planUpgrade, staleHistory } from '../../src/upgrade/planning/plan-upgrade.js'
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js'
-import { loadCreateScript, PRODUCTS, releaseSchema, schemaOf } from '../support/vendor-products.js'
+import { byHand, keysSorted, loadCreateScript, PRODUCTS, releaseSchema, schemaOf } from '../support/vendor-products.js'
 import { configYaml } from '../../scripts/lib/throwaway-service.js'
 
 interface Product {
@@ -63,33 +63,6 @@ async function rowsOf(db: mysql.Connection, schema: string): Promise<string> {
   const all: Record<string, unknown> = {}
   for (const { t: table } of tables) all[String(table)] = (await db.query<mysql.RowDataPacket[]>(`SELECT * FROM \`${schema}\`.\`${table}\` ORDER BY 1`))[0]
   return JSON.stringify(all)
-}
-
-/**
- * The schema the vendor's scripts give when run by hand, one after the other with the
- * plain client: where a product's upgrade scripts and its newest create script disagree
- * (column order, a default, a comment, a key the server named), this is what any tool
- * running them gets.
- */
-async function byHand(t: Test, product: string, from: string, scripts: readonly string[]): Promise<Record<string, string>> {
-  const reference = await createTestDatabase('vendorhand')
-  t.teardown(reference.cleanup)
-  await loadCreateScript(reference.db, reference.schema, join(PRODUCTS, product, 'releases', `create-${from}.sql`))
-  for (const script of scripts) {
-    const sql = readFileSync(join(PRODUCTS, product, 'migrations', script), 'utf8').replace(/^\s*use\s+\w+\s*;\s*$/gim, '')
-    await reference.db.query(`USE \`${reference.schema}\``)
-    await reference.db.query(sql)
-  }
-  return schemaOf(reference.db, reference.schema, [])
-}
-
-/** Keys in name order: an index put back by an undo, or added in another order, is listed elsewhere by SHOW CREATE TABLE. */
-function keysSorted(schema: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(schema).map(([table, text]) => {
-    const lines = text.split('\n').map((line) => line.replace(/,$/, ''))
-    const isKey = (line: string): boolean => /^\s+(UNIQUE |FULLTEXT )?KEY /.test(line)
-    return [table, [...lines.filter((line) => !isKey(line)), ...lines.filter(isKey).sort()].join('\n')]
-  }))
 }
 
 /**

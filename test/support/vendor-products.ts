@@ -37,3 +37,30 @@ export async function releaseSchema(t: Test, product: string, release: string): 
   await loadCreateScript(reference.db, reference.schema, join(PRODUCTS, product, 'releases', `create-${release}.sql`))
   return schemaOf(reference.db, reference.schema)
 }
+
+/**
+ * The schema the vendor's scripts give when run by hand, one after the other with the
+ * plain client: where a product's upgrade scripts and its newest create script disagree
+ * (column order, a default, a comment, a key the server named), this is what any tool
+ * running them gets.
+ */
+export async function byHand(t: Test, product: string, from: string, scripts: readonly string[]): Promise<Record<string, string>> {
+  const reference = await createTestDatabase('vendorhand')
+  t.teardown(reference.cleanup)
+  await loadCreateScript(reference.db, reference.schema, join(PRODUCTS, product, 'releases', `create-${from}.sql`))
+  for (const script of scripts) {
+    const sql = readFileSync(join(PRODUCTS, product, 'migrations', script), 'utf8').replace(/^\s*use\s+\w+\s*;\s*$/gim, '')
+    await reference.db.query(`USE \`${reference.schema}\``)
+    await reference.db.query(sql)
+  }
+  return schemaOf(reference.db, reference.schema, [])
+}
+
+/** Keys in name order: an index put back by an undo, or added in another order, is listed elsewhere by SHOW CREATE TABLE. */
+export function keysSorted(schema: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(schema).map(([table, text]) => {
+    const lines = text.split('\n').map((line) => line.replace(/,$/, ''))
+    const isKey = (line: string): boolean => /^\s+(UNIQUE |FULLTEXT )?KEY /.test(line)
+    return [table, [...lines.filter((line) => !isKey(line)), ...lines.filter(isKey).sort()].join('\n')]
+  }))
+}
