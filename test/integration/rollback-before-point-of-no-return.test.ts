@@ -80,6 +80,45 @@ t.test('a failed contract rolls back to v1 under load with no request failed and
   t.match(metrics, new RegExp(`handover_upgrades_total\\{[^}]*service="${svc.name}"[^}]*result="rolled_back"[^}]*\\} 1`), 'metrics count the rollback')
 })
 
+/** The demo's v2 written the legacy way, without markers, with contract changes to rows and definitions before one that fails on the data. */
+const UNMARKED_V2 = `ALTER TABLE people ADD COLUMN first_name VARCHAR(100) NULL, ADD COLUMN last_name VARCHAR(100) NULL;
+UPDATE people SET first_name = SUBSTRING_INDEX(name, ' ', 1), last_name = IF(LOCATE(' ', name) > 0, SUBSTRING(name, LOCATE(' ', name) + 1), '') WHERE first_name IS NULL;
+UPDATE people SET name = UPPER(name);
+ALTER TABLE people ADD UNIQUE KEY id_name (id, name);
+ALTER TABLE people DROP COLUMN name;
+UPDATE people SET id = 1;
+`
+
+t.test('an unmarked contract that changed rows and definitions before it failed is undone by handover alone: every row and definition as before', async (t) => {
+  const svc = await createTestService('it-undo', { migrationsDir: demoMigrationsWith(t.testdir({}), () => UNMARKED_V2) })
+  t.teardown(svc.cleanup)
+  const deploy = await runHandover(['deploy', '--config', svc.configFile, '--image', DEMO_IMAGES['1']])
+  t.equal(deploy.code, 0, 'deployed v1', { output: deploy.stdout + deploy.stderr })
+  const plan = await runHandover(['plan', '--config', svc.configFile, '--version', '2'])
+  t.match(plan.stdout, /contract +line 3 +UPDATE people SET name = UPPER\(name\).*\[undo: the rows before it/, 'plan: the data change is undone from a copy of its rows')
+  t.match(plan.stdout, /contract +line 4 +ALTER TABLE people ADD UNIQUE KEY.*\[undo: the table definition before it, put back\]/, 'plan: the key, by its definition')
+
+  const load = startLoad({ baseUrl: svc.proxyUrl, concurrency: 8, maxDurationMs: 120_000, maxRequests: 300_000, postRatio: 0.5, updateRatio: 0.2 })
+  await waitUntil(() => load.progress().written.length >= 100, 20_000, 'rows written before the upgrade')
+  const upgrade = await runHandover(['upgrade', '--config', svc.configFile, '--image', DEMO_IMAGES['2']])
+  const writtenDuring = load.progress().written.length
+  await waitUntil(() => load.progress().written.length >= writtenDuring + 100, 20_000, 'rows written after the rollback')
+  const report = await load.stop()
+
+  t.equal(upgrade.code, 1, 'the upgrade exits 1', { output: upgrade.stdout + upgrade.stderr })
+  t.match(upgrade.stderr, /contract failed: \[STATEMENT_FAILED\] v2\.sql:6 \(contract\)/, 'the statement that failed is named')
+  t.match(upgrade.stderr, /rolled back to handover-demo:1 \(version 1\)/)
+  t.equal(report.failed, 0, 'no request failed', { failures: report.failures })
+  t.same(Object.keys(report.versions), ['1'], 'only v1 ever answered')
+  const check = await verifyRows(svc.proxyUrl, report.written)
+  t.same([check.missing, check.wrong, check.errors], [[], [], []], `all ${report.written.length} rows read back through v1 as written, none in upper case`)
+  const [created] = await svc.db.query<RowDataPacket[]>(`SHOW CREATE TABLE \`${svc.schema}\`.people`)
+  t.notMatch(String(created[0]!['Create Table']), /id_name|first_name|_handover_/, 'no key, column or soft-dropped column of the run is left')
+  t.match(String(created[0]!['Create Table']), /`name` varchar\(200\) NOT NULL/, 'name is back as it was')
+  const [tables] = await svc.db.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE '\\_handover%'", [svc.schema])
+  t.equal(Number(tables[0]!.n), 0, 'no copy of rows is left behind')
+})
+
 t.test('a statement that cannot run is caught by the rehearsal before anything changes', async (t) => {
   const svc = await createTestService('it-undo', {
     migrationsDir: demoMigrationsWith(t.testdir({}), (v2) => v2.replace('ALTER TABLE people DROP COLUMN name;\n', 'ALTER TABLE people DROP COLUMN name;\nUPDATE table_that_does_not_exist SET x = 1;\n')),

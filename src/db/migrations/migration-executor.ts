@@ -208,6 +208,7 @@ export class MigrationExecutor {
     // Drops recorded without their statement (by an older version) go first, as they always did.
     for (const drop of drops.filter((drop) => drop.index === undefined)) await this.restoreSoftDrop(script, 'contract-undo', drop, signal)
     const points = await history.restorePoints(script, 'contract')
+    // A statement that failed changed nothing (a DDL is atomic, a data change rolled back): only those that ran or may have.
     const indexes = new Set([...touched, ...drops.flatMap((drop) => (drop.index === undefined ? [] : [drop.index]))])
     for (const index of [...indexes].sort((a, b) => b - a)) {
       const statement = script.parts.contract[index]

@@ -31,7 +31,7 @@ export interface StatementLedger {
    * a resumed run that runs the statement again must not take the changed table for the old.
    */
   recordStart(script: MigrationScript, part: ScriptPart, index: number, runId: string, restorePoint?: string): Promise<void>
-  /** The restore points of the statements of a part that were applied or begun, by index. */
+  /** The restore points of the statements of a part that were run, by index (a failed one's too: its copy of rows is dropped with the rest). */
   restorePoints(script: MigrationScript, part: ScriptPart): Promise<Map<number, string>>
   record(script: MigrationScript, part: ScriptPart, index: number, runId: string, durationMs: number): Promise<void>
   recordFailure(script: MigrationScript, part: ScriptPart, index: number, runId: string, durationMs: number, error: string): Promise<void>
@@ -113,7 +113,7 @@ export class MigrationHistory implements StatementLedger {
   async restorePoints(script: MigrationScript, part: ScriptPart): Promise<Map<number, string>> {
     const [rows] = await this.connection.query<RowDataPacket[]>(
       `SELECT statement_index, restore_point FROM ${this.table}
-        WHERE service = ? AND script = ? AND part = ? AND result IN ('applied', 'started') AND restore_point IS NOT NULL`,
+        WHERE service = ? AND script = ? AND part = ? AND restore_point IS NOT NULL`,
       [this.service, script.name, part],
     )
     return new Map(rows.map((row) => [Number(row.statement_index), String(row.restore_point)]))
