@@ -146,3 +146,14 @@ t.test('a marker decides the part of a statement the classifier reads differentl
   t.equal(split.expand.length, 1)
   t.match(split.expand[0], { part: 'contract', marked: 'expand', kind: 'drop-column' })
 })
+
+t.test('two MODIFYs of one column keep their order across the split even when values stay: the later definition wins', async (t) => {
+  const schema = { tables: { s: { id: { type: 'int(11)', nullable: false, hasDefault: false, primaryKey: true }, start: { type: 'datetime', nullable: true, hasDefault: false } } } }
+  const split = splitStatements('v.sql', [
+    { sql: 'ALTER TABLE s MODIFY start DATETIME NOT NULL', line: 1 },
+    { sql: 'ALTER TABLE s MODIFY start DATETIME(6) NULL', line: 2 },
+  ], schema)
+  t.same(split.expand.map((statement) => statement.statement.line), [], 'the later MODIFY is not run before the earlier contract one')
+  t.same(split.contract.map((statement) => statement.statement.line), [1, 2])
+  t.equal(split.contract[1]!.deferredBy, 1)
+})

@@ -75,3 +75,16 @@ t.test('the detail names both types', async (t) => {
   t.equal(compareTypes(type('varchar(50)'), type('varchar(100)')).detail, 'VARCHAR(50) to VARCHAR(100)')
   t.equal(compareTypes(type('int unsigned'), type("enum('a')")).detail, "INT UNSIGNED to ENUM('a')")
 })
+
+t.test('a narrowing says whether the server rounds values in place (no definition brings them back) or refuses them in strict mode', async (t) => {
+  const rounds: [string, string, boolean][] = [
+    ['decimal(10,3)', 'decimal(10,2)', true],
+    ['datetime(6)', 'datetime(3)', true],
+    ['double', 'float', true],
+    ['decimal(12,2)', 'decimal(10,2)', false],
+    ['varchar(500)', 'varchar(64)', false],
+    ['bigint', 'int', false],
+    ["enum('a','b')", "enum('a')", false],
+  ]
+  for (const [from, to, expected] of rounds) t.equal(compareTypes(type(from), type(to)).rounds === true, expected, `${from} → ${to}`)
+})
