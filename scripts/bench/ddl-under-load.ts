@@ -7,7 +7,7 @@
  */
 import mysql from 'mysql2/promise'
 import { connect } from '../../src/db/connection.js'
-import { parseScript } from '../../src/db/migrations/migration-script.js'
+import { parseScript } from '../../src/db/migrations/scripts/migration-script.js'
 import { rehearse } from '../../src/db/rehearsal/rehearsal.js'
 import { ensureMigrationTables, serviceExecutor } from '../../src/db/migrations/service-executor.js'
 import { quantileOfSorted } from '../lib/quantile.js'

@@ -1,8 +1,8 @@
 import { holdProblem } from '../db/migrations/hold-estimate.js'
-import { restoredBy } from '../db/migrations/restore-point.js'
+import { restoredBy } from '../db/migrations/undo/restore-point.js'
 import { HistoryMismatchError } from '../db/migrations/history-consistency.js'
-import { undoAdvice } from '../db/migrations/migration-script.js'
-import { formatVersion } from '../db/migrations/version.js'
+import { undoAdvice } from '../db/migrations/scripts/migration-script.js'
+import { formatVersion } from '../db/migrations/versions/version.js'
 import type { UpgradePlan } from '../upgrade/planning/plan-upgrade.js'
 import type { PlanJson } from './json-output.js'
 

@@ -1,6 +1,6 @@
 /** The validated, defaulted configuration of one service. Every key is documented in deploy/handover.example.yaml. */
 import type { BackfillTuning } from '../db/capture/chunked-backfill.js'
-import type { Version, VersionScheme } from '../db/migrations/version.js'
+import type { Version, VersionScheme } from '../db/migrations/versions/version.js'
 import type { PhaseName } from '../protocol/phases.js'
 import type { ClientLimits, SlotName } from '../protocol/routes.js'
 

@@ -36,7 +36,7 @@ export async function connect(config: DatabaseConfig): Promise<Connection> {
   }
 }
 
-export { quoteName } from './migrations/sql-statements.js'
+export { quoteName } from './migrations/scripts/sql-statements.js'
 
 export async function tableExists(connection: Connection, schema: string, table: string): Promise<boolean> {
   const [rows] = await connection.query<RowDataPacket[]>('SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?', [schema, table])

@@ -14,9 +14,9 @@ import { connect } from '../../src/db/connection.js'
 import { BackfillProgressTable } from '../../src/db/capture/backfill-progress.js'
 import { MigrationExecutor } from '../../src/db/migrations/migration-executor.js'
 import { MigrationHistory } from '../../src/db/migrations/migration-history.js'
-import { parseScript } from '../../src/db/migrations/migration-script.js'
+import { parseScript } from '../../src/db/migrations/scripts/migration-script.js'
 import { ensureMigrationTables, serviceExecutor } from '../../src/db/migrations/service-executor.js'
-import { SoftDropTable } from '../../src/db/migrations/soft-drop-ledger.js'
+import { SoftDropTable } from '../../src/db/migrations/undo/soft-drop-ledger.js'
 
 
 t.test('a run killed between statements resumes at the next one, nothing runs twice', async (t) => {

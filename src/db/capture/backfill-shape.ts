@@ -1,6 +1,6 @@
 import sqlParser from 'node-sql-parser/build/mysql.js'
 import { identifier, isNode, type Node } from '../classifier/ast.js'
-import { quoteName } from '../migrations/sql-statements.js'
+import { quoteName } from '../migrations/scripts/sql-statements.js'
 import { textOf, updateLayout, type Span, type UpdateLayout } from './statement-layout.js'
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { MigrationScript } from '../migrations/migration-script.js'
-import type { PartStatement } from '../migrations/script-parts.js'
+import type { MigrationScript } from '../migrations/scripts/migration-script.js'
+import type { PartStatement } from '../migrations/scripts/script-parts.js'
 import { backfillShape, type BackfillShape } from './backfill-shape.js'
 
 /**

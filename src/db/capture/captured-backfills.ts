@@ -1,6 +1,6 @@
 import type { ResultSetHeader } from 'mysql2/promise'
 import type { Connection } from '../connection.js'
-import type { MigrationScript } from '../migrations/migration-script.js'
+import type { MigrationScript } from '../migrations/scripts/migration-script.js'
 import type { BackfillProgressLedger } from './backfill-progress.js'
 import { planCaptures, type CaptureSpec } from './capture-plan.js'
 import { columnFacts } from './column-facts.js'

@@ -1,4 +1,4 @@
-import { quoteName } from '../migrations/sql-statements.js'
+import { quoteName } from '../migrations/scripts/sql-statements.js'
 import type { TableKey } from './table-key.js'
 
 /** A piece of SQL with its `?` values. */

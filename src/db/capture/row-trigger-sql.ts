@@ -1,4 +1,4 @@
-import { quoteName } from '../migrations/sql-statements.js'
+import { quoteName } from '../migrations/scripts/sql-statements.js'
 import type { RowBackfill } from './backfill-shape.js'
 import type { ColumnFact } from './column-facts.js'
 

@@ -1,4 +1,4 @@
-import { quotedEnd } from '../migrations/sql-statements.js'
+import { quotedEnd } from '../migrations/scripts/sql-statements.js'
 
 /** Where the clauses of a single-table UPDATE start and end in its text (offsets into it). */
 export interface UpdateLayout {

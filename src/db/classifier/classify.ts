@@ -1,4 +1,4 @@
-import type { SqlStatement } from '../migrations/sql-statements.js'
+import type { SqlStatement } from '../migrations/scripts/sql-statements.js'
 import type { Node } from './ast.js'
 import { UnclassifiableStatementError } from './errors.js'
 import { parseStatement } from './parse.js'

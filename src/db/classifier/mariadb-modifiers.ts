@@ -8,7 +8,7 @@
  * backticked name is ever touched.
  */
 
-import { quotedEnd } from '../migrations/sql-statements.js'
+import { quotedEnd } from '../migrations/scripts/sql-statements.js'
 
 export interface Modifiers {
   /** An `IF NOT EXISTS` was cut from an ADD clause or CREATE INDEX: the addition may be a no-op. */

@@ -1,5 +1,5 @@
 import sqlParser from 'node-sql-parser/build/mysql.js'
-import type { SqlStatement } from '../migrations/sql-statements.js'
+import type { SqlStatement } from '../migrations/scripts/sql-statements.js'
 import { UnparseableStatementError } from './errors.js'
 import { stripMariadbModifiers, type Modifiers } from './mariadb-modifiers.js'
 import { isNode, nodes, type Node } from './ast.js'

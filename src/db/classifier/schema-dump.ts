@@ -1,4 +1,4 @@
-import { tokenizeScript } from '../migrations/sql-statements.js'
+import { tokenizeScript } from '../migrations/scripts/sql-statements.js'
 import { ScriptClassifier } from './classify.js'
 import { SchemaState } from './schema-state.js'
 

@@ -1,4 +1,4 @@
-import type { SqlStatement } from '../migrations/sql-statements.js'
+import type { SqlStatement } from '../migrations/scripts/sql-statements.js'
 import { classifyScript, deferConflicts, effectivePart, findSplitConflicts } from './script.js'
 import type { SchemaState } from './schema-state.js'
 import type { ClassifiedStatement, SchemaModel, ScriptStatement } from './types.js'

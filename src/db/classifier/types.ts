@@ -1,4 +1,4 @@
-import type { SqlStatement } from '../migrations/sql-statements.js'
+import type { SqlStatement } from '../migrations/scripts/sql-statements.js'
 import type { Kind } from './kinds.js'
 
 /** `expand` runs while the old version serves; `contract` runs while nothing writes. */

@@ -2,7 +2,7 @@ import type { RowDataPacket } from 'mysql2/promise'
 import type { AlterAlgorithm } from '../ddl/alter-algorithm.js'
 import { quoteName, type Connection } from '../connection.js'
 import type { StatementApplied } from '../migrations/migration-executor.js'
-import type { ScriptPart } from '../migrations/script-parts.js'
+import type { ScriptPart } from '../migrations/scripts/script-parts.js'
 
 export type RehearsedAlgorithm = Pick<StatementApplied, 'script' | 'part' | 'index' | 'algorithm'>
 

@@ -2,8 +2,8 @@ import type { RowDataPacket } from 'mysql2/promise'
 import { HandoverError } from '../../errors.js'
 import { quoteName, tableExists, type Connection } from '../connection.js'
 import type { StatementLedger } from './migration-history.js'
-import { scriptVersions, type MigrationScript } from './migration-script.js'
-import { compareVersions, type Version, type VersionScheme } from './version.js'
+import { scriptVersions, type MigrationScript } from './scripts/migration-script.js'
+import { compareVersions, type Version, type VersionScheme } from './versions/version.js'
 
 /** The history says a statement ran, and the schema says it did not: a run would skip it and report success. */
 export class HistoryMismatchError extends HandoverError {

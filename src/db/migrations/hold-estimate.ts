@@ -2,8 +2,8 @@ import type { RowDataPacket } from 'mysql2/promise'
 import { HandoverError } from '../../errors.js'
 import type { Connection } from '../connection.js'
 import type { StatementApplied } from './migration-executor.js'
-import type { MigrationScript } from './migration-script.js'
-import { restoredBy } from './restore-point.js'
+import type { MigrationScript } from './scripts/migration-script.js'
+import { restoredBy } from './undo/restore-point.js'
 
 /**
  * How long the contract holds requests, estimated before anything runs: the contract runs

@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os'
 import type { RowDataPacket } from 'mysql2/promise'
 import { HandoverError } from '../../errors.js'
 import { quoteName, type Connection } from '../connection.js'
-import type { MigrationScript, ScriptPart } from './migration-script.js'
+import type { MigrationScript, ScriptPart } from './scripts/migration-script.js'
 
 export class ScriptChangedError extends HandoverError {
   readonly code = 'SCRIPT_CHANGED'

@@ -4,7 +4,7 @@ import { BackfillProgressTable } from '../capture/backfill-progress.js'
 import type { BackfillTuning } from '../capture/chunked-backfill.js'
 import { MigrationExecutor } from './migration-executor.js'
 import { MigrationHistory } from './migration-history.js'
-import { SoftDropTable } from './soft-drop-ledger.js'
+import { SoftDropTable } from './undo/soft-drop-ledger.js'
 
 /** The executor of a real service: history and soft drops kept in the journal schema. */
 export function serviceExecutor(connection: Connection, database: DatabaseConfig, service: string, runId: string, backfillTuning?: BackfillTuning): MigrationExecutor {

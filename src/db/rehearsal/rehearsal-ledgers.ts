@@ -1,7 +1,7 @@
 import type { StatementLedger } from '../migrations/migration-history.js'
-import type { MigrationScript, ScriptPart } from '../migrations/migration-script.js'
-import type { SoftDropLedger } from '../migrations/soft-drop-ledger.js'
-import type { SoftDrop } from '../migrations/soft-drop.js'
+import type { MigrationScript, ScriptPart } from '../migrations/scripts/migration-script.js'
+import type { SoftDropLedger } from '../migrations/undo/soft-drop-ledger.js'
+import type { SoftDrop } from '../migrations/undo/soft-drop.js'
 
 /** The rehearsal's history: on a throw-away copy, nothing needs to outlive the process. */
 export class RehearsalHistory implements StatementLedger {

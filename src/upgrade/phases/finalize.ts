@@ -1,5 +1,5 @@
-import { readSchemaVersion, VersionWriteError, writeSchemaVersion } from '../../db/migrations/version-table.js'
-import { compareVersions, formatVersion, parseVersion } from '../../db/migrations/version.js'
+import { readSchemaVersion, VersionWriteError, writeSchemaVersion } from '../../db/migrations/versions/version-table.js'
+import { compareVersions, formatVersion, parseVersion } from '../../db/migrations/versions/version.js'
 import type { Phase } from '../run/upgrade-context.js'
 
 /** Records the new version in the application's version table, and drops what the contract only renamed (unless kept for a retention). */

@@ -1,8 +1,8 @@
 import { SLOT_NAMES } from '../../config/config.js'
-import { undoAdvice } from '../../db/migrations/migration-script.js'
+import { undoAdvice } from '../../db/migrations/scripts/migration-script.js'
 import { checkHold, estimateContractHold } from '../../db/migrations/hold-estimate.js'
 import { rehearse } from '../../db/rehearsal/rehearsal.js'
-import { rehearseVersionWrite } from '../../db/migrations/version-table.js'
+import { rehearseVersionWrite } from '../../db/migrations/versions/version-table.js'
 import { HandoverError } from '../../errors.js'
 import type { Phase, UpgradeContext } from '../run/upgrade-context.js'
 

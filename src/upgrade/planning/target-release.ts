@@ -1,4 +1,4 @@
-import { parseVersion } from '../../db/migrations/version.js'
+import { parseVersion } from '../../db/migrations/versions/version.js'
 import { InvalidInputError } from '../../errors.js'
 import { VERSION_LABEL, type DockerRuntime } from '../../runtime/docker-runtime.js'
 import type { Release } from '../run/upgrade-context.js'

@@ -1,7 +1,7 @@
 import type { HandoverConfig, SlotName } from '../../config/config.js'
 import type { Connection } from '../../db/connection.js'
 import type { MigrationExecutor } from '../../db/migrations/migration-executor.js'
-import type { MigrationScript } from '../../db/migrations/migration-script.js'
+import type { MigrationScript } from '../../db/migrations/scripts/migration-script.js'
 import type { RehearsedAlgorithm } from '../../db/journal/run-algorithms.js'
 import type { UpgradeFactReport } from '../../protocol/events.js'
 import type { PhaseName } from '../../protocol/phases.js'

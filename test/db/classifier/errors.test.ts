@@ -1,7 +1,7 @@
 import t from 'tap'
 import { HandoverError } from '../../../src/errors.js'
 import { classifyStatement, splitStatements, UnclassifiableStatementError, UnparseableStatementError } from '../../../src/db/classifier/index.js'
-import { tokenizeScript } from '../../../src/db/migrations/sql-statements.js'
+import { tokenizeScript } from '../../../src/db/migrations/scripts/sql-statements.js'
 
 const statements = (text: string) => tokenizeScript(text).flatMap((token) => (token.kind === 'statement' ? [token.statement] : []))
 

@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { schemaFromDump } from '../../../src/db/classifier/schema-dump.js'
-import { parseScript } from '../../../src/db/migrations/migration-script.js'
+import { parseScript } from '../../../src/db/migrations/scripts/migration-script.js'
 
 const DUMP = `CREATE TABLE \`hosts\` (
   \`id\` int(11) NOT NULL,

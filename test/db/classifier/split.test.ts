@@ -1,6 +1,6 @@
 import t from 'tap'
 import { SplitChangesMeaningError, splitStatements, UnclassifiableStatementError, UnparseableStatementError } from '../../../src/db/classifier/index.js'
-import { tokenizeScript } from '../../../src/db/migrations/sql-statements.js'
+import { tokenizeScript } from '../../../src/db/migrations/scripts/sql-statements.js'
 import { SHOP_SCHEMA } from './fixtures/shop-schema.js'
 
 const statements = (text: string) => tokenizeScript(text).flatMap((token) => (token.kind === 'statement' ? [token.statement] : []))

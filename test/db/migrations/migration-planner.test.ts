@@ -1,8 +1,8 @@
 import t from 'tap'
 import { fileURLToPath } from 'node:url'
-import { NoMigrationChainError, planChain } from '../../../src/db/migrations/migration-planner.js'
-import { readScripts } from '../../../src/db/migrations/migration-script.js'
-import { parseVersion } from '../../../src/db/migrations/version.js'
+import { NoMigrationChainError, planChain } from '../../../src/db/migrations/versions/migration-planner.js'
+import { readScripts } from '../../../src/db/migrations/scripts/migration-script.js'
+import { parseVersion } from '../../../src/db/migrations/versions/version.js'
 
 /**
  * Singles 1, 2, 2.1, 2.8.1, 2.9, 3.0, 3.1, 3.2.1, 5.9.1, 5.10.0 and bundles 2→2.9,

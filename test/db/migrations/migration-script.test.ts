@@ -1,6 +1,6 @@
 import t from 'tap'
 import { InvalidInputError } from '../../../src/errors.js'
-import { parseScript, readScripts } from '../../../src/db/migrations/migration-script.js'
+import { parseScript, readScripts } from '../../../src/db/migrations/scripts/migration-script.js'
 
 t.test('sorts statements into their parts', async (t) => {
   const script = parseScript('/m/v2.sql', 'v2.sql', '-- handover:expand\nA;\nB;\n-- handover:expand-undo\nC;\n-- handover:contract\nD;\n-- handover:contract-undo\nE;\n')

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { refuseOtherSchemas, withoutSchemaQualifiers } from '../../../src/db/migrations/schema-qualifiers.js'
-import { parseScript } from '../../../src/db/migrations/migration-script.js'
+import { refuseOtherSchemas, withoutSchemaQualifiers } from '../../../src/db/migrations/scripts/schema-qualifiers.js'
+import { parseScript } from '../../../src/db/migrations/scripts/migration-script.js'
 
 const strip = (sql: string, names = ['shop', 'VendorDB']) => withoutSchemaQualifiers({ sql, line: 1 }, names).sql
 

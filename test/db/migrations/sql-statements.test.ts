@@ -1,5 +1,5 @@
 import t from 'tap'
-import { tokenizeScript } from '../../../src/db/migrations/sql-statements.js'
+import { tokenizeScript } from '../../../src/db/migrations/scripts/sql-statements.js'
 
 const statements = (text: string) =>
   tokenizeScript(text).flatMap((token) => (token.kind === 'statement' ? [token.statement] : []))

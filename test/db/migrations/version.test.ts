@@ -1,6 +1,6 @@
 import t from 'tap'
 import { InvalidInputError } from '../../../src/errors.js'
-import { compareVersions, formatVersion, parseVersion } from '../../../src/db/migrations/version.js'
+import { compareVersions, formatVersion, parseVersion } from '../../../src/db/migrations/versions/version.js'
 
 t.test('compares numerically, part by part', async (t) => {
   const v = (text: string) => parseVersion(text, 'test')

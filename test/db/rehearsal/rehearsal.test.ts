@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import type { RowDataPacket } from 'mysql2/promise'
 import { connect } from '../../../src/db/connection.js'
-import { parseScript } from '../../../src/db/migrations/migration-script.js'
+import { parseScript } from '../../../src/db/migrations/scripts/migration-script.js'
 import { rehearse, RehearsalFailedError } from '../../../src/db/rehearsal/rehearsal.js'
 import { columnsOf, createTestDatabase } from '../../support/test-database.js'
 

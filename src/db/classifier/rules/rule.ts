@@ -1,4 +1,4 @@
-import { quoteName } from '../../migrations/sql-statements.js'
+import { quoteName } from '../../migrations/scripts/sql-statements.js'
 import type { Node, TableName } from '../ast.js'
 import { KINDS, type Kind } from '../kinds.js'
 import type { Modifiers } from '../mariadb-modifiers.js'

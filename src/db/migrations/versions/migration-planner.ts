@@ -1,5 +1,5 @@
-import { HandoverError } from '../../errors.js'
-import type { MigrationScript } from './migration-script.js'
+import { HandoverError } from '../../../errors.js'
+import type { MigrationScript } from '../scripts/migration-script.js'
 import { compareVersions, formatVersion, type Version } from './version.js'
 
 export class NoMigrationChainError extends HandoverError {

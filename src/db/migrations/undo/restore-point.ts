@@ -1,9 +1,9 @@
-import { HandoverError } from '../../errors.js'
-import type { ClassifiedStatement } from '../classifier/index.js'
-import type { Kind } from '../classifier/kinds.js'
-import { quoteName, type Connection } from '../connection.js'
-import { restoreStatements, RestoreRefusedError } from '../ddl/definition-restore.js'
-import { definitionDifference, readDefinition, sameDefinition, type TableDefinition } from '../ddl/table-definition.js'
+import { HandoverError } from '../../../errors.js'
+import type { ClassifiedStatement } from '../../classifier/index.js'
+import type { Kind } from '../../classifier/kinds.js'
+import { quoteName, type Connection } from '../../connection.js'
+import { restoreStatements, RestoreRefusedError } from '../../ddl/definition-restore.js'
+import { definitionDifference, readDefinition, sameDefinition, type TableDefinition } from '../../ddl/table-definition.js'
 import { restoreRowSnapshots, snapshotName, takeRowSnapshots, type RowSnapshot } from './row-snapshot.js'
 
 /**

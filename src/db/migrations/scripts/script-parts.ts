@@ -1,8 +1,8 @@
-import { classifyScript, splitStatements, type ClassifiedStatement } from '../classifier/index.js'
+import { classifyScript, splitStatements, type ClassifiedStatement } from '../../classifier/index.js'
 import type { ScriptOptions } from './migration-script.js'
 import { tokenizeScript, type SqlStatement } from './sql-statements.js'
-import { updateSignature } from '../capture/update-signature.js'
-import { restoredBy } from './restore-point.js'
+import { updateSignature } from '../../capture/update-signature.js'
+import { restoredBy } from '../undo/restore-point.js'
 
 /**
  * The parts of a migration script. `expand` is compatible with the old program and runs

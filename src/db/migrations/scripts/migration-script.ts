@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { InvalidInputError } from '../../errors.js'
-import type { ClassifiedStatement, SchemaModel } from '../classifier/index.js'
-import type { SchemaState } from '../classifier/schema-state.js'
+import { InvalidInputError } from '../../../errors.js'
+import type { ClassifiedStatement, SchemaModel } from '../../classifier/index.js'
+import type { SchemaState } from '../../classifier/schema-state.js'
 import { classifyMarked, deriveParts, SCRIPT_PARTS, type ScriptPart, type ScriptParts } from './script-parts.js'
 import { refuseOtherSchemas, withoutSchemaQualifiers } from './schema-qualifiers.js'
 import { tokenizeScript, type SqlToken } from './sql-statements.js'
-import { compareVersions, DEFAULT_VERSION_SCHEME, parseVersion, type Version, type VersionScheme } from './version.js'
+import { compareVersions, DEFAULT_VERSION_SCHEME, parseVersion, type Version, type VersionScheme } from '../versions/version.js'
 
 /** How a script is read beyond its own text. */
 export interface ScriptOptions {

@@ -1,6 +1,6 @@
-import { InvalidInputError } from '../../errors.js'
-import { isNode, type Node } from '../classifier/ast.js'
-import { parseStatement } from '../classifier/parse.js'
+import { InvalidInputError } from '../../../errors.js'
+import { isNode, type Node } from '../../classifier/ast.js'
+import { parseStatement } from '../../classifier/parse.js'
 import { quotedEnd, type SqlStatement } from './sql-statements.js'
 
 const BARE = /[A-Za-z_$][\w$]*/y

@@ -1,7 +1,7 @@
 import type { RowDataPacket } from 'mysql2/promise'
-import type { DatabaseConfig } from '../../config/config.js'
-import { HandoverError } from '../../errors.js'
-import { quoteName, tableExists, type Connection } from '../connection.js'
+import type { DatabaseConfig } from '../../../config/config.js'
+import { HandoverError } from '../../../errors.js'
+import { quoteName, tableExists, type Connection } from '../../connection.js'
 import { DEFAULT_VERSION_SCHEME, parseVersion, type Version, type VersionScheme } from './version.js'
 
 /** The version statement failed, or left the table saying something else. */

@@ -1,7 +1,7 @@
 import type { RowDataPacket } from 'mysql2/promise'
-import { HandoverError } from '../../errors.js'
-import type { ClassifiedStatement } from '../classifier/index.js'
-import { quoteName, tableExists, type Connection } from '../connection.js'
+import { HandoverError } from '../../../errors.js'
+import type { ClassifiedStatement } from '../../classifier/index.js'
+import { quoteName, tableExists, type Connection } from '../../connection.js'
 
 export const SOFT_DROP_PREFIX = '_handover_'
 

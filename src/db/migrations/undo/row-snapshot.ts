@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { RowDataPacket } from 'mysql2/promise'
-import { HandoverError } from '../../errors.js'
-import { quoteName, type Connection } from '../connection.js'
+import { HandoverError } from '../../../errors.js'
+import { quoteName, type Connection } from '../../connection.js'
 
 /** Tables holding a copy of rows a contract statement changes, until its run is finished or undone. */
 export const ROW_SNAPSHOT_PREFIX = '_handover_rows_'

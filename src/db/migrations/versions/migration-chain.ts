@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { HandoverError, InvalidInputError } from '../../errors.js'
-import { lintScript, type ClassifiedStatement, type SchemaModel } from '../classifier/index.js'
-import { SchemaState } from '../classifier/schema-state.js'
+import { HandoverError, InvalidInputError } from '../../../errors.js'
+import { lintScript, type ClassifiedStatement, type SchemaModel } from '../../classifier/index.js'
+import { SchemaState } from '../../classifier/schema-state.js'
 import { planChain, type PlannedScript } from './migration-planner.js'
-import { parseScript, scriptFileNames, scriptVersions, type MigrationScript } from './migration-script.js'
-import { tokenizeScript } from './sql-statements.js'
+import { parseScript, scriptFileNames, scriptVersions, type MigrationScript } from '../scripts/migration-script.js'
+import { tokenizeScript } from '../scripts/sql-statements.js'
 import { compareVersions, formatVersion, type Version, type VersionScheme } from './version.js'
 
 /** Every problem of every script on the chain, found at once: the author fixes them in one go. */

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../../errors.js'
+import { InvalidInputError } from '../../../errors.js'
 
 /**
  * A version as numbers compared part by part: 5.10.1 > 5.9.2. A pre-release qualifier

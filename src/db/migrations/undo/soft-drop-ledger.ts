@@ -1,5 +1,5 @@
 import type { RowDataPacket } from 'mysql2/promise'
-import { quoteName, type Connection } from '../connection.js'
+import { quoteName, type Connection } from '../../connection.js'
 import type { SoftDrop } from './soft-drop.js'
 
 /** Where soft drops are remembered until they are restored (undo) or purged (after the retention). */
