@@ -13,9 +13,13 @@
  *   refreshes these tables only when they were last read more than 100 ms ago (polled faster,
  *   they never change), so they are read at most every LOCK_SNAPSHOT_MS: a wait that lasts
  *   longer than that is always seen, a shorter one may not be.
- * A statement seen waiting on handover counts with the longest elapsed time seen for it
- * (INNODB_TRX's trx_wait_started has whole seconds only): it includes the statement's own
- * work around the wait, microseconds for a key lookup. Bounded in time and iterations.
+ * A statement seen waiting on handover counts with its elapsed time at the last sample that
+ * still found it in the state it waited in ('Updating' for a row lock, 'Waiting for table
+ * metadata lock'): INNODB_TRX's trx_wait_started has whole seconds only, and the statement's
+ * commit that follows the wait ('Commit', 'Updating status': the redo log's flush, which every
+ * write pays) is the host's, not handover's. So the figure is the wait plus the statement's
+ * work before it (microseconds for a key lookup), short by at most one sampling interval.
+ * Bounded in time and iterations.
  */
 import type { RowDataPacket } from 'mysql2/promise'
 import type { Connection } from '../../../src/db/connection.js'
@@ -66,8 +70,12 @@ const STATEMENT_TEXT = 60
 interface Running {
   elapsedMs: number
   kind?: WaitKind
+  /** The PROCESSLIST state the statement waited in: its time grows only while it stays there. */
+  waitState?: string
   statement: string
 }
+
+const METADATA_WAIT = 'Waiting for table metadata lock'
 
 export async function startStallSampler(options: StallSamplerOptions): Promise<StallSampler> {
   const { connection, holders, schema } = options
@@ -104,9 +112,13 @@ export async function startStallSampler(options: StallSamplerOptions): Promise<S
       const key = `${row.id}:${row.query}`
       seen.add(key)
       const ms = Number(row.ms)
+      const state = String(row.state ?? '')
       const entry: Running = running.get(key) ?? { elapsedMs: 0, statement: String(row.info ?? '') }
-      entry.elapsedMs = Math.max(entry.elapsedMs, ms)
-      if (String(row.state) === 'Waiting for table metadata lock') entry.kind = 'metadata lock'
+      if (state === METADATA_WAIT) {
+        entry.kind = 'metadata lock'
+        entry.waitState = state
+      }
+      if (entry.waitState === undefined || state === entry.waitState) entry.elapsedMs = Math.max(entry.elapsedMs, ms)
       running.set(key, entry)
       if (ms >= SUSPECT_MS && entry.kind === undefined) suspect = true
     }
@@ -120,7 +132,7 @@ export async function startStallSampler(options: StallSamplerOptions): Promise<S
 
   const sampleRowLocks = async (): Promise<void> => {
     const [rows] = await connection.query<RowDataPacket[]>(
-      `SELECT DISTINCT p.ID AS id, p.QUERY_ID AS query, p.TIME_MS AS ms, LEFT(p.INFO, ${STATEMENT_TEXT}) AS info
+      `SELECT DISTINCT p.ID AS id, p.QUERY_ID AS query, p.TIME_MS AS ms, p.STATE AS state, LEFT(p.INFO, ${STATEMENT_TEXT}) AS info
          FROM information_schema.INNODB_LOCK_WAITS w
          JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id
          JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id
@@ -134,6 +146,7 @@ export async function startStallSampler(options: StallSamplerOptions): Promise<S
       const entry: Running = running.get(key) ?? { elapsedMs: 0, statement: String(row.info ?? '') }
       entry.elapsedMs = Math.max(entry.elapsedMs, Number(row.ms))
       entry.kind = 'row lock'
+      entry.waitState = String(row.state ?? '')
       running.set(key, entry)
     }
   }
