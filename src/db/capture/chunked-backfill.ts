@@ -65,14 +65,6 @@ const THROTTLE_STEP_MS = 100
 const MAX_THROTTLE_MS = 5_000
 /** Transactions waiting for a row lock at once above which the next chunk waits: the service is contending. */
 const MAX_ROW_LOCK_WAITS = 4
-/**
- * Share of the redo log's checkpoint capacity (MariaDB's Innodb_checkpoint_age against
- * Innodb_checkpoint_max_age) above which the next chunk waits. From 7/8 of it InnoDB flushes
- * pages in a hurry, and at the whole of it every write waits for that flush, the service's
- * included, and a chunk caught there holds its rows' locks as long: a backfill writes faster
- * than the page cleaner flushes, so it waits for the cleaner below that point.
- */
-const MAX_CHECKPOINT_AGE_SHARE = 0.75
 
 /**
  * Runs a backfill UPDATE over key ranges, one short transaction per chunk: each chunk's row
@@ -169,20 +161,15 @@ function nextSize(size: number, elapsedMs: number, tuning: BackfillTuning): numb
 
 /**
  * Pauses after a chunk, and longer (bounded) while the server is busy: more threads running
- * than the tuning allows, transactions of the service waiting for row locks, or the redo log
- * close to forcing a flush (a server that does not report its checkpoint age is not held by it).
+ * than the tuning allows, or transactions of the service waiting for row locks.
  */
 async function throttle(connection: Connection, tuning: BackfillTuning, chunkMs: number, signal: AbortSignal | undefined): Promise<void> {
   if (tuning.pauseRatio > 0) await sleep(chunkMs * tuning.pauseRatio)
   for (let waited = 0; waited < MAX_THROTTLE_MS; waited += THROTTLE_STEP_MS) {
     signal?.throwIfAborted()
-    const [rows] = await connection.query<RowDataPacket[]>(
-      "SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_running', 'Innodb_row_lock_current_waits', 'Innodb_checkpoint_age', 'Innodb_checkpoint_max_age')",
-    )
+    const [rows] = await connection.query<RowDataPacket[]>("SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_running', 'Innodb_row_lock_current_waits')")
     const status = new Map(rows.map((row) => [String(row.Variable_name), Number(row.Value)]))
-    const checkpointCapacity = status.get('Innodb_checkpoint_max_age') ?? 0
-    const redoFull = checkpointCapacity > 0 && (status.get('Innodb_checkpoint_age') ?? 0) > checkpointCapacity * MAX_CHECKPOINT_AGE_SHARE
-    if ((status.get('Threads_running') ?? 0) <= tuning.maxThreadsRunning && (status.get('Innodb_row_lock_current_waits') ?? 0) <= MAX_ROW_LOCK_WAITS && !redoFull) return
+    if ((status.get('Threads_running') ?? 0) <= tuning.maxThreadsRunning && (status.get('Innodb_row_lock_current_waits') ?? 0) <= MAX_ROW_LOCK_WAITS) return
     await sleep(THROTTLE_STEP_MS)
   }
 }
