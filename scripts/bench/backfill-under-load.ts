@@ -6,9 +6,16 @@
  *   rebuild:  a contract ALTER the server runs by copying the table (a narrowing)
  * For each it prints the writers' p99 and longest write in steady state (the baseline) and
  * during the expand, their ratio, the contract's time with the writers stopped (how long
- * requests are held at the flip), and acknowledged writes missing (must be 0).
+ * requests are held at the flip), and acknowledged writes missing (must be 0). Beside the
+ * longest write, which includes the host's own outliers, it prints the longest time a write
+ * waited on a lock held by handover's connection (lib/handover-stall-sampler.ts) and the
+ * longest stretch in which no write completed, steady state against expand.
  *
- *   npx tsx scripts/bench/backfill-under-load.ts [--rows N] [--steady-seconds S] [--case backfill|rebuild] [--long-transactions R] [--after-ms MS]
+ * The server gets a buffer pool that holds the table, as a production server is sized for
+ * its data (--buffer-pool-mib, default 2048; raised only, set back at the end; 0 leaves the
+ * server as it is, to measure a table that does not fit).
+ *
+ *   npx tsx scripts/bench/backfill-under-load.ts [--rows N] [--steady-seconds S] [--case backfill|rebuild] [--long-transactions R] [--after-ms MS] [--buffer-pool-mib N]
  * (needs scripts/setup-env.sh; env from scripts/env-defaults.sh)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -22,6 +29,7 @@ import { rehearse } from '../../src/db/rehearsal/rehearsal.js'
 import { ensureMigrationTables, serviceExecutor } from '../../src/db/migrations/service-executor.js'
 import { startOrderWriter, type OrderState, type WriterReport } from '../lib/order-writer.js'
 import { benchDatabase } from './lib/bench-database.js'
+import { startStallSampler, type StallFigures, type StallSampler } from './lib/handover-stall-sampler.js'
 
 const CASES = {
   backfill: {
@@ -45,6 +53,9 @@ type CaseName = keyof typeof CASES
 
 /** Old rows the writers pick from: spread over the whole table, few enough to keep in memory. */
 const WORKING_SET = 200_000
+const MIB = 1024 * 1024
+/** How long a buffer pool resize may take before the bench gives up on it. */
+const RESIZE_LIMIT_MS = 120_000
 const rows = numberArg('--rows', 5_000_000)
 const steadySeconds = numberArg('--steady-seconds', 10)
 const afterMs = Number(stringArg('--after-ms') ?? 0)
@@ -53,11 +64,23 @@ const longTransactionRatio = Number(stringArg('--long-transactions') ?? 0)
 if (!(longTransactionRatio >= 0 && longTransactionRatio <= 0.5)) throw new Error(`--long-transactions must be a share from 0 to 0.5, got ${stringArg('--long-transactions')}`)
 const only = stringArg('--case')
 if (only !== undefined && !(only in CASES)) throw new Error(`--case must be one of ${Object.keys(CASES).join(', ')}, got ${only}`)
+const bufferPoolMib = Number(stringArg('--buffer-pool-mib') ?? 2048)
+if (!(Number.isInteger(bufferPoolMib) && bufferPoolMib >= 0 && bufferPoolMib <= 65_536)) throw new Error(`--buffer-pool-mib must be an integer from 0 to 65536, got ${stringArg('--buffer-pool-mib')}`)
 const password = process.env.HANDOVER_DB_PASSWORD
 if (!password) throw new Error('HANDOVER_DB_PASSWORD is not set: . scripts/env-defaults.sh first')
 
-for (const name of Object.keys(CASES) as CaseName[]) {
-  if (only === undefined || only === name) await runCase(name)
+const admin = await connect(benchDatabase('bench_admin'))
+const originalPool = await bufferPoolBytes(admin)
+try {
+  if (bufferPoolMib > 0 && originalPool < bufferPoolMib * MIB) await resizeBufferPool(admin, bufferPoolMib * MIB)
+  const used = await bufferPoolBytes(admin)
+  console.log(`innodb_buffer_pool_size ${used / MIB} MiB${used === originalPool ? ' (as the server had it)' : ` (raised from ${originalPool / MIB} MiB for the bench)`}`)
+  for (const name of Object.keys(CASES) as CaseName[]) {
+    if (only === undefined || only === name) await runCase(name)
+  }
+} finally {
+  if ((await bufferPoolBytes(admin)) !== originalPool) await resizeBufferPool(admin, originalPool)
+  await admin.end()
 }
 
 async function runCase(name: CaseName): Promise<void> {
@@ -65,6 +88,8 @@ async function runCase(name: CaseName): Promise<void> {
   const schema = config.schema
   const db = await connect(config)
   const dir = mkdtempSync(join(tmpdir(), 'bench-online-'))
+  let samplerDb: Connection | undefined
+  let sampler: StallSampler | undefined
   try {
     console.log(`\n== ${name}: ${rows.toLocaleString('en')} rows`)
     const seeded = await seed(db, schema)
@@ -73,13 +98,20 @@ async function runCase(name: CaseName): Promise<void> {
     const executor = serviceExecutor(db, config, 'bench', 'bench-run')
     const chain = readScripts(dir)
     executor.useAlgorithms(await rehearse(db, schema, chain))
+    // The executor runs everything (chunks, copies, DDL) on `db`: its id is handover's.
+    const [own] = await db.query<RowDataPacket[]>('SELECT CONNECTION_ID() AS id')
+    samplerDb = await connect(config)
     // A DDL (a trigger's CREATE) waits for every transaction open on the table when it runs, and
     // the service's writes queue behind it: --long-transactions R makes that share of writes a
     // 300 ms transaction, to measure that stall.
     const writer = await startOrderWriter({ schema, password: password!, seeded, customers: 50, workers: 8, maxDurationMs: 3_600_000, maxWrites: 10_000_000, longTransactionRatio })
+    // Sampling from the steady state on, so that its own load weighs on both phases alike.
+    sampler = await startStallSampler({ connection: samplerDb, holders: [Number(own[0]!.id)], schema, maxDurationMs: 3_600_000 })
     writer.markPhase('steady')
+    sampler.markPhase('steady')
     await sleep(steadySeconds * 1000)
     writer.markPhase('expand')
+    sampler.markPhase('expand')
     const captures: CaptureStep[] = []
     const expandStarted = performance.now()
     let backfillLine = ''
@@ -94,8 +126,10 @@ async function runCase(name: CaseName): Promise<void> {
     // slot only finishes what it has in flight, which stop() waits for. --after-ms keeps the
     // writers going longer, to see the contract replay a bigger backlog.
     writer.markPhase('after')
+    sampler.markPhase('after')
     await sleep(afterMs)
     const report = await writer.stop()
+    const stalls = await sampler.stop()
     const holdStarted = performance.now()
     await executor.applyPart(chain, 'contract')
     const holdMs = performance.now() - holdStarted
@@ -108,10 +142,15 @@ async function runCase(name: CaseName): Promise<void> {
     console.log(`steady state:  ${steady.count} writes, p50 ${steady.p50.toFixed(2)} ms, p99 ${steady.p99.toFixed(2)} ms, max ${steady.max.toFixed(0)} ms, ${steady.over100ms} over 100 ms`)
     console.log(`during expand: ${during.count} writes, p50 ${during.p50.toFixed(2)} ms, p99 ${during.p99.toFixed(2)} ms, max ${during.max.toFixed(0)} ms, ${during.over100ms} over 100 ms`)
     console.log(`write p99 during expand / steady: ${(during.p99 / steady.p99).toFixed(2)} (target <= 2)`)
-    console.log(`longest write during expand: ${during.max.toFixed(0)} ms, steady max ${steady.max.toFixed(0)} ms (target: stall < 100 ms)`)
+    console.log(`longest write during expand: ${during.max.toFixed(0)} ms, steady max ${steady.max.toFixed(0)} ms`)
+    console.log(`longest write stall held by handover during expand: ${stallLine(stalls.byPhase.expand)} (target < 100 ms)`)
+    console.log(`  (sampled: ${stalls.samples} samples, longest gap between two ${stalls.longestSampleGapMs.toFixed(0)} ms, ${stalls.lockSnapshots} row-lock snapshots; steady state: ${stallLine(stalls.byPhase.steady)}; after the expand: ${stallLine(stalls.byPhase.after)})`)
+    console.log(`longest gap with no write completed: steady ${(report.longestGapByPhase.steady ?? 0).toFixed(0)} ms, during expand ${(report.longestGapByPhase.expand ?? 0).toFixed(0)} ms`)
     console.log(`hold at the flip (the contract with writers stopped): ${holdMs.toFixed(0)} ms (target < 1000 ms)`)
     console.log(`acknowledged writes lost: ${lost}`)
   } finally {
+    await sampler?.stop().catch(() => undefined)
+    await samplerDb?.end()
     await db.query(`DROP DATABASE IF EXISTS ${schema}`)
     await db.query(`DROP DATABASE IF EXISTS ${schema}_journal`)
     await db.end()
@@ -161,6 +200,28 @@ async function lostWrites(db: Connection, schema: string, report: WriterReport, 
 function cents(amount: string): number {
   const [whole = '0', fraction = ''] = amount.split('.')
   return Number(whole) * 100 + Number(fraction.padEnd(2, '0').slice(0, 2))
+}
+
+function stallLine(figures: StallFigures | undefined): string {
+  if (!figures || figures.waits === 0) return 'none seen'
+  return `${figures.longestMs.toFixed(0)} ms (${figures.longest!.kind}: ${figures.longest!.statement}), ${figures.waits} writes waited on it, ${figures.over100ms} over 100 ms`
+}
+
+async function bufferPoolBytes(db: Connection): Promise<number> {
+  const [rows] = await db.query<RowDataPacket[]>('SELECT @@GLOBAL.innodb_buffer_pool_size AS size')
+  return Number(rows[0]!.size)
+}
+
+/** SET GLOBAL innodb_buffer_pool_size, then waits (bounded) for the server to report the resize done. */
+async function resizeBufferPool(db: Connection, bytes: number): Promise<void> {
+  await db.query('SET GLOBAL innodb_buffer_pool_size = ?', [bytes])
+  for (let waited = 0; waited < RESIZE_LIMIT_MS; waited += 100) {
+    const [rows] = await db.query<RowDataPacket[]>("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_resize_status'")
+    const status = String(rows[0]?.Value ?? '')
+    if ((status === '' || /completed/i.test(status)) && (await bufferPoolBytes(db)) === bytes) return
+    await sleep(100)
+  }
+  throw new Error(`the buffer pool did not reach ${bytes / MIB} MiB within ${RESIZE_LIMIT_MS / 1000} s`)
 }
 
 function numberArg(name: string, fallback: number): number {

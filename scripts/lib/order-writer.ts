@@ -26,6 +26,12 @@ export interface WriterReport {
   longestWriteMs: number
   /** Per phase label: acknowledged writes' p50, p99 and max latency, in ms. */
   latencyByPhase: Record<string, { count: number; p50: number; p99: number; max: number; over100ms: number }>
+  /**
+   * Per phase label: the longest stretch in which no write of any worker completed, in ms,
+   * from the phase's start to its end. A stall of the whole host stops every worker at once;
+   * a lock stops only the workers that touch its rows.
+   */
+  longestGapByPhase: Record<string, number>
   errors: string[]
 }
 
@@ -56,20 +62,29 @@ export async function startOrderWriter(options: WriterOptions): Promise<OrderWri
   const expected = new Map<number, OrderState | null>(options.seeded)
   const ids = [...options.seeded.keys()]
   const busy = new Set<number>()
-  const report: WriterReport = { inserts: 0, updates: 0, deletes: 0, longTransactions: 0, expected, writesByPhase: {}, longestWriteMs: 0, latencyByPhase: {}, errors: [] }
+  const report: WriterReport = { inserts: 0, updates: 0, deletes: 0, longTransactions: 0, expected, writesByPhase: {}, longestWriteMs: 0, latencyByPhase: {}, longestGapByPhase: {}, errors: [] }
   const latencies = new Map<string, number[]>()
   const maxWrites = options.maxWrites ?? 200_000
   const deadline = Date.now() + (options.maxDurationMs ?? 120_000)
   let phase = 'start'
   let stopped = false
   let writes = 0
+  let lastCompletion = performance.now()
+
+  /** Ends the current stretch without completions at `now` (a completion, or the phase's end). */
+  const closeGap = (now: number): void => {
+    report.longestGapByPhase[phase] = Math.max(report.longestGapByPhase[phase] ?? 0, now - lastCompletion)
+    lastCompletion = now
+  }
 
   /** Counts an acknowledged write; its latency only for single statements (a long transaction waits on purpose). */
   const acknowledged = (started: number, timed = true): void => {
+    const now = performance.now()
+    closeGap(now)
     writes++
     report.writesByPhase[phase] = (report.writesByPhase[phase] ?? 0) + 1
     if (!timed) return
-    const took = performance.now() - started
+    const took = now - started
     report.longestWriteMs = Math.max(report.longestWriteMs, took)
     const list = latencies.get(phase)
     if (list) list.push(took)
@@ -154,10 +169,12 @@ export async function startOrderWriter(options: WriterOptions): Promise<OrderWri
   let stopping: Promise<WriterReport> | undefined
   return {
     markPhase(label) {
+      closeGap(performance.now())
       phase = label
     },
     written: () => writes,
     stop() {
+      if (!stopped) closeGap(performance.now())
       stopped = true
       stopping ??= running.then(() => pool.end()).then(() => {
         for (const [label, values] of latencies) {

@@ -199,6 +199,7 @@ export class OnlineRebuilds {
     for (let round = 0; round < 1_000_000 && performance.now() <= until; round++) {
       const [pending] = await this.connection.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${this.name(spec.changes)}`)
       if (Number(pending[0]!.n) <= leave) break
+      if (leave > 0) await this.readAhead(spec, key, columns, batch)
       await this.connection.beginTransaction()
       try {
         const [rows] = await this.connection.query<RowDataPacket[]>(`SELECT ${names} FROM ${this.name(spec.changes)} ORDER BY ${names} LIMIT ${batch} FOR UPDATE`)
@@ -214,6 +215,21 @@ export class OnlineRebuilds {
       }
     }
     return replayed
+  }
+
+  /**
+   * While the service writes, the next batch's rows are read once with no lock before the
+   * batch locks its keys: the capture triggers of the service's writes to those rows wait for
+   * that lock, and a table that does not fit in memory is read from disk here instead of
+   * while they wait.
+   */
+  private async readAhead(spec: RebuildSpec, key: TableKey, columns: string, batch: number): Promise<void> {
+    const names = keyList(key)
+    const [rows] = await this.connection.query<RowDataPacket[]>(`SELECT ${names} FROM ${this.name(spec.changes)} ORDER BY ${names} LIMIT ${batch}`)
+    if (rows.length === 0) return
+    const where = keyIn(key, rows.map((row) => key.columns.map((column) => row[column.name])))
+    await this.connection.query(`SELECT ${columns} FROM ${this.name(spec.table)} WHERE ${where.sql}`, where.values)
+    await this.connection.query(`SELECT ${columns} FROM ${this.name(spec.shadow)} WHERE ${where.sql}`, where.values)
   }
 
   private async installKeyCapture(spec: RebuildSpec, key: TableKey): Promise<void> {
