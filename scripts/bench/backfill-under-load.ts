@@ -11,11 +11,13 @@
  * waited on a lock held by handover's connection (lib/handover-stall-sampler.ts) and the
  * longest stretch in which no write completed, steady state against expand.
  *
- * The server gets a buffer pool that holds the table, as a production server is sized for
- * its data (--buffer-pool-mib, default 2048; raised only, set back at the end; 0 leaves the
- * server as it is, to measure a table that does not fit).
+ * The server gets a buffer pool that holds the table and a redo log sized for a write-heavy
+ * server, as a production server is sized for its data and load (--buffer-pool-mib, default
+ * 2048; --redo-log-mib, default 1024; each raised only and set back at the end; 0 leaves the
+ * server as it is: a table that does not fit, or the default 96 MiB redo log, whose
+ * checkpoints stop every write of the server while a backfill fills it).
  *
- *   npx tsx scripts/bench/backfill-under-load.ts [--rows N] [--steady-seconds S] [--case backfill|rebuild] [--long-transactions R] [--after-ms MS] [--buffer-pool-mib N]
+ *   npx tsx scripts/bench/backfill-under-load.ts [--rows N] [--steady-seconds S] [--case backfill|rebuild] [--long-transactions R] [--after-ms MS] [--buffer-pool-mib N] [--redo-log-mib N]
  * (needs scripts/setup-env.sh; env from scripts/env-defaults.sh)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -66,20 +68,28 @@ const only = stringArg('--case')
 if (only !== undefined && !(only in CASES)) throw new Error(`--case must be one of ${Object.keys(CASES).join(', ')}, got ${only}`)
 const bufferPoolMib = Number(stringArg('--buffer-pool-mib') ?? 2048)
 if (!(Number.isInteger(bufferPoolMib) && bufferPoolMib >= 0 && bufferPoolMib <= 65_536)) throw new Error(`--buffer-pool-mib must be an integer from 0 to 65536, got ${stringArg('--buffer-pool-mib')}`)
+const redoLogMib = Number(stringArg('--redo-log-mib') ?? 1024)
+if (!(Number.isInteger(redoLogMib) && redoLogMib >= 0 && redoLogMib <= 65_536)) throw new Error(`--redo-log-mib must be an integer from 0 to 65536, got ${stringArg('--redo-log-mib')}`)
 const password = process.env.HANDOVER_DB_PASSWORD
 if (!password) throw new Error('HANDOVER_DB_PASSWORD is not set: . scripts/env-defaults.sh first')
 
 const admin = await connect(benchDatabase('bench_admin'))
 const originalPool = await bufferPoolBytes(admin)
+const originalRedo = await redoLogBytes(admin)
 try {
   if (bufferPoolMib > 0 && originalPool < bufferPoolMib * MIB) await resizeBufferPool(admin, bufferPoolMib * MIB)
   const used = await bufferPoolBytes(admin)
   console.log(`innodb_buffer_pool_size ${used / MIB} MiB${used === originalPool ? ' (as the server had it)' : ` (raised from ${originalPool / MIB} MiB for the bench)`}`)
+  // MariaDB resizes the redo log online (10.9 and later); the SET returns once it is done.
+  if (redoLogMib > 0 && originalRedo < redoLogMib * MIB) await admin.query('SET GLOBAL innodb_log_file_size = ?', [redoLogMib * MIB])
+  const redo = await redoLogBytes(admin)
+  console.log(`innodb_log_file_size ${redo / MIB} MiB${redo === originalRedo ? ' (as the server had it)' : ` (raised from ${originalRedo / MIB} MiB for the bench)`}`)
   for (const name of Object.keys(CASES) as CaseName[]) {
     if (only === undefined || only === name) await runCase(name)
   }
 } finally {
   if ((await bufferPoolBytes(admin)) !== originalPool) await resizeBufferPool(admin, originalPool)
+  if ((await redoLogBytes(admin)) !== originalRedo) await admin.query('SET GLOBAL innodb_log_file_size = ?', [originalRedo])
   await admin.end()
 }
 
@@ -205,6 +215,11 @@ function cents(amount: string): number {
 function stallLine(figures: StallFigures | undefined): string {
   if (!figures || figures.waits === 0) return 'none seen'
   return `${figures.longestMs.toFixed(0)} ms (${figures.longest!.kind}: ${figures.longest!.statement}), ${figures.waits} writes waited on it, ${figures.over100ms} over 100 ms`
+}
+
+async function redoLogBytes(db: Connection): Promise<number> {
+  const [rows] = await db.query<RowDataPacket[]>('SELECT @@GLOBAL.innodb_log_file_size AS size')
+  return Number(rows[0]!.size)
 }
 
 async function bufferPoolBytes(db: Connection): Promise<number> {
