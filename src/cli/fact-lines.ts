@@ -2,6 +2,7 @@
  * The line a person reads for each fact a run reports: the same words during the run
  * (progress), in `handover status` and after a resume, because all print from the fact.
  */
+import { redoLogAdvice } from '../db/capture/redo-log-check.js'
 import type { UpgradeFactReport } from '../protocol/events.js'
 
 type FactOf<T extends UpgradeFactReport['type']> = Extract<UpgradeFactReport, { type: T }>
@@ -28,6 +29,8 @@ export function factLine(fact: UpgradeFactReport): string {
       return `${fact.part}: capture finished (${fact.replayedRows} rows replayed, ${fact.removed} triggers and change tables removed)`
     case 'table-rebuilt':
       return `expand: ${fact.table} rebuilt beside itself for the contract, ${fact.rows} rows copied in ${fact.chunks} chunks (longest ${ms(fact.longestChunkSeconds)})`
+    case 'redo-log-small':
+      return `warning: ${redoLogAdvice(fact)}`
     case 'container-replaced':
       return `slot ${fact.slot} recreated on ${fact.image} (version ${fact.version})`
     case 'point-of-no-return-crossed':

@@ -105,6 +105,8 @@ export interface PlanJson {
   /** false when an upgrade along this plan would be refused; `refusals` says why. */
   allowed: boolean
   refusals: string[]
+  /** What an operator should know and may act on before the upgrade; nothing here refuses it. */
+  warnings: string[]
   scripts: Array<{
     name: string
     from: string

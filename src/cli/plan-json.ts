@@ -1,3 +1,4 @@
+import { redoLogAdvice } from '../db/capture/redo-log-check.js'
 import { holdProblem } from '../db/migrations/hold-estimate.js'
 import { restoredBy } from '../db/migrations/undo/restore-point.js'
 import { HistoryMismatchError } from '../db/migrations/history-consistency.js'
@@ -18,6 +19,7 @@ export function toPlanJson(plan: UpgradePlan): PlanJson {
     target: plan.target,
     allowed: refusals.length === 0,
     refusals,
+    warnings: plan.redoLog ? [redoLogAdvice(plan.redoLog)] : [],
     scripts: plan.steps.map((step) => ({
       name: step.script.name,
       from: formatVersion(step.from),

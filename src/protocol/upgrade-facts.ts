@@ -6,7 +6,7 @@
  */
 import type { FieldSpec } from './events.js'
 
-/** The parts of a migration script (db/migrations/script-parts.ts uses the same names). */
+/** The parts of a migration script (db/migrations/scripts/script-parts.ts uses the same names). */
 export const STATEMENT_PARTS = ['expand', 'contract', 'expand-undo', 'contract-undo'] as const
 export type StatementPart = (typeof STATEMENT_PARTS)[number]
 
@@ -55,6 +55,8 @@ export const UPGRADE_FACTS = {
   'soft-drop-made': { script: 'label', table: 'label', column: 'label?', softName: 'label' },
   /** The capture around a part: keys replayed, triggers and change tables removed. */
   'capture-finished': { part: 'part', replayedRows: 'count', removed: 'count' },
+  /** A table the expand rewrites (backfill, online rebuild) is bigger than the server's redo log: server-wide write stalls are likely. */
+  'redo-log-small': { table: 'label', tableMib: 'count', redoLogMib: 'count' },
   /** A table copied beside itself during the expand, for the contract to swap in. */
   'table-rebuilt': { table: 'label', rows: 'count', chunks: 'count', longestChunkSeconds: 'seconds' },
   'container-replaced': { slot: 'slot', image: 'label', version: 'version' },

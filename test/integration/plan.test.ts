@@ -65,8 +65,12 @@ t.test('an unmarked script is split with the live column types: widening is expa
   t.match(widen.stdout, /expand +line 1 +ALTER TABLE people MODIFY name VARCHAR\(300\) NOT NULL \(widen-column\)/, 'VARCHAR(200) to 300 widens: expand')
   t.match(widen.stdout, /expand +line 2 +ALTER TABLE people ADD COLUMN nick VARCHAR\(20\) NULL \(add-column\)/)
   const narrow = await runHandover(['plan', '--config', config, '--version', '3'])
-  t.equal(narrow.code, 1, 'narrowing cannot be undone by handover: refused')
-  t.match(narrow.stderr, /v3\.sql:1 \(narrow-column\): this contract change has no undo handover can derive .*give a `-- handover:contract-undo` that reverses it/)
+  t.equal(narrow.code, 0, 'a narrowing the server refuses rather than truncates is allowed', { output: narrow.stdout + narrow.stderr })
+  t.match(narrow.stdout, /contract +line 1 +ALTER TABLE people MODIFY name VARCHAR\(100\) NOT NULL \(narrow-column\).*\[undo: the table definition before it, put back\]/, 'contract, undone by its definition')
+  writeFileSync(join(migrations, 'v4.sql'), 'ALTER TABLE people MODIFY name CHAR(100) NOT NULL;\n')
+  const rounds = await runHandover(['plan', '--config', config, '--version', '4'])
+  t.equal(rounds.code, 1, 'a change of type (stored values change: CHAR pads) cannot be undone by handover: refused')
+  t.match(rounds.stderr, /v4\.sql:1 \(change-column-type\): this contract change has no undo handover can derive .*give a `-- handover:contract-undo` that reverses it/)
 })
 
 t.test('the plan says how a backfill runs and how long the contract holds requests; past maxWaitSeconds it is refused', async (t) => {

@@ -54,6 +54,7 @@ function printPlan(plan: PlanJson, output: Output): number {
   }
   output.out(`rehearsal on a copy of the schema: ${plan.rehearsal.statements} statements and ${plan.rehearsal.undoStatements} undo statements ran`)
   output.out(`the contract holds requests for about ${plan.hold.estimateSeconds.toFixed(1)} s (proxy.buffer.maxWaitSeconds: ${plan.hold.maxWaitSeconds} s)`)
+  for (const warning of plan.warnings) output.out(`warning: ${warning}`)
   for (const problem of plan.refusals) output.err(`refused: ${problem}`)
   return plan.allowed ? EXIT.OK : EXIT.FAILED
 }

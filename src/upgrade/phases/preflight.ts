@@ -1,3 +1,4 @@
+import { redoLogShortfall, rewrittenTables } from '../../db/capture/redo-log-check.js'
 import { SLOT_NAMES } from '../../config/config.js'
 import { undoAdvice } from '../../db/migrations/scripts/migration-script.js'
 import { checkHold, estimateContractHold } from '../../db/migrations/hold-estimate.js'
@@ -36,6 +37,8 @@ export const preflight: Phase = {
     context.report({ type: 'rehearsal-passed', statements: rehearsed.length, copying: copies.map((statement) => `${statement.script}:${statement.line}`) })
     const online = await context.migrations.plannedRebuilds(context.scripts)
     for (const spec of online) context.report({ type: 'rebuild-planned', script: spec.script, table: spec.table })
+    const shortfall = await redoLogShortfall(context.db, context.config.database.schema, rewrittenTables(context.scripts, rehearsed, online))
+    if (shortfall) context.report({ type: 'redo-log-small', ...shortfall })
     const hold = await estimateContractHold(context.db, context.config.database.schema, context.scripts, rehearsed, online)
     if (hold.statements.length) context.report({ type: 'hold-estimated', seconds: hold.seconds, statements: hold.statements.map((entry) => `${entry.script}:${entry.line} ${entry.how} ${entry.table}`) })
     checkHold(hold, context.config.proxy.buffer.maxWaitSeconds)

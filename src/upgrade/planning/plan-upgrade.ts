@@ -6,6 +6,7 @@ import { historyDifferences } from '../../db/migrations/history-consistency.js'
 import { MigrationHistory } from '../../db/migrations/migration-history.js'
 import type { MigrationScript } from '../../db/migrations/scripts/migration-script.js'
 import { planRebuilds, type RebuildSpec } from '../../db/capture/online-rebuild.js'
+import { redoLogShortfall, rewrittenTables, type RedoLogShortfall } from '../../db/capture/redo-log-check.js'
 import { estimateContractHold, type HoldEstimate } from '../../db/migrations/hold-estimate.js'
 import { rehearse, type RehearsedStatement } from '../../db/rehearsal/rehearsal.js'
 import { compareVersions, formatVersion, parseVersion, type Version } from '../../db/migrations/versions/version.js'
@@ -27,6 +28,8 @@ export interface UpgradePlan {
   maxWaitSeconds: number
   /** Statements recorded as applied whose effect the schema lacks: an upgrade refuses them. */
   staleHistory: string[]
+  /** A table the expand rewrites that is bigger than the server's redo log. */
+  redoLog?: RedoLogShortfall
 }
 
 /** Statements the history records as applied whose effect the schema lacks (empty before any run). */
@@ -59,7 +62,9 @@ export async function planUpgrade(config: HandoverConfig, target: string): Promi
     const rehearsed = await rehearse(db, config.database.schema, scripts, undefined, (copy, asCopyUser) => rehearseVersionWrite(asCopyUser, config.database, target, copy))
     const algorithms = new Map(rehearsed.filter((s) => s.part === 'contract').map((s) => [`${s.script}#${s.index}`, s.algorithm]))
     const rebuiltOnline = await planRebuilds(db, config.database.schema, scripts, (script, index) => algorithms.get(`${script}#${index}`))
-    return { ...base, steps, rehearsed, hold: await estimateContractHold(db, config.database.schema, scripts, rehearsed, rebuiltOnline), rebuiltOnline, staleHistory: stale }
+    const hold = await estimateContractHold(db, config.database.schema, scripts, rehearsed, rebuiltOnline)
+    const redoLog = await redoLogShortfall(db, config.database.schema, rewrittenTables(scripts, rehearsed, rebuiltOnline))
+    return { ...base, steps, rehearsed, hold, rebuiltOnline, staleHistory: stale, ...(redoLog ? { redoLog } : {}) }
   } finally {
     await db.end()
   }
