@@ -115,7 +115,10 @@ t.test('an unmarked contract that changed rows and definitions before it failed 
   const [created] = await svc.db.query<RowDataPacket[]>(`SHOW CREATE TABLE \`${svc.schema}\`.people`)
   t.notMatch(String(created[0]!['Create Table']), /id_name|first_name|_handover_/, 'no key, column or soft-dropped column of the run is left')
   t.match(String(created[0]!['Create Table']), /`name` varchar\(200\) NOT NULL/, 'name is back as it was')
-  const [tables] = await svc.db.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE '\\_handover%'", [svc.schema])
+  const [tables] = await svc.db.query<RowDataPacket[]>(
+    "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE (TABLE_SCHEMA = ? AND TABLE_NAME LIKE '\\_handover%') OR (TABLE_SCHEMA = ? AND TABLE_NAME LIKE 'handover\\_rows\\_%')",
+    [svc.schema, JOURNAL_SCHEMA],
+  )
   t.equal(Number(tables[0]!.n), 0, 'no copy of rows is left behind')
 })
 

@@ -77,6 +77,8 @@ export interface ExecutorOptions {
   backfillTuning?: BackfillTuning
   /** Rehearsal: try each ALTER's algorithms cheapest first and report which the server took. */
   probeAlgorithms?: boolean
+  /** Where copies of rows for a contract's undo go (the journal schema; the schema itself when absent). */
+  snapshotStore?: string
 }
 
 const LOCK_WAIT_TIMEOUT_ERRNO = 1205
@@ -171,7 +173,9 @@ export class MigrationExecutor {
    * forgotten so a later run starts clean.
    */
   async undoPart(scripts: readonly MigrationScript[], forward: ScriptPart, undo: ScriptPart, onApplied?: (event: StatementApplied) => void, signal?: AbortSignal): Promise<void> {
-    const { history, softDrops } = this.options
+    const { history, softDrops, connection, schema } = this.options
+    // Undo statements name tables as the scripts do; an abort or a resumed rollback comes here first.
+    await connection.query(`USE ${quoteName(schema)}`)
     // The capture triggers name the columns the expand added: they go before those columns do.
     if (forward === 'expand') {
       await this.backfills.remove(scripts)
@@ -180,12 +184,10 @@ export class MigrationExecutor {
     for (const script of [...scripts].reverse()) {
       const drops = await softDrops.ofScript(script.name)
       const touched = await history.touchedIndexes(script, forward)
-      if (touched.size === 0 && drops.length === 0) continue
+      const restorable = forward === 'contract' ? (await history.restorePoints(script, forward)).size : 0
+      if (touched.size === 0 && drops.length === 0 && restorable === 0) continue
       if (forward === 'contract' && !script.marked) {
-        const points = [...(await history.restorePoints(script, 'contract')).values()].map((point) => JSON.parse(point) as RestorePoint)
         await this.undoContractByStatement(script, touched, drops, onApplied, signal)
-        await history.forget(script, forward)
-        for (const rows of points.flatMap((point) => point.rows ?? [])) await dropSnapshot(this.options.connection, this.options.schema, rows.snapshot)
       } else {
         for (const drop of drops) await this.restoreSoftDrop(script, undo, drop, signal)
         // A contract made only of rebuilt tables is undone exactly by swapping them back; its
@@ -208,8 +210,10 @@ export class MigrationExecutor {
     // Drops recorded without their statement (by an older version) go first, as they always did.
     for (const drop of drops.filter((drop) => drop.index === undefined)) await this.restoreSoftDrop(script, 'contract-undo', drop, signal)
     const points = await history.restorePoints(script, 'contract')
-    // A statement that failed changed nothing (a DDL is atomic, a data change rolled back): only those that ran or may have.
-    const indexes = new Set([...touched, ...drops.flatMap((drop) => (drop.index === undefined ? [] : [drop.index]))])
+    // A statement with a restore point is undone even if recorded as failed: a resumed run that
+    // ran again a DDL the killed one had committed fails on it, and restoring a table as it was
+    // changes nothing.
+    const indexes = new Set([...touched, ...points.keys(), ...drops.flatMap((drop) => (drop.index === undefined ? [] : [drop.index]))])
     for (const index of [...indexes].sort((a, b) => b - a)) {
       const statement = script.parts.contract[index]
       if (!statement) continue
@@ -220,15 +224,19 @@ export class MigrationExecutor {
         ran.push(sql)
       }
       for (const drop of drops.filter((drop) => drop.index === index)) await this.restoreSoftDrop(script, 'contract-undo', drop, signal)
-      const point = points.get(index)
-      if (point !== undefined) {
-        await restoreTo(connection, schema, JSON.parse(point) as RestorePoint, run).catch((error: unknown) => {
+      const point = points.has(index) ? (JSON.parse(points.get(index)!) as RestorePoint) : undefined
+      if (point) {
+        await restoreTo(connection, schema, point, run).catch((error: unknown) => {
           if (error instanceof StatementFailedError) throw error
           throw new StatementFailedError(script.name, statement.line, 'contract-undo', errorMessage(error))
         })
       } else if (statement.classified?.deferredBy !== undefined && statement.classified.undo) {
         for (const sql of undoSql(statement.classified.undo)) await run(sql)
       }
+      // Each statement is forgotten as soon as it is undone: an undo cut off and run again
+      // goes on from the next one instead of undoing this one over what came after.
+      await history.forgetStatement(script, 'contract', index)
+      for (const rows of point?.rows ?? []) await dropSnapshot(connection, rows)
       if (ran.length) onApplied?.({ script: script.name, part: 'contract-undo', index, line: statement.line, durationMs: performance.now() - started, skipped: false })
     }
   }
@@ -242,7 +250,7 @@ export class MigrationExecutor {
 
   /** Drops the copies of rows contract statements were undone with: a finished run needs none, and they hold the service's data. */
   async dropRowSnapshots(): Promise<string[]> {
-    return dropAllSnapshots(this.options.connection, this.options.schema)
+    return dropAllSnapshots(this.options.connection, this.options.snapshotStore ?? this.options.schema, this.options.schema)
   }
 
   /** Drops for real what contracts renamed, once they are older than the retention. */
@@ -335,7 +343,8 @@ export class MigrationExecutor {
     // runs strictly, so a value that does not fit fails it instead of changing.
     const restoreBy = part === 'contract' && !soft && !script.marked ? restoredBy(statement.classified) : undefined
     const restorable = restoreBy === 'definition'
-    const restorePoint = restoreBy ? JSON.stringify(await takeRestorePoint(connection, schema, statement.classified!, script.name, index)) : undefined
+    const place = { store: this.options.snapshotStore ?? schema, script: script.name, index }
+    const restorePoint = restoreBy ? JSON.stringify(await takeRestorePoint(connection, schema, statement.classified!, place)) : undefined
     const sql = indexStatementAsAlter(written) ?? written
     const dataChange = DATA_CHANGE.test(sql)
     const waitedFor = dataChange || probeAlgorithms ? [] : await waitForOpenTransactions(connection, OPEN_TRANSACTION_WAIT_MS)

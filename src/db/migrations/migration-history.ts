@@ -36,6 +36,8 @@ export interface StatementLedger {
   record(script: MigrationScript, part: ScriptPart, index: number, runId: string, durationMs: number): Promise<void>
   recordFailure(script: MigrationScript, part: ScriptPart, index: number, runId: string, durationMs: number, error: string): Promise<void>
   forget(script: MigrationScript, part: ScriptPart): Promise<void>
+  /** One statement counts as not run: its undo is done. */
+  forgetStatement(script: MigrationScript, part: ScriptPart, index: number): Promise<void>
 }
 
 /**
@@ -144,6 +146,10 @@ export class MigrationHistory implements StatementLedger {
          applied_at = VALUES(applied_at), duration_ms = VALUES(duration_ms), applied_by = VALUES(applied_by), result = VALUES(result), error = VALUES(error)`,
       [this.service, script.name, part, index, script.checksum, runId, Math.round(durationMs), this.operator, result, error, restorePoint],
     )
+  }
+
+  async forgetStatement(script: MigrationScript, part: ScriptPart, index: number): Promise<void> {
+    await this.connection.query(`DELETE FROM ${this.table} WHERE service = ? AND script = ? AND part = ? AND statement_index = ?`, [this.service, script.name, part, index])
   }
 
   /** After an undo part ran, the forward part it reversed counts as not applied. */

@@ -16,6 +16,7 @@ export function serviceExecutor(connection: Connection, database: DatabaseConfig
     runId,
     history: new MigrationHistory(connection, database.journalSchema, service),
     softDrops: new SoftDropTable(connection, database.journalSchema, service),
+    snapshotStore: database.journalSchema,
   })
 }
 

@@ -36,6 +36,11 @@ export class RehearsalHistory implements StatementLedger {
 
   async recordFailure(): Promise<void> {}
 
+  async forgetStatement(script: MigrationScript, part: ScriptPart, index: number): Promise<void> {
+    this.applied.get(`${script.name}/${part}`)?.delete(index)
+    this.points.get(`${script.name}/${part}`)?.delete(index)
+  }
+
   async forget(script: MigrationScript, part: ScriptPart): Promise<void> {
     this.applied.delete(`${script.name}/${part}`)
     this.points.delete(`${script.name}/${part}`)

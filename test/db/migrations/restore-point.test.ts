@@ -96,8 +96,8 @@ for (const [what, sql] of CONTRACTS) {
     const before = await snapshot(test.db, test.schema)
     const executor = serviceExecutor(connection, test.config, 'defundo', 'run-1')
     await executor.applyPart([script], 'contract')
-    t.not((await snapshot(test.db, test.schema)).definitions.join('\n'), before.definitions.join('\n'), 'the contract changed a definition')
-    t.not((await snapshot(test.db, test.schema)).rows === before.rows && /^\s*(UPDATE|DELETE|INSERT)/m.test(sql), true, 'a data change changed rows')
+    const changed = await snapshot(test.db, test.schema)
+    t.ok(changed.definitions.join('\n') !== before.definitions.join('\n') || changed.rows !== before.rows, 'the contract changed a definition or rows')
     await executor.undoPart([script], 'contract', 'contract-undo')
     const after = await snapshot(test.db, test.schema)
     t.same(after.definitions, before.definitions, 'every definition is the one before, and no copy of rows is left')
@@ -116,15 +116,63 @@ t.test('a data change of a table with triggers is refused before it runs, naming
   t.equal((await snapshot(test.db, test.schema)).rows, before.rows, 'nothing changed')
 })
 
-t.test('a finished run drops every copy of rows: they hold the service data', async (t) => {
+t.test('a finished run drops every copy of rows: they hold the service data, and live in the journal schema, not the service one', async (t) => {
   const { test, connection, parse } = await setup(t)
   const script = await parse('DELETE FROM people WHERE id = 1;\n')
   const executor = serviceExecutor(connection, test.config, 'defundo', 'run-1')
   await executor.applyPart([script], 'contract')
-  const copies = await executor.dropRowSnapshots()
-  t.equal(copies.length, 2, 'people and badges, which its foreign key cascades into, had a copy')
-  const [left] = await test.db.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE '\\_handover\\_rows%'", [test.schema])
-  t.equal(Number(left[0]!.n), 0)
+  const copies = async (schema: string): Promise<number> =>
+    Number((await test.db.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE 'handover\\_rows\\_%'", [schema]))[0][0]!.n)
+  t.equal(await copies(test.journalSchema), 2, 'people and badges, which its foreign key cascades into, have a copy in the journal schema')
+  t.equal(await copies(test.schema), 0, 'none in the service schema')
+  t.equal((await executor.dropRowSnapshots()).length, 2)
+  t.equal(await copies(test.journalSchema), 0)
+})
+
+t.test('a DDL a killed run had committed, run again by the resumed run and failed there, is still undone', async (t) => {
+  const { test, connection, parse } = await setup(t)
+  const script = await parse('ALTER TABLE people DROP FOREIGN KEY people_team;\n')
+  const before = await snapshot(test.db, test.schema)
+  const history = new MigrationHistory(connection, test.journalSchema, 'defundo')
+  await history.recordStart(script, 'contract', 0, 'run-1', JSON.stringify(await takeRestorePoint(connection, test.schema, script.parts.contract[0]!.classified!)))
+  await connection.query(`USE \`${test.schema}\``)
+  await connection.query(script.parts.contract[0]!.sql)
+  const executor = serviceExecutor(connection, test.config, 'defundo', 'run-2')
+  await t.rejects(executor.applyPart([script], 'contract'), { code: 'STATEMENT_FAILED' }, 'the resumed run fails on the key that is gone')
+  await executor.undoPart([script], 'contract', 'contract-undo')
+  t.same(await snapshot(test.db, test.schema), before, 'the foreign key is back')
+})
+
+t.test('an undo cut off halfway and run again goes on from where it stopped', async (t) => {
+  const { test, connection, parse } = await setup(t)
+  const script = await parse('ALTER TABLE people CHANGE email mail VARCHAR(500) NULL;\nALTER TABLE people MODIFY mail VARCHAR(500) NOT NULL;\nUPDATE people SET mail = UPPER(mail);\n')
+  const before = await snapshot(test.db, test.schema)
+  const executor = serviceExecutor(connection, test.config, 'defundo', 'run-1')
+  await executor.applyPart([script], 'contract')
+  // The undo is cut off after it undid the last two statements: the first one's row is still there.
+  const history = new MigrationHistory(connection, test.journalSchema, 'defundo')
+  const partial = { ...script, parts: { ...script.parts, contract: script.parts.contract } }
+  const points = await history.restorePoints(partial, 'contract')
+  t.equal(points.size, 3)
+  let undone = 0
+  await executor.undoPart([script], 'contract', 'contract-undo', () => {
+    if (++undone === 2) throw new Error('cut off')
+  }).catch(() => undefined)
+  t.equal((await history.restorePoints(script, 'contract')).size, 1, 'two statements are undone and forgotten')
+  await executor.undoPart([script], 'contract', 'contract-undo')
+  t.same(await snapshot(test.db, test.schema), before, 'the undo run again finishes it exactly')
+})
+
+t.test('copies of rows keep what the server would renumber or collide on: a 0 id, values shifted between rows', async (t) => {
+  const { test, connection, parse } = await setup(t)
+  await test.db.query(`SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO'); INSERT INTO \`${test.schema}\`.teams (id, name) VALUES (0, 'zero');
+    CREATE TABLE \`${test.schema}\`.ranks (id INT PRIMARY KEY, pos INT NOT NULL, UNIQUE KEY pos (pos)); INSERT INTO \`${test.schema}\`.ranks VALUES (1, 1), (2, 2), (3, 3)`)
+  const script = await parse("UPDATE teams SET name = UPPER(name);\nUPDATE ranks SET pos = pos + 1 ORDER BY pos DESC;\n")
+  const before = await snapshot(test.db, test.schema)
+  const executor = serviceExecutor(connection, test.config, 'defundo', 'run-1')
+  await executor.applyPart([script], 'contract')
+  await executor.undoPart([script], 'contract', 'contract-undo')
+  t.same(await snapshot(test.db, test.schema), before, 'team 0 is still 0, and every rank is back in its place')
 })
 
 t.test('a narrowing that would truncate a value fails the contract in strict mode, whatever the session had, and changes nothing', async (t) => {

@@ -74,7 +74,7 @@ function compareColumn(table: TableName, current: ColumnState, next: ColumnDefin
   if (type.verdict === 'widen') aspects.push(['widen-column', `widens ${label} from ${type.detail}`])
   if (!current.nullable && nullable) aspects.push(['drop-not-null', `makes ${label} nullable`])
   if (aspects.length === 0) return ['restate-column', `restates ${label} as ${describe(next)}`, false]
-  return [aspects[0]![0], aspects.map(([, fact]) => fact).join(', and '), type.rounds === true]
+  return [aspects[0]![0], aspects.map(([, fact]) => fact).join(', and '), type.verdict === 'change' || type.rounds === true]
 }
 
 /** An expand change of a column is kept on rollback: the old version works with it. */

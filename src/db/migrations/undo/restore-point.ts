@@ -69,10 +69,14 @@ export interface RestorePoint {
   rows?: RowSnapshot[]
 }
 
-/** `script` and `index` name the copy of rows, so a run that takes it again replaces its own. */
-export async function takeRestorePoint(connection: Connection, schema: string, classified: ClassifiedStatement, script = '', index = 0): Promise<RestorePoint> {
+/**
+ * `store` is the schema copies of rows go to; `script` and `index` name the copy, so a run
+ * that takes it again replaces its own.
+ */
+export async function takeRestorePoint(connection: Connection, schema: string, classified: ClassifiedStatement, place: { store?: string; script?: string; index?: number } = {}): Promise<RestorePoint> {
   if (restoredBy(classified) === 'rows') {
-    return { tables: [], renamedColumns: {}, rows: await takeRowSnapshots(connection, schema, classified.clauses[0]!.table, snapshotName(script, index)) }
+    const name = snapshotName(schema, place.script ?? '', place.index ?? 0)
+    return { tables: [], renamedColumns: {}, rows: await takeRowSnapshots(connection, schema, classified.clauses[0]!.table, place.store ?? schema, name) }
   }
   const point: RestorePoint = { tables: [], renamedColumns: {} }
   for (const clause of classified.clauses) {
@@ -118,7 +122,7 @@ export async function restoreTo(connection: Connection, schema: string, point: R
       throw error
     }
     for (const sql of statements) {
-      await run(sql)
+      await (addsForeignKeys(sql) ? withoutForeignKeyChecks(connection, () => run(sql)) : run(sql))
       ran.push(sql)
     }
     const restored = await readDefinition(connection, schema, before.name)
@@ -127,4 +131,22 @@ export async function restoreTo(connection: Connection, schema: string, point: R
     }
   }
   return ran
+}
+
+/** The last ALTER of a restore, which only adds foreign keys back (see restoreStatements). */
+function addsForeignKeys(sql: string): boolean {
+  return /^ALTER TABLE `(?:[^`]|``)+` ADD CONSTRAINT `(?:[^`]|``)+` FOREIGN KEY /.test(sql)
+}
+
+/**
+ * The rows satisfied these keys before the contract and the undo of every later statement
+ * has run: checking them again would make the server copy the whole table to add each one.
+ */
+async function withoutForeignKeyChecks(connection: Connection, work: () => Promise<void>): Promise<void> {
+  await connection.query('SET SESSION foreign_key_checks = 0')
+  try {
+    await work()
+  } finally {
+    await connection.query('SET SESSION foreign_key_checks = 1')
+  }
 }
