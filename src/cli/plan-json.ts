@@ -12,6 +12,7 @@ export function toPlanJson(plan: UpgradePlan): PlanJson {
   const refusals = plan.steps.flatMap((step) => step.script.undoProblems.map((problem) => `${problem}; ${undoAdvice(step.script)}; a failed upgrade could not roll it back`))
   if (plan.hold.seconds > plan.maxWaitSeconds) refusals.push(holdProblem(plan.hold, plan.maxWaitSeconds))
   if (plan.staleHistory.length) refusals.push(new HistoryMismatchError(plan.staleHistory).message)
+  refusals.push(...plan.rowUndoProblems)
   const undo = plan.rehearsed.filter((s) => s.part.endsWith('-undo')).length
   return {
     schema: plan.schema,

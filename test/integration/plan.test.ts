@@ -143,3 +143,18 @@ t.test('a script that names the live schema explicitly cannot change it during p
   t.equal(other.code, 2, 'another schema is refused as bad input', { output: other.stdout + other.stderr })
   t.match(other.stderr, /v2\.sql:3: names the schema elsewhere_db/)
 })
+
+t.test('a contract data change on a table with triggers is refused by plan, before anything runs: its undo could not copy what they write', async (t) => {
+  const migrations = mkdtempSync(join(tmpdir(), 'handover-plan-'))
+  t.teardown(() => rmSync(migrations, { recursive: true, force: true }))
+  writeFileSync(join(migrations, 'v2.sql'), 'UPDATE people SET name = UPPER(name);\n')
+  const { test, config } = await withSchemaAt(t, '1', migrations)
+  const plain = await runHandover(['plan', '--config', config, '--version', '2'])
+  t.equal(plain.code, 0, 'without a trigger the data change is undone from a copy of its rows', { output: plain.stdout + plain.stderr })
+  t.match(plain.stdout, /\[undo: the rows before it, from a copy taken while requests are held\]/)
+  await test.db.query(`CREATE TABLE \`${test.schema}\`.audit (id BIGINT AUTO_INCREMENT PRIMARY KEY, person BIGINT NOT NULL)`)
+  await test.db.query(`CREATE TRIGGER \`${test.schema}\`.people_audit AFTER UPDATE ON \`${test.schema}\`.people FOR EACH ROW INSERT INTO \`${test.schema}\`.audit (person) VALUES (NEW.id)`)
+  const refused = await runHandover(['plan', '--config', config, '--version', '2'])
+  t.equal(refused.code, 1, 'plan refuses', { output: refused.stdout + refused.stderr })
+  t.match(refused.stderr, /refused: v2\.sql:1 \(dml\): people has trigger people_audit: what a trigger writes has no copy, so handover cannot undo this data change; mark the script and give a `-- handover:contract-undo`/)
+})

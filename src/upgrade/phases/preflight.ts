@@ -1,3 +1,5 @@
+import { triggerProblems } from '../../db/migrations/undo/row-snapshot.js'
+import { rowRestoredStatements } from '../../db/migrations/undo/restore-point.js'
 import { redoLogShortfall, rewrittenTables } from '../../db/capture/redo-log-check.js'
 import { SLOT_NAMES } from '../../config/config.js'
 import { undoAdvice } from '../../db/migrations/scripts/migration-script.js'
@@ -28,6 +30,8 @@ export const preflight: Phase = {
       if (!container?.running) throw new PreflightError(`slot ${slot} of ${service.name} has no running container; deploy it first`)
     }
     await checkScripts(context)
+    const triggers = await triggerProblems(context.db, context.config.database.schema, rowRestoredStatements(context.scripts))
+    if (triggers.length) throw new PreflightError(`a failed upgrade could not roll back: ${triggers.join('; ')}`)
     context.report({ type: 'plan-made', scripts: context.scripts.map((script) => script.name) })
     const rehearsed = await rehearse(context.db, context.config.database.schema, context.scripts, signal, (copy, asCopyUser) =>
       rehearseVersionWrite(asCopyUser, context.config.database, context.to.version, copy),

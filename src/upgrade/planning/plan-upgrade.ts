@@ -6,6 +6,8 @@ import { historyDifferences } from '../../db/migrations/history-consistency.js'
 import { MigrationHistory } from '../../db/migrations/migration-history.js'
 import type { MigrationScript } from '../../db/migrations/scripts/migration-script.js'
 import { planRebuilds, type RebuildSpec } from '../../db/capture/online-rebuild.js'
+import { triggerProblems } from '../../db/migrations/undo/row-snapshot.js'
+import { rowRestoredStatements } from '../../db/migrations/undo/restore-point.js'
 import { redoLogShortfall, rewrittenTables, type RedoLogShortfall } from '../../db/capture/redo-log-check.js'
 import { estimateContractHold, type HoldEstimate } from '../../db/migrations/hold-estimate.js'
 import { rehearse, type RehearsedStatement } from '../../db/rehearsal/rehearsal.js'
@@ -30,6 +32,8 @@ export interface UpgradePlan {
   staleHistory: string[]
   /** A table the expand rewrites that is bigger than the server's redo log. */
   redoLog?: RedoLogShortfall
+  /** Contract data changes handover could not undo (a table with triggers): an upgrade refuses them. */
+  rowUndoProblems: string[]
 }
 
 /** Statements the history records as applied whose effect the schema lacks (empty before any run). */
@@ -55,7 +59,7 @@ export async function planUpgrade(config: HandoverConfig, target: string): Promi
   try {
     const current = await readSchemaVersion(db, config.database, config.migrations.versions)
     const base = { schema: config.database.schema, current: formatVersion(current), target, maxWaitSeconds: config.proxy.buffer.maxWaitSeconds }
-    if (compareVersions(current, targetVersion) >= 0) return { ...base, steps: [], rehearsed: [], hold: { seconds: 0, statements: [] }, rebuiltOnline: [], staleHistory: [] }
+    if (compareVersions(current, targetVersion) >= 0) return { ...base, steps: [], rehearsed: [], hold: { seconds: 0, statements: [] }, rebuiltOnline: [], staleHistory: [], rowUndoProblems: [] }
     const steps = await planScripts(db, config, current, targetVersion)
     const scripts = steps.map((step) => step.script)
     const stale = await staleHistory(db, config, scripts)
@@ -64,7 +68,8 @@ export async function planUpgrade(config: HandoverConfig, target: string): Promi
     const rebuiltOnline = await planRebuilds(db, config.database.schema, scripts, (script, index) => algorithms.get(`${script}#${index}`))
     const hold = await estimateContractHold(db, config.database.schema, scripts, rehearsed, rebuiltOnline)
     const redoLog = await redoLogShortfall(db, config.database.schema, rewrittenTables(scripts, rehearsed, rebuiltOnline))
-    return { ...base, steps, rehearsed, hold, rebuiltOnline, staleHistory: stale, ...(redoLog ? { redoLog } : {}) }
+    const rowUndoProblems = await triggerProblems(db, config.database.schema, rowRestoredStatements(scripts))
+    return { ...base, steps, rehearsed, hold, rebuiltOnline, staleHistory: stale, rowUndoProblems, ...(redoLog ? { redoLog } : {}) }
   } finally {
     await db.end()
   }

@@ -150,3 +150,10 @@ async function withoutForeignKeyChecks(connection: Connection, work: () => Promi
     await connection.query('SET SESSION foreign_key_checks = 1')
   }
 }
+
+/** Each contract data change of the scripts without markers, undone from a copy of its table's rows. */
+export function rowRestoredStatements(scripts: readonly { name: string; marked: boolean; parts: { contract: readonly { line: number; classified?: ClassifiedStatement }[] } }[]): { where: string; table: string }[] {
+  return scripts.flatMap((script) =>
+    script.marked ? [] : script.parts.contract.flatMap((statement) => (restoredBy(statement.classified) === 'rows' ? [{ where: `${script.name}:${statement.line} (dml)`, table: statement.classified!.clauses[0]!.table }] : [])),
+  )
+}

@@ -187,3 +187,27 @@ async function storedColumns(connection: Connection, schema: string, table: stri
   )
   return rows.map((row) => String(row.name))
 }
+
+/**
+ * The contract data changes whose rows could not be copied because a table they reach has
+ * triggers, found before anything runs: the structure-only copy the rehearsal works on has
+ * no triggers, and finding them at the contract would mean a rollback while requests wait.
+ */
+export async function triggerProblems(connection: Connection, schema: string, statements: readonly { where: string; table: string }[]): Promise<string[]> {
+  const problems: string[] = []
+  for (const { where, table } of statements) {
+    const [exists] = await connection.query<RowDataPacket[]>('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [schema, table])
+    if (exists.length === 0) continue
+    const tables = await cascadingFrom(connection, schema, table).catch((error: unknown) => {
+      if (error instanceof RowsNotRestorableError) problems.push(`${where}: ${error.message}`)
+      return []
+    })
+    if (tables.length === 0) continue
+    const [triggers] = await connection.query<RowDataPacket[]>(
+      'SELECT EVENT_OBJECT_TABLE AS t, TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND EVENT_OBJECT_TABLE IN (?)',
+      [schema, tables],
+    )
+    if (triggers.length) problems.push(`${where}: ${triggers.map((row) => `${row.t} has trigger ${row.name}`).join(', ')}: what a trigger writes has no copy, so handover cannot undo this data change; mark the script and give a \`-- handover:contract-undo\``)
+  }
+  return problems
+}
