@@ -54,7 +54,8 @@ t.test('an expand past its timeout has its DDL killed before the undo starts', a
   t.equal(outcome.result, 'rolled_back')
   t.match(outcome.error, { code: 'TIMEOUT', message: 'phase expand did not finish within 1s' })
   t.equal(atUndo.length, 1)
-  t.equal(atUndo[0]!.statement, null, 'when the undo started, the DDL no longer ran on the server')
+  // The connection may be writing the statement's failure to the history at that moment; the DDL itself must be gone.
+  t.notMatch(atUndo[0]!.statement ?? '', /SLEEP\(30\)/, 'when the undo started, the DDL no longer ran on the server')
   t.ok(atUndo[0]!.seconds >= 1 && atUndo[0]!.seconds < 4, `the undo started ${atUndo[0]!.seconds.toFixed(2)}s in: after the timeout, not after the 30 s statement`)
   const [tables] = await test.db.query<RowDataPacket[]>('SELECT table_name FROM information_schema.tables WHERE table_schema = ?', [test.schema])
   t.same(tables, [], 'the killed statement created nothing')
