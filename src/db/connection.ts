@@ -42,3 +42,13 @@ export async function tableExists(connection: Connection, schema: string, table:
   const [rows] = await connection.query<RowDataPacket[]>('SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?', [schema, table])
   return rows.length > 0
 }
+
+/** Runs `work` with this session's foreign key checks off, and turns them on again whatever happens. */
+export async function withoutForeignKeyChecks<T>(connection: Connection, work: () => Promise<T>): Promise<T> {
+  await connection.query('SET SESSION foreign_key_checks = 0')
+  try {
+    return await work()
+  } finally {
+    await connection.query('SET SESSION foreign_key_checks = 1')
+  }
+}

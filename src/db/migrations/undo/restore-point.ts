@@ -1,7 +1,7 @@
 import { HandoverError } from '../../../errors.js'
 import type { ClassifiedStatement } from '../../classifier/index.js'
 import type { Kind } from '../../classifier/kinds.js'
-import { quoteName, type Connection } from '../../connection.js'
+import { quoteName, withoutForeignKeyChecks, type Connection } from '../../connection.js'
 import { restoreStatements, RestoreRefusedError } from '../../ddl/definition-restore.js'
 import { definitionDifference, readDefinition, sameDefinition, type TableDefinition } from '../../ddl/table-definition.js'
 import { restoreRowSnapshots, snapshotName, takeRowSnapshots, type RowSnapshot } from './row-snapshot.js'
@@ -122,6 +122,7 @@ export async function restoreTo(connection: Connection, schema: string, point: R
       throw error
     }
     for (const sql of statements) {
+      // The rows satisfied these keys before the contract, and checking them again would make the server copy the table.
       await (addsForeignKeys(sql) ? withoutForeignKeyChecks(connection, () => run(sql)) : run(sql))
       ran.push(sql)
     }
@@ -136,19 +137,6 @@ export async function restoreTo(connection: Connection, schema: string, point: R
 /** The last ALTER of a restore, which only adds foreign keys back (see restoreStatements). */
 function addsForeignKeys(sql: string): boolean {
   return /^ALTER TABLE `(?:[^`]|``)+` ADD CONSTRAINT `(?:[^`]|``)+` FOREIGN KEY /.test(sql)
-}
-
-/**
- * The rows satisfied these keys before the contract and the undo of every later statement
- * has run: checking them again would make the server copy the whole table to add each one.
- */
-async function withoutForeignKeyChecks(connection: Connection, work: () => Promise<void>): Promise<void> {
-  await connection.query('SET SESSION foreign_key_checks = 0')
-  try {
-    await work()
-  } finally {
-    await connection.query('SET SESSION foreign_key_checks = 1')
-  }
 }
 
 /** Each contract data change of the scripts without markers, undone from a copy of its table's rows. */

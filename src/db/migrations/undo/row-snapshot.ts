@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { RowDataPacket } from 'mysql2/promise'
 import { HandoverError } from '../../../errors.js'
-import { quoteName, type Connection } from '../../connection.js'
+import { quoteName, withoutForeignKeyChecks, type Connection } from '../../connection.js'
 
 /**
  * Tables holding a copy of rows a contract statement changes, until its run is finished or
@@ -109,14 +109,11 @@ async function takeRowSnapshot(connection: Connection, schema: string, table: st
  * in between would only get in the way of putting them back as they were.
  */
 export async function restoreRowSnapshots(connection: Connection, schema: string, snapshots: readonly RowSnapshot[], run: (sql: string) => Promise<void>): Promise<void> {
-  await connection.query('SET SESSION foreign_key_checks = 0')
-  try {
-    await withValuesAsTheyAre(connection, async () => {
+  await withoutForeignKeyChecks(connection, () =>
+    withValuesAsTheyAre(connection, async () => {
       for (const rows of snapshots) await restoreRows(connection, schema, rows, run)
-    })
-  } finally {
-    await connection.query('SET SESSION foreign_key_checks = 1')
-  }
+    }),
+  )
 }
 
 /**
